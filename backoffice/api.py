@@ -1,0 +1,80 @@
+"""One DRF exception handler and the permission classes every API view uses."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import DomainError
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for sub, msgs in _flatten(value).items():
+                    out[f"{key}.{sub}"] = msgs
+            elif isinstance(value, list):
+                msgs = []
+                for i, item in enumerate(value):
+                    if isinstance(item, dict):
+                        for sub, sub_msgs in _flatten(item).items():
+                            out[f"{key}.{i}.{sub}"] = sub_msgs
+                    else:
+                        msgs.append(str(item))
+                if msgs:
+                    out[key] = msgs
+            else:
+                out[key] = [str(value)]
+        return out
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(d) for d in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
+    return {"code": code, "detail": str(detail), "fields": fields or {}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, str(exc.message), exc.fields), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.values()), [""])[0]
+        detail = _("Please correct the input: %(first)s") % {"first": first} if first else _("Invalid input.")
+        response.data = error_body("invalid", detail, fields)
+    elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+        response.data = error_body("invalid_credentials", _("Authentication credentials were not provided or are invalid."))
+    elif isinstance(exc, exceptions.PermissionDenied):
+        response.data = error_body("permission_denied", _("You do not have permission to perform this action."))
+    elif isinstance(exc, exceptions.NotFound):
+        response.data = error_body("not_found", _("Not found."))
+    elif isinstance(exc, exceptions.Throttled):
+        response.data = error_body("rate_limited", _("Too many attempts. Please wait and try again."))
+    elif isinstance(exc, exceptions.ParseError):
+        response.data = error_body("invalid", _("The request body is not valid JSON."))
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        response.data = error_body("invalid", _("Send the request body as JSON."))
+    elif isinstance(exc, exceptions.MethodNotAllowed):
+        response.data = error_body("invalid", _("This method is not allowed here."))
+    else:
+        response.data = error_body("invalid", str(getattr(exc, "detail", exc)))
+    return response
