@@ -21,7 +21,7 @@ def report_domain_error(request, exc: DomainError, form=None) -> None:
         placed = False
         for field, msgs in (exc.fields or {}).items():
             if field in form.fields:
-                for msg in msgs:
+                for msg in msgs or [exc.message]:
                     form.add_error(field, str(msg))
                 placed = True
         if not placed:

@@ -1,1 +1,424 @@
-from django.contrib import admin
+"""The secretariat's screens (事務局画面), named as the manuals name them."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from backoffice import clock
+from backoffice.adminkit import SocietyScopedAdmin, can_write, report_domain_error, user_society
+from backoffice.errors import DomainError
+
+from . import selectors, services
+from .forms import (
+    AdjustmentForm,
+    ApplicationWithdrawForm,
+    BulkStatusForm,
+    CorporateMemberForm,
+    MemberForm,
+    MemberTypeForm,
+    OperatorForm,
+    OperatorLoginForm,
+    ReleaseEmailForm,
+    SocietyForm,
+    StatusAddForm,
+    StatusEditForm,
+)
+from .models import ENDED_STATUSES, CorporateMember, Member, MemberType, Operator, Society, Status
+
+admin.site.site_header = gettext_lazy("Society secretariat back office")
+admin.site.site_title = gettext_lazy("Secretariat")
+admin.site.index_title = gettext_lazy("Secretariat screens")
+admin.site.login_form = OperatorLoginForm
+admin.site.login_template = "admin/members/login.html"
+
+
+class ServiceFormAdminMixin:
+    """Hands the operator and society to a ServiceModelForm; the form's service call already saved."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        return type(form_class.__name__, (form_class,), {"actor": request.user, "society": user_society(request)})
+
+    def save_model(self, request, obj, form, change):
+        pass  # written by the service in form.clean()
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+# ---------------------------------------------------------------------------------------------------
+# Societies, operators, member types
+# ---------------------------------------------------------------------------------------------------
+
+
+@admin.register(Society)
+class SocietyAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+    form = SocietyForm
+    list_display = ("slug", "name", "contract_status", "is_sandbox")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(pk=getattr(request.user, "society_id", None))
+
+    def has_module_permission(self, request):
+        return request.user.is_active and (request.user.is_superuser or getattr(request.user, "role", "") == "admin")
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Operator)
+class OperatorAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
+    """Operators of the society; only the society's administrators manage them (SOC-3)."""
+
+    form = OperatorForm
+    list_display = ("email", "name", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("email", "name")
+
+    def has_module_permission(self, request):
+        return request.user.is_active and (request.user.is_superuser or getattr(request.user, "role", "") == "admin")
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request) and user_society(request) is not None
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+
+@admin.register(MemberType)
+class MemberTypeAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
+    form = MemberTypeForm
+    list_display = ("name", "code", "annual_fee", "sort_order")
+    ordering = ("sort_order", "id")
+
+    def has_add_permission(self, request):
+        return user_society(request) is not None and (
+            request.user.is_superuser or getattr(request.user, "role", "") == "admin"
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Members: [個人会員検索], [法人会員検索], [会員情報変更], [会員状況変更], [会員状況の一括更新], [会員番号採番]
+# ---------------------------------------------------------------------------------------------------
+
+
+class CurrentStatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("member status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Status.values:
+            return queryset.filter(current_status=self.value())
+        return queryset
+
+
+class MemberTypeFilter(admin.SimpleListFilter):
+    title = gettext_lazy("member type")
+    parameter_name = "member_type"
+
+    def lookups(self, request, model_admin):
+        society = user_society(request)
+        qs = MemberType.objects.filter(society=society) if society else MemberType.objects.all()
+        return [(mt.code, mt.name) for mt in qs.order_by("sort_order", "id")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(member_type__code=self.value()) if self.value() else queryset
+
+
+class APassLinkedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("A-Pass link (chain mark)")
+    parameter_name = "apass_linked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Linked")), ("no", _("Not linked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(apass__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(apass__isnull=True)
+        return queryset
+
+
+class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
+    """[個人会員検索] and its member screens."""
+
+    kind = Member.Kind.INDIVIDUAL
+    form = MemberForm
+    search_title = gettext_lazy("Individual member search")
+    list_display = ("member_number_col", "name", "name_kana", "email_col", "member_type", "status_col", "operations")
+    list_display_links = None
+    list_filter = (CurrentStatusFilter, MemberTypeFilter, APassLinkedFilter)
+    search_fields = ("name",)  # shows the search box; the search itself is selectors.search_members (MEM-10)
+    search_help_text = gettext_lazy(
+        "Name or kana (part), e-mail or member number (exact or part), phone (with or without hyphens)."
+    )
+    list_select_related = ("member_type", "apass")
+    actions = ["bulk_status_action"]
+    ordering = ("-id",)
+    change_form_template = "admin/members/member/change_form.html"
+    change_list_template = "admin/members/member/change_list.html"
+
+    # --- list ---
+    def get_queryset(self, request):
+        society = user_society(request)
+        if society is None and not request.user.is_superuser:
+            return Member.objects.none()
+        return selectors.members_of(society).filter(kind=self.kind)
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.search_members(queryset, search_term), False
+
+    @admin.display(description=gettext_lazy("member number"), ordering="member_number")
+    def member_number_col(self, obj):
+        return obj.member_number or "—"
+
+    @admin.display(description=gettext_lazy("e-mail address"), ordering="email")
+    def email_col(self, obj):
+        if obj.apass_id:
+            return format_html('{} <span class="chain-mark" title="{}">🔗</span>', obj.email,
+                               _("Login linked to A-Pass"))
+        return obj.email
+
+    @admin.display(description=gettext_lazy("member status"))
+    def status_col(self, obj):
+        return Status(obj.current_status).label if obj.current_status else "—"
+
+    @admin.display(description=gettext_lazy("Operations"))
+    def operations(self, obj):
+        info = self.opts.app_label, self.opts.model_name
+        return format_html(
+            '<a href="{}">[{}]</a> <a href="{}">[{}]</a>',
+            reverse("admin:%s_%s_change" % info, args=[obj.pk]), _("Edit member information"),
+            reverse("admin:%s_%s_status" % info, args=[obj.pk]), _("Change member status"),
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"title": self.search_title, "can_write": can_write(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        if object_id:
+            extra["title"] = _("Edit member information")
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                extra["member_obj"] = obj
+                extra["status_today"] = obj.status_on(clock.today(obj.society))
+                extra["status_today_label"] = Status(extra["status_today"]).label if extra["status_today"] else "—"
+                extra["released_allowed"] = extra["status_today"] in ENDED_STATUSES and obj.apass_id is None
+                extra["adjustments"] = list(obj.adjustments.all())
+                extra["email_changes"] = list(obj.email_changes.all()[:20])
+        else:
+            extra["title"] = _("Register member")
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "name_kana", "email", "member_type", "affiliation", "phone", "postal_code", "address",
+                  "scheduled_withdrawal_date"]
+        if self.kind == Member.Kind.CORPORATE:
+            fields.insert(0, "organization")
+        if obj is None:
+            fields.append("application_date")
+        return fields
+
+    # --- custom screens ---
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path("numbers/", wrap(self.numbers_view), name="%s_%s_numbers" % info),
+            path("<path:object_id>/status/", wrap(self.status_view), name="%s_%s_status" % info),
+            path("<path:object_id>/release-email/", wrap(self.release_email_view), name="%s_%s_release_email" % info),
+            path("<path:object_id>/adjustments/", wrap(self.adjustments_view), name="%s_%s_adjustments" % info),
+        ] + super().get_urls()
+
+    def _member_or_404(self, request, object_id) -> Member:
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404(_("Not found."))
+        return obj
+
+    def _require_write(self, request):
+        if not can_write(request):
+            raise PermissionDenied
+
+    def _context(self, request, title, **kwargs):
+        return {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
+                "app_label": self.opts.app_label, "can_write": can_write(request), **kwargs}
+
+    def status_view(self, request, object_id):
+        """[会員状況変更]: [会員状況履歴], [会員状況変更・変更予定登録] and [入会申請取下]."""
+        member = self._member_or_404(request, object_id)
+        today = clock.today(member.society)
+        add_form = StatusAddForm(prefix="add", initial={"effective_date": today})
+        withdraw_form = ApplicationWithdrawForm(prefix="withdraw", initial={"effective_date": today})
+        edit_form = None
+        if request.method == "POST":
+            self._require_write(request)
+            try:
+                with transaction.atomic():
+                    if "add" in request.POST:
+                        add_form = StatusAddForm(request.POST, prefix="add")
+                        if add_form.is_valid():
+                            services.member_status_add(actor=request.user, member=member, **add_form.cleaned_data)
+                            messages.success(request, _("The member status was registered."))
+                            return HttpResponseRedirect(request.path)
+                    elif "withdraw" in request.POST:
+                        withdraw_form = ApplicationWithdrawForm(request.POST, prefix="withdraw")
+                        if withdraw_form.is_valid():
+                            services.member_application_withdraw(actor=request.user, member=member,
+                                                                 **withdraw_form.cleaned_data)
+                            messages.success(request, _("The application was withdrawn."))
+                            return HttpResponseRedirect(request.path)
+                    elif "edit" in request.POST:
+                        edit_form = StatusEditForm(request.POST, prefix="edit")
+                        if edit_form.is_valid():
+                            entry = get_object_or_404(member.statuses, pk=edit_form.cleaned_data["entry"])
+                            services.member_status_edit(actor=request.user, entry=entry,
+                                                        status=edit_form.cleaned_data["status"],
+                                                        effective_date=edit_form.cleaned_data["effective_date"])
+                            messages.success(request, _("The member status history was updated."))
+                            return HttpResponseRedirect(request.path)
+            except DomainError as exc:
+                report_domain_error(request, exc)
+        entries = list(member.statuses.order_by("effective_date"))
+        rows = [
+            (e, StatusEditForm(prefix="edit", initial={"entry": e.pk, "status": e.status, "effective_date": e.effective_date}),
+             e.effective_date > today)
+            for e in entries
+        ]
+        current = member.status_on(today)
+        latest = entries[-1] if entries else None
+        return TemplateResponse(request, "admin/members/member/status.html", self._context(
+            request, _("Change member status"), member=member, rows=rows, add_form=add_form,
+            withdraw_form=withdraw_form, edit_form=edit_form, today=today, current_status=current,
+            current_label=Status(current).label if current else "—",
+            can_withdraw_application=latest is not None and latest.status == Status.APPLYING,
+        ))
+
+    def release_email_view(self, request, object_id):
+        """MEM-3: rewrite a withdrawn record's e-mail so the person can re-apply as a new record."""
+        member = self._member_or_404(request, object_id)
+        form = ReleaseEmailForm(request.POST or None)
+        if request.method == "POST":
+            self._require_write(request)
+            if form.is_valid():
+                try:
+                    services.member_email_release(actor=request.user, member=member, **form.cleaned_data)
+                except DomainError as exc:
+                    report_domain_error(request, exc)
+                else:
+                    messages.success(request, _("The e-mail address was released; the old address is kept in the history."))
+                    return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                                                        args=[member.pk]))
+        return TemplateResponse(request, "admin/members/member/release_email.html", self._context(
+            request, _("Release e-mail address"), member=member, form=form))
+
+    def adjustments_view(self, request, object_id):
+        """ADJ-1: 会員調整額 (one-time or permanent)."""
+        member = self._member_or_404(request, object_id)
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST":
+            self._require_write(request)
+            if form.is_valid():
+                try:
+                    services.member_adjustment_add(actor=request.user, member=member, **form.cleaned_data)
+                except DomainError as exc:
+                    report_domain_error(request, exc, form=form)
+                else:
+                    messages.success(request, _("The member adjustment was registered."))
+                    return HttpResponseRedirect(request.path)
+        return TemplateResponse(request, "admin/members/member/adjustments.html", self._context(
+            request, _("Member adjustments"), member=member, form=form, adjustments=member.adjustments.all()))
+
+    def numbers_view(self, request):
+        """[会員番号採番] (NUM-1, NUM-2)."""
+        society = user_society(request)
+        if society is None:
+            raise PermissionDenied
+        pending = list(selectors.members_pending_number(society))
+        proposals = selectors.next_member_numbers(society, len(pending))
+        values = {m.pk: p for m, p in zip(pending, proposals)}
+        if request.method == "POST":
+            self._require_write(request)
+            submitted = [(int(k.split("_", 1)[1]), v) for k, v in request.POST.items()
+                         if k.startswith("number_") and k.split("_", 1)[1].isdigit()]
+            values.update({mid: v for mid, v in submitted})
+            try:
+                assigned = services.member_numbers_assign(actor=request.user, society=society, assignments=submitted)
+            except DomainError as exc:
+                report_domain_error(request, exc)
+            else:
+                messages.success(request, _("Assigned member numbers to %(n)d members.") % {"n": assigned})
+                return HttpResponseRedirect(request.path)
+        rows = [(m, values.get(m.pk, "")) for m in pending]
+        return TemplateResponse(request, "admin/members/member/numbers.html", self._context(
+            request, _("Assign member numbers"), rows=rows))
+
+    # --- [会員状況の一括更新] ---
+    @admin.action(description=gettext_lazy("Bulk update of member status"))
+    def bulk_status_action(self, request, queryset):
+        self._require_write(request)
+        ids = list(queryset.values_list("pk", flat=True))
+        form = BulkStatusForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            try:
+                n = services.member_status_bulk_update(actor=request.user, society=user_society(request),
+                                                       member_ids=ids, **form.cleaned_data)
+            except DomainError as exc:
+                report_domain_error(request, exc, form=form)
+            else:
+                messages.success(request, _("Updated the member status of %(n)d members.") % {"n": n})
+                return None
+        latest = selectors.latest_status_entries(ids)
+        earliest = max((e.effective_date for e in latest.values()), default=None)
+        return TemplateResponse(request, "admin/members/member/bulk_status.html", self._context(
+            request, _("Bulk update of member status"), form=form, members=queryset.order_by("pk")[:500],
+            count=len(ids), ids=ids, earliest_allowed=earliest and earliest.fromordinal(earliest.toordinal() + 1),
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+        ))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_write(request):
+            actions.pop("bulk_status_action", None)
+        return actions
+
+
+class CorporateMemberAdmin(MemberAdmin):
+    """[法人会員検索]"""
+
+    kind = Member.Kind.CORPORATE
+    form = CorporateMemberForm
+    search_title = gettext_lazy("Corporate member search")
+    list_display = ("member_number_col", "organization", "name", "email_col", "member_type", "status_col", "operations")
+
+
+admin.site.register(Member, MemberAdmin)
+admin.site.register(CorporateMember, CorporateMemberAdmin)

@@ -528,3 +528,75 @@ def member_adjustment_add(*, actor: Actor, member: Member, kind: str, amount: in
     audit.record(actor=actor, action="members.adjustment.added", target=member,
                  after={"kind": kind, "amount": amount, "note": note, "adjustment_id": adjustment.pk})
     return adjustment
+
+
+# ---------------------------------------------------------------------------------------------------
+# Settings screens: societies, operators, member types
+# ---------------------------------------------------------------------------------------------------
+
+SOCIETY_EDITABLE = ("name", "contract_status", "fiscal_year_start_month", "bank_account_text",
+                    "accepted_payment_methods", "lapse_threshold_years", "timezone")
+
+
+def _changed(before: dict, after: dict) -> tuple[dict, dict]:
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+@transaction.atomic
+def society_update(*, actor: Actor, society: Society, **changes: Any) -> Society:
+    unknown = set(changes) - set(SOCIETY_EDITABLE)
+    if unknown:
+        raise DomainError("invalid", _("These fields cannot be edited: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    society = Society.objects.select_for_update().get(pk=society.pk)
+    before = {k: getattr(society, k) for k in changes}
+    for key, value in changes.items():
+        setattr(society, key, value)
+    _validate(society)
+    society.save()
+    b, a = _changed(before, {k: getattr(society, k) for k in changes})
+    audit.record(actor=actor, action="members.society.updated", target=society, society_id=society.pk, before=b, after=a)
+    return society
+
+
+@transaction.atomic
+def operator_update(*, actor: Actor, operator: Operator, name: str | None = None, role: str | None = None,
+                    is_active: bool | None = None, password: str | None = None) -> Operator:
+    operator = Operator.objects.select_for_update().get(pk=operator.pk)
+    before = {"name": operator.name, "role": operator.role, "is_active": operator.is_active}
+    if role is not None:
+        if role not in Operator.Role.values:
+            raise DomainError("invalid", _("Unknown role: %(role)s") % {"role": role}, fields={"role": [role]})
+        operator.role = role
+    if name is not None:
+        operator.name = name
+    if is_active is not None:
+        operator.is_active = is_active
+    if password:
+        operator.set_password(password)
+    _validate(operator, exclude=["username", "password"])
+    operator.save()
+    b, a = _changed(before, {"name": operator.name, "role": operator.role, "is_active": operator.is_active})
+    if password:
+        a["password"] = "(changed)"
+    audit.record(actor=actor, action="members.operator.updated", target=operator, before=b, after=a)
+    return operator
+
+
+@transaction.atomic
+def member_type_update(*, actor: Actor, member_type: MemberType, name: str | None = None,
+                       annual_fee: int | None = None, sort_order: int | None = None) -> MemberType:
+    member_type = MemberType.objects.select_for_update().get(pk=member_type.pk)
+    before = {"name": member_type.name, "annual_fee": member_type.annual_fee, "sort_order": member_type.sort_order}
+    if name is not None:
+        member_type.name = name
+    if annual_fee is not None:
+        member_type.annual_fee = annual_fee
+    if sort_order is not None:
+        member_type.sort_order = sort_order
+    _validate(member_type, exclude=["society"])
+    member_type.save()
+    b, a = _changed(before, {"name": member_type.name, "annual_fee": member_type.annual_fee,
+                             "sort_order": member_type.sort_order})
+    audit.record(actor=actor, action="members.member_type.updated", target=member_type, before=b, after=a)
+    return member_type
