@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,7 +15,12 @@ from backoffice.fields import (
 
 from .models import Member, MemberAdjustment, MemberStatus, MemberType, Status
 
+# Largest primary key the databases hold (BigAutoField): a larger id in a request body would make the
+# query itself fail (a server error) instead of "not found" / "invalid".
+MAX_ID = 2**63 - 1
 
+
+@extend_schema_field(OpenApiTypes.STR)
 class SocietyScopedSlugField(serializers.SlugRelatedField):
     """A code that must name an object of the caller's society (another society's code is 'unknown')."""
 
@@ -39,7 +45,10 @@ class SocietyScopedSlugField(serializers.SlugRelatedField):
         try:
             return self.get_queryset().get(code=data.strip())
         except self.model.DoesNotExist:
-            self.fail("does_not_exist", value=data)
+            # Not self.fail(): DRF formats with str.format ({value}), this message uses %(value)s.
+            raise serializers.ValidationError(
+                self.error_messages["does_not_exist"] % {"value": data}, code="does_not_exist"
+            ) from None
 
 
 class MemberTypeSerializer(serializers.ModelSerializer):
@@ -132,7 +141,8 @@ class StatusEditSerializer(serializers.Serializer):
 
 
 class BulkStatusSerializer(serializers.Serializer):
-    member_ids = serializers.ListField(child=HalfWidthIntegerField(min_value=1), allow_empty=False, max_length=10_000)
+    member_ids = serializers.ListField(child=HalfWidthIntegerField(min_value=1, max_value=MAX_ID), allow_empty=False,
+                                       max_length=10_000)
     status = serializers.ChoiceField(choices=Status.choices)
     effective_date = HalfWidthDateField()
 
@@ -142,7 +152,7 @@ class ReleaseEmailSerializer(serializers.Serializer):
 
 
 class AssignmentSerializer(serializers.Serializer):
-    member = HalfWidthIntegerField(min_value=1)
+    member = HalfWidthIntegerField(min_value=1, max_value=MAX_ID)
     member_number = HalfWidthCharField(max_length=20, allow_blank=True)
 
 

@@ -121,6 +121,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "MemberKindEnum": "members.models.Member.Kind",
+        "AdjustmentKindEnum": "members.models.MemberAdjustment.Kind",
+        "MemberStatusEnum": "members.models.Status",
+    },
 }
 
 LOGGING = {
