@@ -59,6 +59,13 @@ class OperatorManager(BaseUserManager):
     def get_by_natural_key(self, username):
         return self.get(username=username)
 
+    def create_superuser(self, username=None, password=None, email=None, **extra):
+        """``createsuperuser``: a platform superuser (no society) who signs in with 学会ID left empty."""
+        operator = self.model(email=email or username, society=None, role="admin", is_superuser=True, **extra)
+        operator.set_password(password)
+        operator.save(using=self._db)
+        return operator
+
 
 class Operator(AbstractBaseUser, PermissionsMixin):
     """A secretariat staff account. Belongs to one society (SOC-3); a platform superuser may have none."""

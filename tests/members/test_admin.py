@@ -224,3 +224,19 @@ def test_sec1_audit_history_is_viewable_per_object(staff_client, active_member):
     staff_client.post(f"/admin/members/member/{active_member.pk}/adjustments/", {"kind": "permanent", "amount": "-500"})
     r = staff_client.get(f"/admin/members/member/{active_member.pk}/history/")
     assert "members.adjustment.added" in r.content.decode()
+
+
+def test_soc3_platform_superuser_signs_in_without_society_and_sees_all(client, active_member, other_society):
+    from django.core.management import call_command
+
+    call_command("createsuperuser", username="root@example.jp", interactive=False)
+    from members.models import Operator
+
+    root = Operator.objects.get(email="root@example.jp", society__isnull=True)
+    root.set_password("root-pass-123")
+    root.save()
+    r = client.post("/admin/login/", {"society": "", "username": "root@example.jp", "password": "root-pass-123",
+                                      "next": "/admin/"})
+    assert r.status_code == 302
+    r = client.get("/admin/members/member/")
+    assert active_member.pk in [m.pk for m in r.context["cl"].result_list]
