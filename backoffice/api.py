@@ -19,7 +19,8 @@ def _flatten(detail) -> dict[str, list[str]]:
         for key, value in detail.items():
             if isinstance(value, dict):
                 for sub, msgs in _flatten(value).items():
-                    out[f"{key}.{sub}"] = msgs
+                    # a nested serializer's own error belongs to the field itself ("assignments")
+                    out[key if sub == "non_field_errors" else f"{key}.{sub}"] = msgs
             elif isinstance(value, list):
                 msgs = []
                 for i, item in enumerate(value):
@@ -44,7 +45,9 @@ def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, str(exc.message), exc.fields), status=exc.status)
+        message = str(exc.message)
+        fields = {name: [str(m) for m in msgs] or [message] for name, msgs in exc.fields.items()}
+        return Response(error_body(exc.code, message, fields), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
@@ -57,7 +60,10 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        first = next(iter(fields.values()), [""])[0]
+        first_field, first_msgs = next(iter(fields.items()), ("", [""]))
+        first = first_msgs[0] if first_msgs else ""
+        if first and first_field and first_field != "non_field_errors":
+            first = f"{first_field}: {first}"  # SEC-3: the message names the field, not only the rule
         detail = _("Please correct the input: %(first)s") % {"first": first} if first else _("Invalid input.")
         response.data = error_body("invalid", detail, fields)
     elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):

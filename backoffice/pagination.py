@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 COUNT_CAP = 10_000
+MAX_OFFSET = 2**62
 
 
 def capped_count(queryset, cap: int = COUNT_CAP) -> int | None:
@@ -56,9 +57,9 @@ class CappedPageNumberPagination(BasePagination):
             number = int(request.query_params.get(self.page_query_param, 1))
         except (TypeError, ValueError):
             raise NotFound(_("Invalid page."))
-        if number < 1:
-            raise NotFound(_("Invalid page."))
         offset = (number - 1) * size
+        if number < 1 or offset > MAX_OFFSET:  # a huge OFFSET is a database error, not an empty page
+            raise NotFound(_("Invalid page."))
         rows = list(queryset[offset : offset + size + 1])
         if number > 1 and not rows:
             raise NotFound(_("Invalid page."))

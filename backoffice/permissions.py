@@ -23,6 +23,8 @@ class IsSocietyOperator(permissions.BasePermission):
             return True
         if getattr(user, "society_id", None) is None:
             return False
+        if getattr(user.society, "contract_status", "active") != "active":
+            return False  # SOC-5: a cancelled or suspended society's operators are locked out
         if request.method in permissions.SAFE_METHODS:
             return True
         return getattr(user, "role", None) in getattr(view, "write_roles", WRITE_ROLES)

@@ -30,8 +30,16 @@ class OperatorBackend(ModelBackend):
             return operator
         return None
 
+    def user_can_authenticate(self, user) -> bool:
+        """SOC-5: operators of a cancelled or suspended society cannot sign in (platform superusers can)."""
+        if not super().user_can_authenticate(user):
+            return False
+        society = user.society
+        return society is None or society.contract_status == society.ContractStatus.ACTIVE
+
     def get_user(self, user_id):
         try:
-            return Operator.objects.select_related("society").get(pk=user_id)
+            operator = Operator.objects.select_related("society").get(pk=user_id)
         except Operator.DoesNotExist:
             return None
+        return operator if self.user_can_authenticate(operator) else None

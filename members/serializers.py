@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from backoffice import text
 from backoffice.fields import (
     HalfWidthCharField,
     HalfWidthDateField,
@@ -43,7 +44,7 @@ class SocietyScopedSlugField(serializers.SlugRelatedField):
         if not isinstance(data, str):
             self.fail("invalid")
         try:
-            return self.get_queryset().get(code=data.strip())
+            return self.get_queryset().get(code=text.half_width(data))
         except self.model.DoesNotExist:
             # Not self.fail(): DRF formats with str.format ({value}), this message uses %(value)s.
             raise serializers.ValidationError(

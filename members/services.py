@@ -450,6 +450,7 @@ def member_numbers_assign(*, actor: Actor, society: Society, assignments: Sequen
     pending = list(selectors.members_pending_number(society).select_for_update(of=("self",)))
     pending_ids = {m.pk for m in pending}
     wanted: dict[int, str] = {}
+    listed: set[int] = set()
     for member_id, raw in assignments:
         number = text.normalize_code(raw or "")
         if int(member_id) not in pending_ids:
@@ -457,6 +458,12 @@ def member_numbers_assign(*, actor: Actor, society: Society, assignments: Sequen
                 "invalid", _("Member %(id)s is not waiting for a member number.") % {"id": member_id},
                 fields={"assignments": []},
             )
+        if int(member_id) in listed:  # listed twice: which number was meant is anyone's guess
+            raise DomainError(
+                "invalid", _("Member %(id)s is listed more than once.") % {"id": member_id},
+                fields={"assignments": []},
+            )
+        listed.add(int(member_id))
         if number and not MEMBER_NUMBER_RE.match(number):
             raise DomainError(
                 "invalid",
