@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -272,6 +273,19 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
         return {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
                 "app_label": self.opts.app_label, "can_write": can_write(request), **kwargs}
 
+    def _submit(self, request, form, call, success_message, redirect_to=None):
+        """POST of a member screen: validate the form, call the service, put a refusal on the form."""
+        self._require_write(request)
+        if not form.is_valid():
+            return None
+        try:
+            call(**form.cleaned_data)
+        except DomainError as exc:
+            report_domain_error(request, exc, form=form)
+            return None
+        messages.success(request, success_message)
+        return HttpResponseRedirect(redirect_to or request.path)
+
     def status_view(self, request, object_id):
         """[会員状況変更]: [会員状況履歴], [会員状況変更・変更予定登録] and [入会申請取下]."""
         member = self._member_or_404(request, object_id)
@@ -279,34 +293,29 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
         add_form = StatusAddForm(prefix="add", initial={"effective_date": today})
         withdraw_form = ApplicationWithdrawForm(prefix="withdraw", initial={"effective_date": today})
         edit_form = None
-        if request.method == "POST":
-            self._require_write(request)
-            try:
-                with transaction.atomic():
-                    if "add" in request.POST:
-                        add_form = StatusAddForm(request.POST, prefix="add")
-                        if add_form.is_valid():
-                            services.member_status_add(actor=request.user, member=member, **add_form.cleaned_data)
-                            messages.success(request, _("The member status was registered."))
-                            return HttpResponseRedirect(request.path)
-                    elif "withdraw" in request.POST:
-                        withdraw_form = ApplicationWithdrawForm(request.POST, prefix="withdraw")
-                        if withdraw_form.is_valid():
-                            services.member_application_withdraw(actor=request.user, member=member,
-                                                                 **withdraw_form.cleaned_data)
-                            messages.success(request, _("The application was withdrawn."))
-                            return HttpResponseRedirect(request.path)
-                    elif "edit" in request.POST:
-                        edit_form = StatusEditForm(request.POST, prefix="edit")
-                        if edit_form.is_valid():
-                            entry = get_object_or_404(member.statuses, pk=edit_form.cleaned_data["entry"])
-                            services.member_status_edit(actor=request.user, entry=entry,
-                                                        status=edit_form.cleaned_data["status"],
-                                                        effective_date=edit_form.cleaned_data["effective_date"])
-                            messages.success(request, _("The member status history was updated."))
-                            return HttpResponseRedirect(request.path)
-            except DomainError as exc:
-                report_domain_error(request, exc)
+        response = None
+        if request.method == "POST" and "add" in request.POST:
+            add_form = StatusAddForm(request.POST, prefix="add")
+            response = self._submit(
+                request, add_form, partial(services.member_status_add, actor=request.user, member=member),
+                _("The member status was registered."))
+        elif request.method == "POST" and "withdraw" in request.POST:
+            withdraw_form = ApplicationWithdrawForm(request.POST, prefix="withdraw")
+            response = self._submit(
+                request, withdraw_form,
+                partial(services.member_application_withdraw, actor=request.user, member=member),
+                _("The application was withdrawn."))
+        elif request.method == "POST" and "edit" in request.POST:
+            edit_form = StatusEditForm(request.POST, prefix="edit")
+
+            def edit(entry, status, effective_date):
+                entry = get_object_or_404(member.statuses, pk=entry)
+                services.member_status_edit(actor=request.user, entry=entry, status=status,
+                                            effective_date=effective_date)
+
+            response = self._submit(request, edit_form, edit, _("The member status history was updated."))
+        if response is not None:
+            return response
         entries = list(member.statuses.order_by("effective_date"))
         rows = [
             (e, StatusEditForm(prefix="edit", initial={"entry": e.pk, "status": e.status, "effective_date": e.effective_date}),
@@ -317,7 +326,7 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
         latest = entries[-1] if entries else None
         return TemplateResponse(request, "admin/members/member/status.html", self._context(
             request, _("Change member status"), member=member, rows=rows, add_form=add_form,
-            withdraw_form=withdraw_form, edit_form=edit_form, today=today, current_status=current,
+            withdraw_form=withdraw_form, edit_form=edit_form, today=today,
             current_label=Status(current).label if current else "—",
             can_withdraw_application=latest is not None and latest.status == Status.APPLYING,
         ))
@@ -327,16 +336,12 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
         member = self._member_or_404(request, object_id)
         form = ReleaseEmailForm(request.POST or None)
         if request.method == "POST":
-            self._require_write(request)
-            if form.is_valid():
-                try:
-                    services.member_email_release(actor=request.user, member=member, **form.cleaned_data)
-                except DomainError as exc:
-                    report_domain_error(request, exc)
-                else:
-                    messages.success(request, _("The e-mail address was released; the old address is kept in the history."))
-                    return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                                                        args=[member.pk]))
+            response = self._submit(
+                request, form, partial(services.member_email_release, actor=request.user, member=member),
+                _("The e-mail address was released; the old address is kept in the history."),
+                redirect_to=reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[member.pk]))
+            if response is not None:
+                return response
         return TemplateResponse(request, "admin/members/member/release_email.html", self._context(
             request, _("Release e-mail address"), member=member, form=form))
 
@@ -345,15 +350,11 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
         member = self._member_or_404(request, object_id)
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST":
-            self._require_write(request)
-            if form.is_valid():
-                try:
-                    services.member_adjustment_add(actor=request.user, member=member, **form.cleaned_data)
-                except DomainError as exc:
-                    report_domain_error(request, exc, form=form)
-                else:
-                    messages.success(request, _("The member adjustment was registered."))
-                    return HttpResponseRedirect(request.path)
+            response = self._submit(
+                request, form, partial(services.member_adjustment_add, actor=request.user, member=member),
+                _("The member adjustment was registered."))
+            if response is not None:
+                return response
         return TemplateResponse(request, "admin/members/member/adjustments.html", self._context(
             request, _("Member adjustments"), member=member, form=form, adjustments=member.adjustments.all()))
 
