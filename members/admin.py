@@ -39,6 +39,7 @@ admin.site.site_header = gettext_lazy("Society secretariat back office")
 admin.site.site_title = gettext_lazy("Secretariat")
 admin.site.index_title = gettext_lazy("Secretariat screens")
 admin.site.login_form = OperatorLoginForm
+admin.site.site_url = None
 admin.site.login_template = "admin/members/login.html"
 
 

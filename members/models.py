@@ -113,6 +113,12 @@ class Operator(AbstractBaseUser, PermissionsMixin):
         self.username = self.make_username(self.society, self.email)
         super().save(*args, **kwargs)
 
+    def get_short_name(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
     @property
     def is_staff(self) -> bool:  # every active operator may use the admin; roles decide what they can do
         return self.is_active
