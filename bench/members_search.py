@@ -1,0 +1,240 @@
+"""MEM-10 search benchmark: median server time of the member search at 100,000 members.
+
+Builds the members through the factories' bulk path (``tests.factories.bulk_create_members``) in the
+database named by ``DATABASE_URL`` (read by the settings through dj_database_url, exactly as the app does),
+then times, in-process with ``django.test.Client`` and an operator signed in with ``force_login``:
+
+  (a) the admin changelist   GET /admin/members/member/?q=...
+  (b) the REST API           GET /api/v1/members/?q=...
+
+for an exact member number, an exact e-mail, a kanji name part and a hiragana kana part. "Server time" is
+``time.perf_counter()`` around ``client.get`` — the whole Django request/response cycle (middleware, view,
+queries, rendering), no network. DEBUG is forced off while timing. Benchmarks are not tests: this prints
+figures and asserts nothing about wall time. See bench/README.md for the commands and the results.
+
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/members_search.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice_bench .venv/bin/python bench/members_search.py
+
+The PostgreSQL database is created if missing (connecting to the server's ``postgres`` database with the
+same credentials); ``--rebuild`` drops and recreates it (SQLite: deletes the file). Existing data is reused
+when the bench society already holds ``--members`` members.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_SLUG = "bench-mem10"
+OPERATOR_EMAIL = "bench-operator@bench.example.jp"
+TARGETS_MS = {"member number": 50.0, "e-mail": 50.0, "name part": 150.0, "kana part": 150.0}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=100_000, help="members to build (default 100000)")
+    parser.add_argument("--repeat", type=int, default=20, help="timed requests per query and endpoint (default 20)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed requests before timing (default 3)")
+    parser.add_argument("--rebuild", action="store_true", help="drop and recreate the database, then build again")
+    parser.add_argument("--name", default="佐藤", help="kanji name part to search (default 佐藤)")
+    parser.add_argument("--kana", default="さとう", help="hiragana kana part to search (default さとう)")
+    return parser.parse_args()
+
+
+# --------------------------------------------------------------------------------------------------
+# Database selection and (re)creation — before Django connects
+# --------------------------------------------------------------------------------------------------
+
+
+def prepare_database(rebuild: bool) -> dict:
+    import dj_database_url
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit(
+            "Set DATABASE_URL to a database for the benchmark (it builds 100,000 members there), e.g.\n"
+            "  DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/members_search.py\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice_bench .venv/bin/python bench/members_search.py"
+        )
+    config = dj_database_url.parse(url)
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        path = Path(config["NAME"])
+        if path.resolve() == (ROOT / "db.sqlite3").resolve():
+            sys.exit("Refusing to build benchmark data in the development database db.sqlite3; use another file.")
+        if rebuild and str(config["NAME"]) != ":memory:":
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    elif engine in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+        import psycopg
+        from psycopg import sql
+
+        name = config["NAME"]
+        params = {
+            "dbname": "postgres",
+            "user": config.get("USER") or None,
+            "password": config.get("PASSWORD") or None,
+            "host": config.get("HOST") or None,
+            "port": config.get("PORT") or None,
+        }
+        with psycopg.connect(**{k: v for k, v in params.items() if v is not None}, autocommit=True) as conn:
+            if rebuild:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    else:
+        sys.exit(f"Unsupported database engine for the benchmark: {engine}")
+    return config
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.base")
+    os.environ["DJANGO_DEBUG"] = "0"  # base.py reads DEBUG from here; forced off again below
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DEBUG = False
+    if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------
+
+
+def build_or_reuse(count: int):
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from members.models import Member, Operator, Society
+    from tests.factories import MemberTypeFactory, OperatorFactory, SocietyFactory, bulk_create_members
+
+    call_command("migrate", interactive=False, verbosity=0)
+    society = Society.objects.filter(slug=BENCH_SLUG).first()
+    existing = Member.objects.filter(society=society).count() if society else 0
+    if society and existing == count:
+        print(f"reusing {existing:,} members of society {BENCH_SLUG!r}")
+    elif society:
+        sys.exit(f"society {BENCH_SLUG!r} holds {existing:,} members, not {count:,}: run again with --rebuild")
+    else:
+        started = time.perf_counter()
+        with transaction.atomic():
+            society = SocietyFactory(slug=BENCH_SLUG, name="ベンチマーク学会")
+            types = [
+                MemberTypeFactory(society=society, code="regular", name="正会員", annual_fee=10_000),
+                MemberTypeFactory(society=society, code="student", name="学生会員", annual_fee=3_000),
+            ]
+            bulk_create_members(society, types, count, email_prefix="bench")
+        print(f"built {count:,} members through bulk_create_members in {time.perf_counter() - started:.1f} s")
+    # The state a live database settles in: planner statistics, and on PostgreSQL the GIN pending lists of a
+    # bulk load merged into the trigram indexes — what autovacuum does shortly after a large insert.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE members_member" if connection.vendor == "postgresql" else "ANALYZE")
+    operator = Operator.objects.filter(society=society, email=OPERATOR_EMAIL).first()
+    if operator is None:
+        operator = OperatorFactory(society=society, role=Operator.Role.ADMIN, email=OPERATOR_EMAIL, name="ベンチ 担当")
+    return society, operator
+
+
+def pick_queries(society, name: str, kana: str) -> dict[str, str]:
+    """An exact member number and e-mail of a member in the middle of the table, a name and a kana part."""
+    from members.models import Member
+
+    numbered = Member.objects.filter(society=society, member_number__isnull=False).order_by("pk")
+    middle = numbered[numbered.count() // 2]
+    return {"member number": middle.member_number, "e-mail": middle.email, "name part": name, "kana part": kana}
+
+
+# --------------------------------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------------------------------
+
+
+def measure(client, url: str, warmup: int, repeat: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    try:
+        for _ in range(warmup):
+            response = client.get(url)
+            if response.status_code != 200:
+                return {"error": f"HTTP {response.status_code}"}
+        with CaptureQueriesContext(connection) as queries:  # untimed: only to count the queries
+            client.get(url)
+        query_count = len(queries.captured_queries)  # now: the log is reset by the next request
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                return {"error": f"HTTP {response.status_code}"}
+    except Exception as exc:  # the admin is being rewritten: report, don't stop the API figures
+        return {"error": f"{type(exc).__name__}: {exc}"[:120]}
+    result = {"median": statistics.median(times), "min": min(times), "max": max(times), "queries": query_count}
+    if response.get("Content-Type", "").startswith("application/json"):
+        body = response.json()
+        result["hits"] = body.get("count")
+        result["page"] = len(body.get("results", []))
+    return result
+
+
+def main() -> None:
+    args = parse_args()
+    config = prepare_database(args.rebuild)
+    setup_django()
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    vendor_label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(connection.vendor, connection.vendor)
+    print(f"database: {vendor_label} {config['NAME']}")
+    society, operator = build_or_reuse(args.members)
+    if settings.DEBUG:
+        sys.exit("DEBUG must be False while timing")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+        else:
+            cursor.execute("show server_version")
+        server_version = cursor.fetchone()[0]
+    queries = pick_queries(society, args.name, args.kana)
+
+    client = Client()
+    client.force_login(operator)
+    endpoints = {"admin": "/admin/members/member/", "api": "/api/v1/members/"}
+    print(f"{vendor_label} {server_version}, {args.members:,} members, DEBUG={settings.DEBUG}, "
+          f"{args.warmup} warm-up + {args.repeat} timed requests each; times in ms")
+    header = f"{'query':<14} {'q':<26} {'endpoint':<8} {'median':>8} {'min':>8} {'max':>8} {'queries':>7} {'hits':>7}  target"
+    print(header)
+    print("-" * len(header))
+    for label, q in queries.items():
+        for endpoint, path in endpoints.items():
+            result = measure(client, f"{path}?{urlencode({'q': q})}", args.warmup, args.repeat)
+            if "error" in result:
+                print(f"{label:<14} {q:<26} {endpoint:<8} {result['error']}")
+                continue
+            hits = result.get("hits")
+            hits_text = "" if "hits" not in result else ("10000+" if hits is None else str(hits))
+            verdict = "ok" if result["median"] < TARGETS_MS[label] else "MISSED"
+            print(
+                f"{label:<14} {q:<26} {endpoint:<8} {result['median']:8.1f} {result['min']:8.1f} {result['max']:8.1f} "
+                f"{result['queries']:7d} {hits_text:>7}  < {TARGETS_MS[label]:.0f} {verdict}"
+            )
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
