@@ -110,6 +110,7 @@ class OperatorAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
 class MemberTypeAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
     form = MemberTypeForm
     list_display = ("name", "code", "annual_fee", "sort_order")
+    search_fields = ("name", "code")  # the member screens' autocomplete; scoped to the society like the list
     ordering = ("sort_order", "id")
 
     def has_add_permission(self, request):
@@ -181,6 +182,7 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
         "Name or kana (part), e-mail or member number (exact or part), phone (with or without hyphens)."
     )
     list_select_related = ("member_type", "apass")
+    autocomplete_fields = ("member_type",)
     actions = ["bulk_status_action"]
     ordering = ("-id",)
     change_form_template = "admin/members/member/change_form.html"
@@ -419,7 +421,12 @@ class CorporateMemberAdmin(MemberAdmin):
     kind = Member.Kind.CORPORATE
     form = CorporateMemberForm
     search_title = gettext_lazy("Corporate member search")
-    list_display = ("member_number_col", "organization", "name", "email_col", "member_type", "status_col", "operations")
+    list_display = ("member_number_col", "organization", "contact_col", "email_col", "member_type", "status_col",
+                    "operations")
+
+    @admin.display(description=gettext_lazy("Contact person"), ordering="name")
+    def contact_col(self, obj):
+        return obj.name
 
 
 admin.site.register(Member, MemberAdmin)

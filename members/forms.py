@@ -117,7 +117,14 @@ class MemberForm(ServiceModelForm):
 
 
 class CorporateMemberForm(MemberForm):
+    """A corporate member (法人会員): the organisation, and its contact person (連絡者) in name / kana."""
+
     kind = Member.Kind.CORPORATE
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Contact person")
+        self.fields["name_kana"].label = _("Contact person (kana)")
 
 
 class StatusAddForm(forms.Form):

@@ -240,3 +240,49 @@ def test_soc3_platform_superuser_signs_in_without_society_and_sees_all(client, a
     assert r.status_code == 302
     r = client.get("/admin/members/member/")
     assert active_member.pk in [m.pk for m in r.context["cl"].result_list]
+
+
+def test_soc2_member_type_autocomplete_offers_only_own_society(staff_client, regular_type, other_society):
+    from tests.factories import MemberTypeFactory
+
+    MemberTypeFactory(society=other_society, code="foreign", name="他学会の正会員")
+    r = staff_client.get("/admin/autocomplete/", {"app_label": "members", "model_name": "member",
+                                                  "field_name": "member_type", "term": "正会員"})
+    assert r.status_code == 200
+    assert [item["text"] for item in r.json()["results"]] == ["正会員"]
+
+
+def test_soc2_member_form_offers_only_own_society_member_types(staff_client, regular_type, other_society):
+    from tests.factories import MemberTypeFactory
+
+    foreign = MemberTypeFactory(society=other_society, code="foreign", name="他学会の正会員")
+    r = staff_client.post("/admin/members/member/add/", {"name": "越境 太郎", "email": "x@example.jp",
+                                                         "member_type": foreign.pk})
+    assert r.status_code == 200
+    assert "member_type" in r.context["adminform"].form.errors
+    assert not Member.objects.exists()
+
+
+def test_aps3_linked_member_email_cannot_be_edited_on_member_information_screen(staff_client, society, regular_type):
+    apass = APass.objects.create(email="linked@example.ac.jp", password="!")
+    member = create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type,
+                                        email="linked@example.ac.jp", apass=apass)
+    r = staff_client.get(f"/admin/members/member/{member.pk}/change/")
+    assert r.context["adminform"].form.fields["email"].disabled
+    data = {"name": "改名 後", "name_kana": "", "email": "hijack@example.jp", "member_type": regular_type.pk,
+            "affiliation": "", "phone": "", "postal_code": "", "address": "", "scheduled_withdrawal_date": ""}
+    r = staff_client.post(f"/admin/members/member/{member.pk}/change/", data)
+    assert r.status_code == 302
+    member.refresh_from_db()
+    assert (member.name, member.email) == ("改名 後", "linked@example.ac.jp")
+
+
+def test_mem1_corporate_member_screen_names_the_contact_person(staff_client, society, regular_type):
+    r = staff_client.get("/admin/members/corporatemember/add/")
+    html = r.content.decode()
+    assert "連絡者氏名" in html and "法人名" in html
+    r = staff_client.post("/admin/members/corporatemember/add/", {
+        "organization": "株式会社アトラス製薬", "name": "山本 健一", "name_kana": "ヤマモト ケンイチ",
+        "email": "contact@atlas.example.jp", "member_type": regular_type.pk})
+    assert r.status_code == 302
+    assert Member.objects.get().kind == Member.Kind.CORPORATE
