@@ -56,6 +56,7 @@ class SocietyScopedAdmin(admin.ModelAdmin):
     society_field = "society"
     list_per_page = 50
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would COUNT(*) the whole table for every filter choice
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         from .pagination import CappedCountPaginator

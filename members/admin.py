@@ -249,7 +249,12 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
             fields.insert(0, "organization")
         if obj is None:
             fields.append("application_date")
+        else:
+            fields.insert(0, "member_number")  # read-only: numbers are given on [会員番号採番]
         return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("member_number",) if obj is not None else ()
 
     # --- custom screens ---
     def get_urls(self):
