@@ -19,8 +19,9 @@ COUNT_CAP = 10_000
 MAX_OFFSET = 2**62
 
 
-def capped_count(queryset, cap: int = COUNT_CAP) -> int | None:
-    """Number of rows, or None when there are more than ``cap`` (one bounded query)."""
+def capped_count(queryset, cap: int | None = None) -> int | None:
+    """Number of rows, or None when there are more than ``cap`` (default COUNT_CAP; one bounded query)."""
+    cap = COUNT_CAP if cap is None else cap
     n = queryset.order_by()[: cap + 1].count()
     return None if n > cap else n
 
@@ -31,7 +32,10 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         n = capped_count(self.object_list)
+        self.is_capped = n is None
         return COUNT_CAP if n is None else n
+
+    is_capped = False
 
 
 class CappedPageNumberPagination(BasePagination):

@@ -286,3 +286,15 @@ def test_mem1_corporate_member_screen_names_the_contact_person(staff_client, soc
         "email": "contact@atlas.example.jp", "member_type": regular_type.pk})
     assert r.status_code == 302
     assert Member.objects.get().kind == Member.Kind.CORPORATE
+
+
+def test_mem10_member_list_counts_at_most_the_cap(staff_client, society, regular_type, monkeypatch):
+    from backoffice import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    for _ in range(5):
+        create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type)
+    r = staff_client.get("/admin/members/member/")
+    assert r.context["cl"].result_count == 3
+    assert "3件以上" in r.content.decode()
+    assert len(r.context["cl"].result_list) == 5  # every row is still listed
