@@ -1,4 +1,4 @@
-"""One DRF exception handler and the permission classes every API view uses."""
+"""The one DRF exception handler: every API error is {code, detail, fields} (API.md, Conventions)."""
 
 from __future__ import annotations
 
