@@ -25,6 +25,12 @@ pytestmark = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 @pytest.fixture
 def page():
     from playwright.sync_api import sync_playwright
@@ -62,14 +68,15 @@ def test_mem4_readmission_from_individual_member_search(page, live_server, staff
     assert "個人会員検索" in page.title()
     page.fill("#searchbar", "すずき")
     page.press("#searchbar", "Enter")
+    page.wait_for_url("**q=*")
     page.get_by_role("link", name="[会員状況変更]").click()
+    expect(page.locator("#current-status")).to_be_visible()
     page.screenshot(path=str(SHOTS / "mem4_status_page.png"), full_page=True)
     assert page.locator("#current-status").inner_text() == "退会"
     page.select_option("#id_add-status", "applying")
     page.fill("#id_add-effective_date", "2026-11-21")
     page.get_by_role("button", name="登録").first.click()
-    page.wait_for_load_state()
-    assert "会員状況を登録しました。" in page.content()
+    expect(page.locator(".messagelist")).to_contain_text("会員状況を登録しました。")
     assert member.statuses.order_by("-effective_date").first().status == Status.APPLYING
     page.screenshot(path=str(SHOTS / "mem4_readmitted.png"), full_page=True)
 
@@ -82,13 +89,14 @@ def test_num2_assign_member_numbers_screen(page, live_server, staff_op, regular_
     sign_in(page, live_server, staff_op)
     page.goto(f"{live_server.url}/admin/members/member/")
     page.get_by_role("link", name="会員番号採番").click()
+    expect(page.locator("#numbers-form")).to_be_visible()
     page.fill(f"input[name=number_{second.pk}]", "")
     page.get_by_role("button", name="採番").click()
-    assert "抜けのないように会員番号を採番してください" in page.content()
+    expect(page.locator(".messagelist")).to_contain_text("抜けのないように会員番号を採番してください")
     page.screenshot(path=str(SHOTS / "num2_gap_refused.png"), full_page=True)
     page.fill(f"input[name=number_{second.pk}]", "000002")
     page.get_by_role("button", name="採番").click()
-    assert "2件の会員に会員番号を採番しました。" in page.content()
+    expect(page.locator(".messagelist")).to_contain_text("2件の会員に会員番号を採番しました。")
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.member_number, second.member_number) == ("000001", "000002")
