@@ -74,3 +74,19 @@ def viewer_api(viewer_op):
 @pytest.fixture
 def other_api(other_op):
     return _client_for(other_op)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_stray_test_connections(django_db_setup, django_db_blocker):
+    """At the end of the session, before the test database is dropped: end connections that threads of the
+    browser tests' live server left open, which PostgreSQL would otherwise refuse to drop the database under."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -45,6 +45,11 @@ def page():
         context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
         yield context.new_page()
         browser.close()
+    # The test's ORM calls ran while Playwright's greenlets were active; close what they opened so that
+    # PostgreSQL can drop the test database at the end.
+    from django.db import connections
+
+    connections.close_all()
 
 
 def sign_in(page, live_server, operator):
