@@ -405,11 +405,10 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
             else:
                 messages.success(request, _("Updated the member status of %(n)d members.") % {"n": n})
                 return None
-        latest = selectors.latest_status_entries(ids)
-        earliest = max((e.effective_date for e in latest.values()), default=None)
+        earliest_allowed = selectors.earliest_bulk_status_date(selectors.latest_status_entries(ids))
         return TemplateResponse(request, "admin/members/member/bulk_status.html", self._context(
             request, _("Bulk update of member status"), form=form, members=queryset.order_by("pk")[:500],
-            count=len(ids), ids=ids, earliest_allowed=earliest and earliest.fromordinal(earliest.toordinal() + 1),
+            count=len(ids), ids=ids, earliest_allowed=earliest_allowed,
             action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
         ))
 

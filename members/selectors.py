@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 
@@ -126,6 +127,12 @@ def latest_status_entries(member_ids: Iterable[int]) -> dict[int, MemberStatus]:
     for entry in MemberStatus.objects.filter(member_id__in=list(member_ids)).order_by("member_id", "effective_date"):
         latest[entry.member_id] = entry
     return latest
+
+
+def earliest_bulk_status_date(latest_by_member: dict[int, MemberStatus]) -> datetime.date | None:
+    """MEM-6: a bulk date must be on or after the latest entry date among all targets plus one day."""
+    latest = max((e.effective_date for e in latest_by_member.values()), default=None)
+    return latest + datetime.timedelta(days=1) if latest else None
 
 
 def members_pending_number(society: Society) -> QuerySet[Member]:

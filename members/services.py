@@ -252,10 +252,9 @@ def member_update(*, actor: Actor, member: Member, **changes: Any) -> Member:
     if email_changed:
         MemberEmailChange.objects.create(member=member, old_email=before["email"], new_email=member.email,
                                          reason=MemberEmailChange.Reason.EDITED, actor_label=audit.actor_label(actor))
-    after = member_snapshot(member)
+    changed_before, changed_after = _changed(before, member_snapshot(member))
     audit.record(actor=actor, action="members.member.updated", target=member,
-                 before={k: v for k, v in before.items() if before[k] != after[k]},
-                 after={k: v for k, v in after.items() if before[k] != after[k]})
+                 before=changed_before, after=changed_after)
     return member
 
 
@@ -416,16 +415,14 @@ def member_status_bulk_update(*, actor: Actor, society: Society, member_ids: Ite
     if len(members) != len(ids):
         raise NotFound(_("Some of the selected members were not found."))
     latest_by_member = selectors.latest_status_entries(ids)
-    latest_dates = [e.effective_date for e in latest_by_member.values()]
-    if latest_dates:
-        earliest = max(latest_dates) + datetime.timedelta(days=1)
-        if effective_date < earliest:
-            raise Conflict(
-                "bulk_status_date_too_early",
-                _("The date for a bulk update must be on or after the latest status date among all targets plus "
-                  "one day: choose %(date)s or later.") % {"date": earliest.isoformat()},
-                fields={"effective_date": []},
-            )
+    earliest = selectors.earliest_bulk_status_date(latest_by_member)
+    if earliest is not None and effective_date < earliest:
+        raise Conflict(
+            "bulk_status_date_too_early",
+            _("The date for a bulk update must be on or after the latest status date among all targets plus "
+              "one day: choose %(date)s or later.") % {"date": earliest.isoformat()},
+            fields={"effective_date": []},
+        )
     for member in members:
         latest = latest_by_member.get(member.pk)
         _check_transition(member, latest.status if latest else None, status)
