@@ -39,6 +39,8 @@ class AuditEntry(models.Model):
     target_repr = models.CharField(_("target"), max_length=255, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    # A bulk act writes one entry per changed object; they share this id ([会員状況の一括更新], [会員番号採番]).
+    batch_id = models.UUIDField(_("batch"), null=True, blank=True, db_index=True)
 
     objects = AuditEntryQuerySet.as_manager()
 

@@ -1,6 +1,6 @@
 """MEM-10 search benchmark: median server time of the member search at 100,000 members.
 
-Builds the members through the factories' bulk path (``tests.factories.bulk_create_members``) in the
+Builds the members through the factories' bulk path (``members.factories.bulk_create_members``) in the
 database named by ``DATABASE_URL`` (read by the settings through dj_database_url, exactly as the app does),
 then times, in-process with ``django.test.Client`` and an operator signed in with ``force_login``:
 
@@ -118,7 +118,7 @@ def build_or_reuse(count: int):
     from django.db import connection, transaction
 
     from members.models import Member, Operator, Society
-    from tests.factories import MemberTypeFactory, OperatorFactory, SocietyFactory, bulk_create_members
+    from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory, bulk_create_members
 
     call_command("migrate", interactive=False, verbosity=0)
     society = Society.objects.filter(slug=BENCH_SLUG).first()

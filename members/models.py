@@ -12,10 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import text
+from backoffice.scoping import SocietyScopedQuerySet
 
 # ---------------------------------------------------------------------------------------------------
 # Societies and operators (SOC-1, SOC-3)
 # ---------------------------------------------------------------------------------------------------
+
+
+class SocietyQuerySet(SocietyScopedQuerySet):
+    society_lookup = ""  # a society is its own scope
 
 
 class Society(models.Model):
@@ -38,6 +43,8 @@ class Society(models.Model):
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Tokyo")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = SocietyQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("society")
         verbose_name_plural = _("societies")
@@ -53,7 +60,11 @@ class Society(models.Model):
         return self.name
 
 
-class OperatorManager(BaseUserManager):
+class OperatorQuerySet(SocietyScopedQuerySet):
+    pass
+
+
+class OperatorManager(BaseUserManager.from_queryset(OperatorQuerySet)):
     use_in_migrations = True
 
     def get_by_natural_key(self, username):
@@ -123,10 +134,44 @@ class Operator(AbstractBaseUser, PermissionsMixin):
     def is_staff(self) -> bool:  # every active operator may use the admin; roles decide what they can do
         return self.is_active
 
+    # --- what a role may do (SOC-3). Views and the core ask these, never a role name. ---
+    @property
+    def sees_all_societies(self) -> bool:
+        """A platform superuser without a society sees every society (SOC-3)."""
+        return bool(self.is_active and self.is_superuser and self.society_id is None)
+
+    @property
+    def can_write(self) -> bool:
+        """Day-to-day changes: everyone but a viewer."""
+        return bool(self.is_active and (self.is_superuser or self.role != self.Role.VIEWER))
+
+    @property
+    def can_manage_settings(self) -> bool:
+        """Operators, member types, the society's settings and corrections of member numbers."""
+        return bool(self.is_active and (self.is_superuser or self.role == self.Role.ADMIN))
+
+    @property
+    def can_manage_platform(self) -> bool:
+        """A society's slug and contract status are the platform's to set, never the society's."""
+        return bool(self.is_active and self.is_superuser)
+
+    @property
+    def can_use_training_tools(self) -> bool:
+        """Move the simulation clock, reset scenarios, play the member: trainers and admins of a sandbox."""
+        society = self.society
+        return bool(
+            self.is_active and society is not None and society.is_sandbox
+            and (self.is_superuser or self.role in (self.Role.TRAINER, self.Role.ADMIN))
+        )
+
 
 # ---------------------------------------------------------------------------------------------------
 # Members (MEM-1 … MEM-10)
 # ---------------------------------------------------------------------------------------------------
+
+
+class MemberTypeQuerySet(SocietyScopedQuerySet):
+    pass
 
 
 class MemberType(models.Model):
@@ -135,6 +180,8 @@ class MemberType(models.Model):
     name = models.CharField(_("member type name"), max_length=100)
     annual_fee = models.PositiveIntegerField(_("annual fee (yen)"))
     sort_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+
+    objects = MemberTypeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("member type")
@@ -182,7 +229,7 @@ class APass(models.Model):
         return self.email
 
 
-class MemberQuerySet(models.QuerySet):
+class MemberQuerySet(SocietyScopedQuerySet):
     def with_current_status(self, today: datetime.date):
         """Annotate ``current_status`` (latest entry dated on or before ``today``, MEM-4) in one query."""
         latest = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import MemberTypeFactory, OperatorFactory, SocietyFactory
+from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory
 
 
 @pytest.fixture

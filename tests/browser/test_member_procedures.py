@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from members.models import Status
-from tests.factories import create_member_with_history
+from members.factories import create_member_with_history
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"

@@ -6,7 +6,7 @@ import datetime
 
 from backoffice.models import AuditEntry
 from members.models import Member, MemberAdjustment, MemberEmailChange, MemberStatus, MemberType
-from tests.factories import create_member_with_history
+from members.factories import create_member_with_history
 
 APPLIED = datetime.date(2024, 4, 1)  # create_member_with_history's default application date
 

@@ -8,7 +8,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from backoffice.models import AuditEntry
 from members.models import APass, Member, MemberAdjustment, MemberStatus, Status
-from tests.factories import MemberFactory, create_member_with_history
+from members.factories import MemberFactory, create_member_with_history
 
 pytestmark = pytest.mark.django_db
 
@@ -243,7 +243,7 @@ def test_soc3_platform_superuser_signs_in_without_society_and_sees_all(client, a
 
 
 def test_soc2_member_type_autocomplete_offers_only_own_society(staff_client, regular_type, other_society):
-    from tests.factories import MemberTypeFactory
+    from members.factories import MemberTypeFactory
 
     MemberTypeFactory(society=other_society, code="foreign", name="他学会の正会員")
     r = staff_client.get("/admin/autocomplete/", {"app_label": "members", "model_name": "member",
@@ -253,7 +253,7 @@ def test_soc2_member_type_autocomplete_offers_only_own_society(staff_client, reg
 
 
 def test_soc2_member_form_offers_only_own_society_member_types(staff_client, regular_type, other_society):
-    from tests.factories import MemberTypeFactory
+    from members.factories import MemberTypeFactory
 
     foreign = MemberTypeFactory(society=other_society, code="foreign", name="他学会の正会員")
     r = staff_client.post("/admin/members/member/add/", {"name": "越境 太郎", "email": "x@example.jp",

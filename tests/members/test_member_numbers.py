@@ -14,7 +14,7 @@ from backoffice.errors import DomainError
 from backoffice.models import AuditEntry
 from members import services
 from members.models import Member, Society
-from tests.factories import MemberTypeFactory, SocietyFactory
+from members.factories import MemberTypeFactory, SocietyFactory
 
 from .helpers import assert_error, last_audit, make_member, state
 

@@ -10,7 +10,7 @@ import pytest
 from backoffice import clock
 from backoffice.models import AuditEntry
 from members.models import APass, Member, MemberEmailChange, MemberType
-from tests.factories import MemberFactory
+from members.factories import MemberFactory
 
 from .helpers import assert_error, history, last_audit, make_member, state
 

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from members.models import Member, MemberStatus, Operator
-from tests.factories import MemberTypeFactory, OperatorFactory
+from members.factories import MemberTypeFactory, OperatorFactory
 
 from .helpers import assert_error, make_member, state
 

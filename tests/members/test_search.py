@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from members.models import APass
-from tests.factories import MemberTypeFactory
+from members.factories import MemberTypeFactory
 
 from .helpers import assert_error, make_member
 
@@ -161,7 +161,7 @@ def test_mem10_pagination_shape(api, society, regular_type):
 
 
 def test_mem10_page_size_up_to_500(api, society, regular_type):
-    from tests.factories import bulk_create_members
+    from members.factories import bulk_create_members
 
     bulk_create_members(society, [regular_type], 520, numbered=False)
     assert len(api.get(LIST).json()["results"]) == 50  # default page size

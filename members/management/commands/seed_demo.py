@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, members, **options):
-        from tests.factories import bulk_create_members, create_member_with_history
+        from members.factories import bulk_create_members, create_member_with_history
 
         lines = []
         for slug, name, sandbox in SOCIETIES:
