@@ -1,18 +1,18 @@
 """Shared admin pieces: the one helper that turns a DomainError into an admin message, society scoping
-of every list, form choice and autocomplete (SOC-2), role-based permissions (SOC-3), and the per-object
-audit history."""
+of every list, form choice and autocomplete (SOC-2), role-based permissions (SOC-3), the one door through
+which an admin form reaches its service (``ServiceAdmin``), and the per-object audit history."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
 from .models import AuditEntry
-
-from .permissions import WRITE_ROLES
 
 
 def report_domain_error(request, exc: DomainError, form=None) -> None:
@@ -34,20 +34,38 @@ def user_society(request):
     return getattr(request.user, "society", None)
 
 
+def may(request, predicate: str) -> bool:
+    """Whether the signed-in operator holds a role predicate (``can_write``, ``can_manage_settings``, …);
+    an anonymous visitor holds none."""
+    return bool(getattr(request.user, predicate, False))
+
+
 def can_write(request) -> bool:
-    user = request.user
-    return bool(user.is_active and (user.is_superuser or getattr(user, "role", None) in WRITE_ROLES))
+    return may(request, "can_write")
 
 
-def _has_society_field(model) -> bool:
-    try:
-        model._meta.get_field("society")
-    except FieldDoesNotExist:
-        return False
-    return True
+def visible(queryset, user):
+    """SOC-2 for any queryset whose model knows its society (``SocietyScopedQuerySet``)."""
+    return queryset.visible_to(user) if hasattr(queryset, "visible_to") else queryset
 
 
-class SocietyScopedAdmin(admin.ModelAdmin):
+class NoDjangoLogAdmin(admin.ModelAdmin):
+    """One history, ours: the services write the audit trail, Django's own admin log is not written."""
+
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletion(self, request, obj, object_repr):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None
+
+
+class SocietyScopedAdmin(NoDjangoLogAdmin):
     """Every list, form choice and autocomplete shows only the operator's society.
 
     Objects of another society are simply absent (so their change page is a 404 'not found', SOC-2).
@@ -63,30 +81,18 @@ class SocietyScopedAdmin(admin.ModelAdmin):
 
         return CappedCountPaginator(queryset, per_page, orphans, allow_empty_first_page)
 
-    def scope(self, request, queryset):
-        if request.user.is_superuser and user_society(request) is None:
-            return queryset
-        society = user_society(request)
-        if society is None:
-            return queryset.none()
-        return queryset.filter(**{self.society_field: society})
-
     def get_queryset(self, request):
-        return self.scope(request, super().get_queryset(request))
+        return visible(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        related = db_field.related_model
-        if _has_society_field(related) and "queryset" not in kwargs:
-            qs = related._default_manager.all()
-            society = user_society(request)
-            if society is not None:
-                qs = qs.filter(society=society)
-            kwargs["queryset"] = qs
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = visible(db_field.related_model._default_manager.all(), request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # --- roles (SOC-3) ---
     def has_module_permission(self, request):
-        return request.user.is_active and (request.user.is_superuser or user_society(request) is not None)
+        user = request.user
+        return bool(user.is_active and (getattr(user, "sees_all_societies", False) or user_society(request) is not None))
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
@@ -117,6 +123,64 @@ class SocietyScopedAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/backoffice/audit_history.html", context)
+
+
+class ServiceAdmin(SocietyScopedAdmin):
+    """One door for the admin's add and change pages: the form parses and validates, the admin (not the form)
+    calls the service through ``save_with_service``, and a refusal lands on its field or on top of the form
+    through ``report_domain_error``. No surrounding transaction: the service runs its own."""
+
+    def save_with_service(self, request, form, obj):
+        """Call the service with ``form.cleaned_data``; return the saved object. ``obj`` is None when adding."""
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):  # never reached: writes go through save_with_service
+        raise NotImplementedError("ServiceAdmin writes through save_with_service")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        add = object_id is None
+        obj = None
+        if add:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+        else:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None:
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            if not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        fieldsets = self.get_fieldsets(request, obj)
+        form_class = self.get_form(request, obj, change=not add, fields=flatten_fieldsets(fieldsets))
+        form = form_class(request.POST, request.FILES, instance=obj)
+        if form.is_valid():
+            try:
+                saved = self.save_with_service(request, form, obj)
+            except DomainError as exc:
+                report_domain_error(request, exc, form=form)
+            else:
+                return self.response_add(request, saved) if add else self.response_change(request, saved)
+        if obj is not None:  # the form wrote the typed values onto it; show the record as stored
+            obj.refresh_from_db()
+        admin_form = helpers.AdminForm(form, list(fieldsets), {}, self.get_readonly_fields(request, obj),
+                                       model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": (_("Add %s") if add else _("Change %s")) % self.opts.verbose_name,
+            "subtitle": str(obj) if obj else None,
+            "adminform": admin_form,
+            "object_id": object_id,
+            "original": obj,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        return self.render_change_form(request, context, add=add, change=not add, obj=obj, form_url=form_url)
 
 
 @admin.register(AuditEntry)

@@ -1,10 +1,8 @@
-"""Permission classes every API view uses (SOC-3 roles)."""
+"""Permission classes every API view uses (SOC-3). The core asks the operator's predicates, never a role."""
 
 from __future__ import annotations
 
 from rest_framework import permissions
-
-WRITE_ROLES = {"admin", "staff", "trainer"}
 
 
 def operator_society(user):
@@ -13,18 +11,17 @@ def operator_society(user):
 
 
 class IsSocietyOperator(permissions.BasePermission):
-    """Signed-in operator of a society (or platform superuser); writes need a role that may write (SOC-3)."""
+    """Signed-in operator of an active society (or a platform superuser). Reads are open to every role; a
+    write needs the view's ``write_permission`` predicate (default ``can_write``: everyone but a viewer)."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not user or not user.is_authenticated or not user.is_active:
             return False
-        if user.is_superuser:
-            return True
-        if getattr(user, "society_id", None) is None:
-            return False
-        if getattr(user.society, "contract_status", "active") != "active":
-            return False  # SOC-5: a cancelled or suspended society's operators are locked out
+        if not getattr(user, "sees_all_societies", False):
+            society = operator_society(user)
+            if society is None or getattr(society, "contract_status", "active") != "active":
+                return False  # SOC-5: a cancelled or suspended society's operators are locked out
         if request.method in permissions.SAFE_METHODS:
             return True
-        return getattr(user, "role", None) in getattr(view, "write_roles", WRITE_ROLES)
+        return bool(getattr(user, getattr(view, "write_permission", "can_write"), False))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from backoffice import clock
-from backoffice.adminkit import SocietyScopedAdmin, can_write, report_domain_error, user_society
+from backoffice.adminkit import ServiceAdmin, can_write, may, report_domain_error, user_society
 from backoffice.errors import DomainError
 
 from . import selectors, services
@@ -25,6 +25,7 @@ from .forms import (
     BulkStatusForm,
     CorporateMemberForm,
     MemberForm,
+    MemberNumberCorrectionForm,
     MemberTypeForm,
     OperatorForm,
     OperatorLoginForm,
@@ -33,7 +34,7 @@ from .forms import (
     StatusAddForm,
     StatusEditForm,
 )
-from .models import ENDED_STATUSES, CorporateMember, Member, MemberType, Operator, Society, Status
+from .models import CorporateMember, Member, MemberType, Operator, Society, Status
 
 admin.site.site_header = gettext_lazy("Society secretariat back office")
 admin.site.site_title = gettext_lazy("Secretariat")
@@ -43,52 +44,49 @@ admin.site.site_url = None
 admin.site.login_template = "admin/members/login.html"
 
 
-class ServiceFormAdminMixin:
-    """Hands the operator and society to a ServiceModelForm; the form's service call already saved."""
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        return type(form_class.__name__, (form_class,), {"actor": request.user, "society": user_society(request)})
-
-    def save_model(self, request, obj, form, change):
-        pass  # written by the service in form.clean()
-
-    def save_related(self, request, form, formsets, change):
-        pass
-
-
 # ---------------------------------------------------------------------------------------------------
 # Societies, operators, member types
 # ---------------------------------------------------------------------------------------------------
 
 
 @admin.register(Society)
-class SocietyAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+class SocietyAdmin(ServiceAdmin):
+    """A society's settings: its administrators edit them; its 学会ID (slug) and 契約状況 are the platform's."""
+
     form = SocietyForm
     list_display = ("slug", "name", "contract_status", "is_sandbox")
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else qs.filter(pk=getattr(request.user, "society_id", None))
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        if may(request, "can_manage_platform"):
+            return ("is_sandbox",)
+        return ("slug", "is_sandbox", "contract_status")
 
     def has_module_permission(self, request):
-        return request.user.is_active and (request.user.is_superuser or getattr(request.user, "role", "") == "admin")
+        return may(request, "can_manage_settings")
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
     def has_add_permission(self, request):
-        return request.user.is_superuser
+        return may(request, "can_manage_platform")
 
     def has_change_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def save_with_service(self, request, form, obj):
+        data = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data or obj is None}
+        if obj is None:
+            return services.society_create(
+                actor=request.user, slug=data.pop("slug"), name=data.pop("name"), sandbox=data.pop("is_sandbox", False),
+                **{k: v for k, v in data.items() if k in services.SOCIETY_SETTINGS + services.SOCIETY_PLATFORM_FIELDS})
+        editable = services.SOCIETY_SETTINGS + services.SOCIETY_PLATFORM_FIELDS
+        return services.society_update(actor=request.user, society=obj, **{k: v for k, v in data.items() if k in editable})
 
 
 @admin.register(Operator)
-class OperatorAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
+class OperatorAdmin(ServiceAdmin):
     """Operators of the society; only the society's administrators manage them (SOC-3)."""
 
     form = OperatorForm
@@ -97,7 +95,7 @@ class OperatorAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
     search_fields = ("email", "name")
 
     def has_module_permission(self, request):
-        return request.user.is_active and (request.user.is_superuser or getattr(request.user, "role", "") == "admin")
+        return may(request, "can_manage_settings")
 
     def has_add_permission(self, request):
         return self.has_module_permission(request) and user_society(request) is not None
@@ -105,21 +103,37 @@ class OperatorAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
+    def save_with_service(self, request, form, obj):
+        data = form.cleaned_data
+        if obj is not None:
+            return services.operator_update(actor=request.user, operator=obj, name=data["name"], role=data["role"],
+                                            is_active=data["is_active"], password=data.get("password") or None)
+        return services.operator_create(actor=request.user, society=user_society(request), email=data["email"],
+                                        password=data["password"], role=data["role"], name=data["name"],
+                                        is_active=data["is_active"])
+
 
 @admin.register(MemberType)
-class MemberTypeAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
+class MemberTypeAdmin(ServiceAdmin):
     form = MemberTypeForm
     list_display = ("name", "code", "annual_fee", "sort_order")
     search_fields = ("name", "code")  # the member screens' autocomplete; scoped to the society like the list
     ordering = ("sort_order", "id")
 
     def has_add_permission(self, request):
-        return user_society(request) is not None and (
-            request.user.is_superuser or getattr(request.user, "role", "") == "admin"
-        )
+        return user_society(request) is not None and may(request, "can_manage_settings")
 
     def has_change_permission(self, request, obj=None):
         return self.has_add_permission(request)
+
+    def save_with_service(self, request, form, obj):
+        data = form.cleaned_data
+        if obj is not None:
+            return services.member_type_update(actor=request.user, member_type=obj, name=data["name"],
+                                               annual_fee=data["annual_fee"], sort_order=data["sort_order"])
+        return services.member_type_create(actor=request.user, society=user_society(request), code=data["code"],
+                                           name=data["name"], annual_fee=data["annual_fee"],
+                                           sort_order=data["sort_order"] or 0)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -145,9 +159,7 @@ class MemberTypeFilter(admin.SimpleListFilter):
     parameter_name = "member_type"
 
     def lookups(self, request, model_admin):
-        society = user_society(request)
-        qs = MemberType.objects.filter(society=society) if society else MemberType.objects.all()
-        return [(mt.code, mt.name) for mt in qs.order_by("sort_order", "id")]
+        return [(mt.code, mt.name) for mt in MemberType.objects.visible_to(request.user).order_by("sort_order", "id")]
 
     def queryset(self, request, queryset):
         return queryset.filter(member_type__code=self.value()) if self.value() else queryset
@@ -168,7 +180,7 @@ class APassLinkedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
+class MemberAdmin(ServiceAdmin):
     """[個人会員検索] and its member screens."""
 
     kind = Member.Kind.INDIVIDUAL
@@ -190,10 +202,16 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
 
     # --- list ---
     def get_queryset(self, request):
-        society = user_society(request)
-        if society is None and not request.user.is_superuser:
-            return Member.objects.none()
-        return selectors.members_of(society).filter(kind=self.kind)
+        return selectors.visible_members(request.user).filter(kind=self.kind)
+
+    def save_with_service(self, request, form, obj):
+        fields = {k: v for k, v in form.cleaned_data.items() if k in services.EDITABLE_MEMBER_FIELDS}
+        if obj is not None:
+            if form.fields.get("email") is not None and form.fields["email"].disabled:
+                fields.pop("email", None)
+            return services.member_update(actor=request.user, member=obj, **fields)
+        return services.member_create(actor=request.user, society=user_society(request), kind=self.kind,
+                                      application_date=form.cleaned_data.get("application_date"), **fields)
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_members(queryset, search_term), False
@@ -235,7 +253,8 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
                 extra["member_obj"] = obj
                 extra["status_today"] = obj.status_on(clock.today(obj.society))
                 extra["status_today_label"] = Status(extra["status_today"]).label if extra["status_today"] else "—"
-                extra["released_allowed"] = extra["status_today"] in ENDED_STATUSES and obj.apass_id is None
+                extra["released_allowed"] = selectors.email_release_refusal(obj, clock.today(obj.society)) is None
+                extra["can_correct_number"] = may(request, "can_manage_settings") and obj.member_number is not None
                 extra["adjustments"] = list(obj.adjustments.all())
                 extra["email_changes"] = list(obj.email_changes.all()[:20])
         else:
@@ -265,6 +284,7 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
             path("<path:object_id>/status/", wrap(self.status_view), name="%s_%s_status" % info),
             path("<path:object_id>/release-email/", wrap(self.release_email_view), name="%s_%s_release_email" % info),
             path("<path:object_id>/adjustments/", wrap(self.adjustments_view), name="%s_%s_adjustments" % info),
+            path("<path:object_id>/member-number/", wrap(self.member_number_view), name="%s_%s_member_number" % info),
         ] + super().get_urls()
 
     def _member_or_404(self, request, object_id) -> Member:
@@ -324,19 +344,22 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
             response = self._submit(request, edit_form, edit, _("The member status history was updated."))
         if response is not None:
             return response
-        entries = list(member.statuses.order_by("effective_date"))
+        entries = selectors.status_entries(member)
+        latest = entries[-1] if entries else None
         rows = [
             (e, StatusEditForm(prefix="edit", initial={"entry": e.pk, "status": e.status, "effective_date": e.effective_date}),
              e.effective_date > today)
             for e in entries
         ]
+        next_statuses = set(selectors.next_statuses(latest))
+        add_form.fields["status"].choices = [(v, l) for v, l in Status.choices if v in next_statuses]
         current = member.status_on(today)
-        latest = entries[-1] if entries else None
         return TemplateResponse(request, "admin/members/member/status.html", self._context(
             request, _("Change member status"), member=member, rows=rows, add_form=add_form,
             withdraw_form=withdraw_form, edit_form=edit_form, today=today,
             current_label=Status(current).label if current else "—",
-            can_withdraw_application=latest is not None and latest.status == Status.APPLYING,
+            earliest_next_date=selectors.earliest_next_status_date(latest),
+            can_withdraw_application=selectors.application_withdrawal_refusal(latest) is None,
         ))
 
     def release_email_view(self, request, object_id):
@@ -365,6 +388,22 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
                 return response
         return TemplateResponse(request, "admin/members/member/adjustments.html", self._context(
             request, _("Member adjustments"), member=member, form=form, adjustments=member.adjustments.all()))
+
+    def member_number_view(self, request, object_id):
+        """[会員番号修正]: an administrator corrects a wrongly assigned number (kept in the 履歴)."""
+        if not may(request, "can_manage_settings"):
+            raise PermissionDenied
+        member = self._member_or_404(request, object_id)
+        form = MemberNumberCorrectionForm(request.POST or None, initial={"member_number": member.member_number})
+        if request.method == "POST":
+            response = self._submit(
+                request, form, partial(services.member_number_correct, actor=request.user, member=member),
+                _("The member number was corrected; the old number is kept in the history."),
+                redirect_to=reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[member.pk]))
+            if response is not None:
+                return response
+        return TemplateResponse(request, "admin/members/member/member_number.html", self._context(
+            request, _("Correct member number"), member=member, form=form))
 
     def numbers_view(self, request):
         """[会員番号採番] (NUM-1, NUM-2)."""

@@ -24,6 +24,7 @@ from .serializers import (
     AssignNumbersSerializer,
     BulkStatusSerializer,
     MemberCreateSerializer,
+    MemberNumberCorrectionSerializer,
     MemberSerializer,
     MemberTypeSerializer,
     MemberUpdateSerializer,
@@ -66,14 +67,12 @@ class TokenView(APIView):
 class MemberTypeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = MemberTypeSerializer
     pagination_class = None
-    write_roles = {"admin"}
+    write_permission = "can_manage_settings"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return MemberType.objects.none()
-        user = self.request.user
-        qs = MemberType.objects.order_by("sort_order", "id")
-        return qs if user.is_superuser and user.society_id is None else qs.filter(society_id=user.society_id)
+        return MemberType.objects.visible_to(self.request.user).order_by("sort_order", "id")
 
     def perform_create(self, serializer):
         serializer.instance = services.member_type_create(
@@ -106,14 +105,13 @@ class MemberFilter(django_filters.FilterSet):
 
 class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = MemberSerializer
+    write_permission = "can_write"  # an action may ask more (the number correction: can_manage_settings)
     filterset_class = MemberFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Member.objects.none()
-        user = self.request.user
-        society = None if (user.is_superuser and user.society_id is None) else user.society
-        return selectors.members_of(society).select_related("society").order_by("pk")
+        return selectors.visible_members(self.request.user).select_related("society").order_by("pk")
 
     def _member(self) -> Member:
         return self.get_object()
@@ -187,6 +185,17 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         adjustment = services.member_adjustment_add(actor=request.user, member=member, **data.validated_data)
         return Response(AdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberNumberCorrectionSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["post"], url_path="member-number", filterset_class=None,
+            write_permission="can_manage_settings")
+    def member_number(self, request, pk=None):
+        """Correct a wrongly assigned member number (administrators; the old number stays in the history)."""
+        member = self._member()
+        data = MemberNumberCorrectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_number_correct(actor=request.user, member=member, **data.validated_data)
+        return Response(self._render(member))
 
     def _require_write(self, request):
         for permission in self.get_permissions():

@@ -1,7 +1,5 @@
-"""Admin forms. A form parses input; the write is always a service call (DESIGN.md: rules live in services).
-
-``ServiceModelForm`` calls its service from ``clean()`` so that a refused rule becomes a form error on the
-same page (the admin wraps the whole request in one transaction, so nothing is half-written)."""
+"""Admin forms. A form parses and validates input only; the admin view calls the service with the cleaned
+data and puts a refusal back on the form (``backoffice.adminkit.ServiceAdmin``; DESIGN.md "Where rules live")."""
 
 from __future__ import annotations
 
@@ -10,8 +8,6 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.adminkit import report_domain_error
-from backoffice.errors import DomainError
 from backoffice.fields import (
     HalfWidthFormCharField,
     HalfWidthFormDateField,
@@ -19,7 +15,7 @@ from backoffice.fields import (
     NormalizedFormEmailField,
 )
 
-from . import services
+from . import selectors
 from .models import Member, MemberAdjustment, MemberType, Operator, Society, Status
 
 
@@ -48,28 +44,7 @@ class OperatorLoginForm(AdminAuthenticationForm):
         return self.cleaned_data
 
 
-class ServiceModelForm(forms.ModelForm):
-    """Runs ``call_service()`` once the fields are valid; a DomainError lands on the form."""
-
-    actor = None  # set by the admin (the signed-in operator)
-    society: Society | None = None
-
-    def call_service(self, data: dict):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors:
-            try:
-                self.instance = self.call_service(data)
-            except DomainError as exc:
-                report_domain_error(None, exc, form=self)
-        return data
-
-
-
-
-class MemberForm(ServiceModelForm):
+class MemberForm(forms.ModelForm):
     """[会員情報変更] (and registration when adding)."""
 
     application_date = HalfWidthFormDateField(
@@ -93,27 +68,13 @@ class MemberForm(ServiceModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields.pop("application_date", None)
-            if self.instance.apass_id is not None:
+            if self.instance.apass_id is not None and "email" in self.fields:
                 self.fields["email"].disabled = True
                 self.fields["email"].help_text = _(
                     "Linked to an A-Pass (chain mark): the member changes this address on My Page."
                 )
         if "organization" in self.fields and self.kind == Member.Kind.CORPORATE:
             self.fields["organization"].required = True
-
-    def call_service(self, data):
-        fields = {k: data.get(k) for k in self.Meta.fields if k in self.fields and k != "application_date"}
-        for key in ("name_kana", "organization", "affiliation", "phone", "postal_code", "address"):
-            if key in fields and fields[key] is None:
-                fields[key] = ""
-        if self.instance.pk:
-            if self.fields["email"].disabled:
-                fields.pop("email")
-            return services.member_update(actor=self.actor, member=self.instance, **fields)
-        return services.member_create(
-            actor=self.actor, society=self.society, kind=self.kind,
-            application_date=data.get("application_date"), **fields,
-        )
 
 
 class CorporateMemberForm(MemberForm):
@@ -123,8 +84,11 @@ class CorporateMemberForm(MemberForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["name"].label = _("Contact person")
-        self.fields["name_kana"].label = _("Contact person (kana)")
+        # A read-only page (a viewer) has no form fields, only the displayed values.
+        if "name" in self.fields:
+            self.fields["name"].label = _("Contact person")
+        if "name_kana" in self.fields:
+            self.fields["name_kana"].label = _("Contact person (kana)")
 
 
 class StatusAddForm(forms.Form):
@@ -157,6 +121,13 @@ class BulkStatusForm(forms.Form):
     effective_date = HalfWidthFormDateField(label=_("Effective date"))
 
 
+class MemberNumberCorrectionForm(forms.Form):
+    """[会員番号修正]"""
+
+    member_number = HalfWidthFormCharField(label=_("Member number"), max_length=20)
+    note = forms.CharField(label=_("Reason for the correction"), max_length=200, required=False)
+
+
 class ReleaseEmailForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
@@ -164,13 +135,13 @@ class ReleaseEmailForm(forms.Form):
 class AdjustmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Adjustment kind"), choices=MemberAdjustment.Kind.choices)
     amount = HalfWidthFormIntegerField(
-        label=_("Amount (yen)"), help_text=_("Negative for a discount."), min_value=-10_000_000, max_value=10_000_000
+        label=_("Amount (yen)"), help_text=_("Negative for a discount."), min_value=-selectors.MAX_ADJUSTMENT, max_value=selectors.MAX_ADJUSTMENT
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
-class MemberTypeForm(ServiceModelForm):
-    annual_fee = HalfWidthFormIntegerField(label=_("annual fee (yen)"), min_value=0, max_value=10_000_000)
+class MemberTypeForm(forms.ModelForm):
+    annual_fee = HalfWidthFormIntegerField(label=_("annual fee (yen)"), min_value=0, max_value=selectors.MAX_ANNUAL_FEE)
     code = HalfWidthFormCharField(label=_("code"), max_length=30)
 
     class Meta:
@@ -182,16 +153,8 @@ class MemberTypeForm(ServiceModelForm):
         if self.instance.pk:
             self.fields["code"].disabled = True
 
-    def call_service(self, data):
-        if self.instance.pk:
-            return services.member_type_update(actor=self.actor, member_type=self.instance, name=data["name"],
-                                               annual_fee=data["annual_fee"], sort_order=data["sort_order"])
-        return services.member_type_create(actor=self.actor, society=self.society, code=data["code"],
-                                           name=data["name"], annual_fee=data["annual_fee"],
-                                           sort_order=data["sort_order"] or 0)
 
-
-class OperatorForm(ServiceModelForm):
+class OperatorForm(forms.ModelForm):
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=False), required=False,
                                min_length=8, help_text=_("At least 8 characters. Leave empty to keep the current one."))
     email = NormalizedFormEmailField(label=_("e-mail"))
@@ -207,34 +170,11 @@ class OperatorForm(ServiceModelForm):
         else:
             self.fields["password"].required = True
 
-    def call_service(self, data):
-        if self.instance.pk:
-            return services.operator_update(actor=self.actor, operator=self.instance, name=data["name"],
-                                            role=data["role"], is_active=data["is_active"],
-                                            password=data.get("password") or None)
-        operator = services.operator_create(actor=self.actor, society=self.society, email=data["email"],
-                                            password=data["password"], role=data["role"], name=data["name"])
-        if not data["is_active"]:
-            operator = services.operator_update(actor=self.actor, operator=operator, is_active=False)
-        return operator
 
+class SocietyForm(forms.ModelForm):
+    member_number_prefix = HalfWidthFormCharField(label=_("member number prefix"), max_length=10, required=False)
 
-class SocietyForm(ServiceModelForm):
     class Meta:
         model = Society
         fields = ["slug", "name", "is_sandbox", "contract_status", "fiscal_year_start_month", "bank_account_text",
-                  "lapse_threshold_years", "timezone"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["slug"].disabled = True
-            self.fields["is_sandbox"].disabled = True
-
-    def call_service(self, data):
-        editable = {k: data[k] for k in services.SOCIETY_EDITABLE if k in data}
-        if self.instance.pk:
-            return services.society_update(actor=self.actor, society=self.instance, **editable)
-        return services.society_create(actor=self.actor, slug=data["slug"], name=data["name"],
-                                       sandbox=data["is_sandbox"],
-                                       **{k: v for k, v in editable.items() if k != "name"})
+                  "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits"]

@@ -6,8 +6,9 @@ import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Case, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,12 @@ class Society(models.Model):
     is_sandbox = models.BooleanField(_("training sandbox"), default=False)
     clock_offset = models.DurationField(_("simulation clock offset"), default=datetime.timedelta)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Tokyo")
+    # NUM-1: the society's member number format — a fixed prefix (may be empty), then digits; proposals are
+    # zero-padded to ``member_number_digits``.
+    member_number_prefix = models.CharField(_("member number prefix"), max_length=10, blank=True,
+                                            validators=[RegexValidator(r"^[A-Za-z0-9-]*$")])
+    member_number_digits = models.PositiveSmallIntegerField(_("member number digits"), default=6,
+                                                            validators=[MinValueValidator(1), MaxValueValidator(12)])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = SocietyQuerySet.as_manager()
@@ -58,6 +65,9 @@ class Society(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def member_number_example(self) -> str:
+        return self.member_number_prefix + "1".zfill(self.member_number_digits)
 
 
 class OperatorQuerySet(SocietyScopedQuerySet):
@@ -230,14 +240,26 @@ class APass(models.Model):
 
 
 class MemberQuerySet(SocietyScopedQuerySet):
-    def with_current_status(self, today: datetime.date):
-        """Annotate ``current_status`` (latest entry dated on or before ``today``, MEM-4) in one query."""
+    def with_current_status(self, today: datetime.date | dict[int, datetime.date]):
+        """Annotate ``current_status`` (latest entry dated on or before today, MEM-4) in one query.
+
+        ``today`` is one date, or a date per society id (each society's own clock, SIM-1)."""
+        qs = self
+        day = today
+        if isinstance(today, dict):
+            days = set(today.values())
+            if len(days) <= 1:
+                day = next(iter(days), datetime.date.min)
+            else:  # the societies' clocks disagree (a sandbox offset): each member reads its own
+                qs = qs.annotate(status_day=Case(*(When(society_id=sid, then=Value(d)) for sid, d in today.items()),
+                                                 output_field=models.DateField()))
+                day = OuterRef("status_day")
         latest = (
-            MemberStatus.objects.filter(member=OuterRef("pk"), effective_date__lte=today)
+            MemberStatus.objects.filter(member=OuterRef("pk"), effective_date__lte=day)
             .order_by("-effective_date")
             .values("status")[:1]
         )
-        return self.annotate(current_status=Subquery(latest))
+        return qs.annotate(current_status=Subquery(latest))
 
     def individuals(self):
         return self.filter(kind=Member.Kind.INDIVIDUAL)

@@ -14,6 +14,7 @@ from backoffice.fields import (
     PhoneField,
 )
 
+from . import selectors
 from .models import Member, MemberAdjustment, MemberStatus, MemberType, Status
 
 # Largest primary key the databases hold (BigAutoField): a larger id in a request body would make the
@@ -35,10 +36,11 @@ class SocietyScopedSlugField(serializers.SlugRelatedField):
         super().__init__(slug_field="code", **kwargs)
 
     def get_queryset(self):
+        """The caller's own society's objects (a platform superuser creates nothing through a code)."""
         request = self.context.get("request")
-        society = getattr(getattr(request, "user", None), "society", None)
+        society_id = getattr(getattr(request, "user", None), "society_id", None)
         qs = self.model._default_manager.all()
-        return qs.filter(society=society) if society is not None else qs.none()
+        return qs.filter(society_id=society_id) if society_id is not None else qs.none()
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -54,7 +56,7 @@ class SocietyScopedSlugField(serializers.SlugRelatedField):
 
 class MemberTypeSerializer(serializers.ModelSerializer):
     code = HalfWidthCharField(max_length=30)
-    annual_fee = HalfWidthIntegerField(min_value=0, max_value=10_000_000)
+    annual_fee = HalfWidthIntegerField(min_value=0, max_value=selectors.MAX_ANNUAL_FEE)
 
     class Meta:
         model = MemberType
@@ -157,13 +159,18 @@ class AssignmentSerializer(serializers.Serializer):
     member_number = HalfWidthCharField(max_length=20, allow_blank=True)
 
 
+class MemberNumberCorrectionSerializer(serializers.Serializer):
+    member_number = HalfWidthCharField(max_length=20)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
 class AssignNumbersSerializer(serializers.Serializer):
     assignments = AssignmentSerializer(many=True, allow_empty=False)
 
 
 class AdjustmentSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=MemberAdjustment.Kind.choices)
-    amount = HalfWidthIntegerField(min_value=-10_000_000, max_value=10_000_000)
+    amount = HalfWidthIntegerField(min_value=-selectors.MAX_ADJUSTMENT, max_value=selectors.MAX_ADJUSTMENT)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     class Meta:

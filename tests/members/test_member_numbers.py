@@ -74,12 +74,15 @@ def test_num1_assign_numbers_to_all_pending_members(api, society, regular_type, 
     assert api.get(PENDING).json() == {"members": [], "next_numbers": []}
     assert api.get(f"/api/v1/members/{a.pk}/").json()["member_number"] == "000001"
 
-    assert AuditEntry.objects.count() == audits + 1
-    entry = last_audit()
-    assert entry.action == "members.member_number.assigned"
-    assert entry.actor_label == staff_op.email
-    assert entry.society_id == society.pk
-    assert entry.after == {"assignments": {str(a.pk): "000001", str(b.pk): "000002"}}
+    # SEC-1: one entry per member, on the member (so its 履歴 shows it), sharing one batch id.
+    assert AuditEntry.objects.count() == audits + 2
+    for member, number in ((a, "000001"), (b, "000002")):
+        (entry,) = AuditEntry.objects.for_object(member).filter(action="members.member_number.assigned")
+        assert entry.actor_label == staff_op.email
+        assert entry.society_id == society.pk
+        assert (entry.before, entry.after) == ({"member_number": None}, {"member_number": number})
+    assert len(set(AuditEntry.objects.filter(action="members.member_number.assigned").values_list("batch_id", flat=True))) == 1
+    assert last_audit().batch_id is not None
 
 
 def test_num1_full_width_numbers_stored_half_width(api, society, regular_type):
@@ -228,4 +231,4 @@ def test_num2_concurrent_assignments_never_produce_a_duplicate():
     assert loser in {"invalid", "member_number_taken", "member_number_gap"}, outcomes
     numbers = list(Member.objects.filter(society=society).values_list("member_number", flat=True))
     assert sorted(numbers) == ["000001", "000002", "000003"]
-    assert AuditEntry.objects.filter(action="members.member_number.assigned", society_id=society.pk).count() == 1
+    assert AuditEntry.objects.filter(action="members.member_number.assigned", society_id=society.pk).count() == 3

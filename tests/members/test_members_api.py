@@ -173,7 +173,7 @@ def test_mem2_admin_creates_member_type_with_zero_fee(admin_api, society, admin_
     entry = last_audit()
     assert entry.action == "members.member_type.created"
     assert entry.actor_label == admin_op.email
-    assert entry.after == {"code": "honorary", "name": "名誉会員", "annual_fee": 0}
+    assert entry.after == {"code": "honorary", "name": "名誉会員", "annual_fee": 0, "sort_order": 0}
 
 
 def test_mem2_member_type_fee_full_width_accepted(admin_api, society):

@@ -71,7 +71,7 @@ def test_mem4_add_status_entry_audited(api, society, regular_type, staff_op):
     assert entry.action == "members.member.status_added"
     assert entry.actor_label == staff_op.email
     assert entry.target_id == str(member.pk)
-    assert entry.before == {"latest": {"status": "applying", "effective_date": "2024-04-01"}}
+    assert entry.before == {"status": "applying", "effective_date": "2024-04-01", "note": ""}
     assert entry.after == {"status": "active", "effective_date": "2024-05-01", "note": "理事会承認"}
 
 
@@ -308,12 +308,17 @@ def test_mem6_bulk_update_on_the_earliest_allowed_date(api, society, regular_typ
     assert r.json() == {"updated": 2}
     assert history(a)[-1] == ("withdrawn", D(2024, 6, 16))
     assert history(b)[-1] == ("withdrawn", D(2024, 6, 16))
-    assert AuditEntry.objects.count() == audits + 1
-    entry = last_audit()
-    assert entry.action == "members.member.status_bulk_updated"
-    assert entry.actor_label == staff_op.email
-    assert entry.society_id == society.pk
-    assert entry.after == {"status": "withdrawn", "effective_date": "2024-06-16", "member_ids": sorted([a.pk, b.pk])}
+    # SEC-1: one entry per member (each member's 履歴 shows it), sharing one batch id.
+    assert AuditEntry.objects.count() == audits + 2
+    entries = [AuditEntry.objects.for_object(m).get(action="members.member.status_bulk_updated") for m in (a, b)]
+    for entry in entries:
+        assert entry.actor_label == staff_op.email
+        assert entry.society_id == society.pk
+        # the 退会 entry is the member's 退会予定日 (one fact)
+        assert entry.after == {"status": "withdrawn", "effective_date": "2024-06-16", "note": "",
+                               "scheduled_withdrawal_date": "2024-06-16"}
+    assert entries[0].before["effective_date"] == "2024-04-15"
+    assert entries[0].batch_id is not None and entries[0].batch_id == entries[1].batch_id
 
 
 def test_mem6_bulk_counts_scheduled_entries(api, society, regular_type):
