@@ -81,11 +81,13 @@ class OperatorManager(BaseUserManager.from_queryset(OperatorQuerySet)):
         return self.get(username=username)
 
     def create_superuser(self, username=None, password=None, email=None, **extra):
-        """``createsuperuser``: a platform superuser (no society) who signs in with 学会ID left empty."""
-        operator = self.model(email=email or username, society=None, role="admin", is_superuser=True, **extra)
-        operator.set_password(password)
-        operator.save(using=self._db)
-        return operator
+        """``createsuperuser``: a platform superuser (no society) who signs in with 学会ID left empty. Created
+        through the same service as every operator, so it is audited like them."""
+        from members.services import operator_create  # services import the models: import at call time
+
+        return operator_create(actor="system: createsuperuser", society=None, email=email or username,
+                               password=password, role=Operator.Role.ADMIN, is_superuser=True,
+                               name=extra.get("name", ""))
 
 
 class Operator(AbstractBaseUser, PermissionsMixin):
