@@ -98,7 +98,8 @@ class SocietyScopedAdmin(NoDjangoLogAdmin):
         return self.has_module_permission(request)
 
     def has_add_permission(self, request):
-        return self.has_module_permission(request) and can_write(request)
+        # a new row belongs to the operator's society; a platform superuser has none to add it to
+        return user_society(request) is not None and self.has_module_permission(request) and can_write(request)
 
     def has_change_permission(self, request, obj=None):
         return self.has_module_permission(request) and can_write(request)

@@ -437,7 +437,7 @@ class MemberAdmin(ServiceAdmin):
         form = BulkStatusForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             try:
-                n = services.member_status_bulk_update(actor=request.user, society=user_society(request),
+                n = services.member_status_bulk_update(actor=request.user, society=self._society_of(request, queryset),
                                                        member_ids=ids, **form.cleaned_data)
             except DomainError as exc:
                 report_domain_error(request, exc, form=form)
@@ -450,6 +450,16 @@ class MemberAdmin(ServiceAdmin):
             count=len(ids), ids=ids, earliest_allowed=earliest_allowed,
             action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
         ))
+
+    def _society_of(self, request, queryset):
+        """The operator's society; for a platform superuser, the one society all selected members belong to."""
+        society = user_society(request)
+        if society is not None:
+            return society
+        society_ids = set(queryset.values_list("society_id", flat=True).distinct()[:2])
+        if len(society_ids) != 1:
+            raise DomainError("invalid", _("Select members of one society for a bulk update."))
+        return Society.objects.get(pk=society_ids.pop())
 
     def get_actions(self, request):
         actions = super().get_actions(request)

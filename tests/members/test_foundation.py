@@ -403,3 +403,22 @@ def test_factories_ship_with_the_package():
     assert "tests" not in members.factories.__name__
     source = open(seed_demo.__file__, encoding="utf-8").read()
     assert "tests." not in source
+
+
+def test_soc3_platform_superuser_bulk_updates_one_societys_members(client, society, regular_type, other_society):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    root = Operator.objects.create_superuser(username="root@example.jp", password="root-pass-123")
+    client.force_login(root)
+    assert client.get("/admin/members/member/add/").status_code == 403  # no society to add a member to
+    a = make_member(society, regular_type)
+    b = make_member(society, regular_type)
+    r = client.post("/admin/members/member/", {"action": "bulk_status_action", ACTION_CHECKBOX_NAME: [a.pk, b.pk],
+                                               "apply": "1", "status": "withdrawn", "effective_date": "2025-01-01"})
+    assert r.status_code == 302
+    assert history(a)[-1] == history(b)[-1] == ("withdrawn", D(2025, 1, 1))
+    other = make_member(other_society, MemberTypeFactory(society=other_society))
+    r = client.post("/admin/members/member/", {"action": "bulk_status_action", ACTION_CHECKBOX_NAME: [a.pk, other.pk],
+                                               "apply": "1", "status": "applying", "effective_date": "2025-02-01"})
+    assert r.status_code == 200
+    assert history(other)[-1][0] == "active"
