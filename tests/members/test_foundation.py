@@ -422,3 +422,33 @@ def test_soc3_platform_superuser_bulk_updates_one_societys_members(client, socie
                                                "apply": "1", "status": "applying", "effective_date": "2025-02-01"})
     assert r.status_code == 200
     assert history(other)[-1][0] == "active"
+
+
+def test_sec1_a_members_history_shows_every_change_by_any_door_once(staff_client, api, admin_api, society,
+                                                                      regular_type, student_type):
+    r = staff_client.post("/admin/members/member/add/", {
+        "name": "履歴 太郎", "name_kana": "リレキ タロウ", "email": "rireki@example.jp", "member_type": regular_type.pk,
+        "application_date": "2024-04-01"})
+    assert r.status_code == 302
+    member = Member.objects.get(email="rireki@example.jp")
+    assert api.patch(f"/api/v1/members/{member.pk}/", {"member_type": "student"}, format="json").status_code == 200
+    assert staff_client.post(f"/admin/members/member/{member.pk}/status/", {
+        "add-status": "active", "add-effective_date": "2024-04-15", "add": "1"}).status_code == 302
+    numbers = api.get("/api/v1/member-numbers/pending/").json()
+    assert staff_client.post("/admin/members/member/numbers/", {
+        f"number_{m['id']}": n for m, n in zip(numbers["members"], numbers["next_numbers"])}).status_code == 302
+    assert admin_api.post(f"/api/v1/members/{member.pk}/member-number/", {"member_number": "000050"},
+                          format="json").status_code == 200
+    assert api.post(f"/api/v1/members/{member.pk}/adjustments/", {"kind": "one_time", "amount": -1000},
+                    format="json").status_code == 201
+    assert api.post("/api/v1/members/bulk-status/", {"member_ids": [member.pk], "status": "withdrawn",
+                                                     "effective_date": "2025-03-31"}, format="json").status_code == 200
+    actions = list(AuditEntry.objects.for_object(member).order_by("id").values_list("action", flat=True))
+    assert actions == [
+        "members.member.created", "members.member.updated", "members.member.status_added",
+        "members.member_number.assigned", "members.member_number.corrected", "members.adjustment.added",
+        "members.member.status_bulk_updated",
+    ]
+    page = staff_client.get(f"/admin/members/member/{member.pk}/history/")
+    assert page.status_code == 200
+    assert len(page.context["entries"]) == len(actions)
