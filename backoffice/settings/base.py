@@ -69,9 +69,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the task worker and the web server share the file; a busy timeout instead of "database is locked".
+    # The demo server answers requests in threads and the task worker shares the file. WAL lets readers go on
+    # while one writer writes; IMMEDIATE makes every transaction.atomic() take the write lock at BEGIN, so a
+    # transaction never reads first and then fails to upgrade its lock (SQLite's "database is locked" that no
+    # busy timeout can cure); the busy timeout makes a second writer wait its turn instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "20")),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
