@@ -36,6 +36,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # lock conflicts raised by a view answer 409 (after Locale: it answers in Japanese)
+    "backoffice.middleware.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -73,6 +75,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # while one writer writes; IMMEDIATE makes every transaction.atomic() take the write lock at BEGIN, so a
     # transaction never reads first and then fails to upgrade its lock (SQLite's "database is locked" that no
     # busy timeout can cure); the busy timeout makes a second writer wait its turn instead of failing at once.
+    # A wait longer than the timeout still fails, and answers 409 database_busy (backoffice.dberrors).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "20")),
@@ -100,6 +103,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
 LOGIN_URL = "admin:login"
+CSRF_FAILURE_VIEW = "backoffice.errorpages.csrf_failure"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply.confit@atlas.jp")
