@@ -16,6 +16,7 @@ from rest_framework.views import set_rollback
 from .dberrors import is_lock_conflict
 from .errorpages import MSG_DATABASE_BUSY, MSG_TOO_LARGE, MSG_TOO_MANY_FIELDS, size_limit_text
 from .errors import DomainError, error_body
+from .parsers import BodyParseError
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -114,6 +115,8 @@ def _error_response(exc, context):
         response.data = error_body("not_found", _("Not found."))
     elif isinstance(exc, exceptions.Throttled):
         response.data = error_body("rate_limited", _("Too many attempts. Please wait and try again."))
+    elif isinstance(exc, BodyParseError):
+        response.data = error_body("invalid", str(exc.detail))
     elif isinstance(exc, exceptions.ParseError):
         response.data = error_body("invalid", _("The request body is not valid JSON."))
     elif isinstance(exc, exceptions.UnsupportedMediaType):

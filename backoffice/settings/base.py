@@ -36,7 +36,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # lock conflicts raised by a view answer 409 (after Locale: it answers in Japanese)
+    # NUL bytes in path, query, cookies and forms; lock conflicts as 409 (after Locale: it answers in Japanese)
     "backoffice.middleware.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,13 +112,18 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "backoffice.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["backoffice.permissions.IsSocietyOperator"],
     "DEFAULT_PAGINATION_CLASS": "backoffice.pagination.CappedPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "backoffice.parsers.JSONParser",
+        "backoffice.parsers.FormParser",
+        "backoffice.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "backoffice.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
