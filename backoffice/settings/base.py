@@ -137,6 +137,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # the Error component {code, detail, fields} and each operation's error answers
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "backoffice.schema.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {
         "MemberKindEnum": "members.models.Member.Kind",
         "AdjustmentKindEnum": "members.models.MemberAdjustment.Kind",
