@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,23 @@ def report_domain_error(request, exc: DomainError, form=None) -> None:
             form.add_error(None, str(exc.message))
         return
     messages.error(request, str(exc.message))
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up again to show it on a refused form; a value
+    that is no id ("abc", 5,000 digits) made that lookup a server error. Such a value is shown as nothing
+    selected; the form already says the field is invalid."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        kept = []
+        for item in value:
+            try:
+                target.run_validators(target.to_python(item))
+            except ValidationError:
+                continue
+            kept.append(item)
+        return super().optgroups(name, kept, attr)
 
 
 def user_society(request):
@@ -85,9 +103,23 @@ class SocietyScopedAdmin(NoDjangoLogAdmin):
         return visible(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         if "queryset" not in kwargs:
             kwargs["queryset"] = visible(db_field.related_model._default_manager.all(), request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def response_action(self, request, queryset):
+        """Rows selected for an action are ids; a tampered form's "abc" or 10**30 is refused with a message like
+        an empty selection, instead of reaching the database (where it is a server error)."""
+        pk = self.model._meta.pk
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk.run_validators(pk.to_python(value))
+        except ValidationError:
+            self.message_user(request, _("The selection was not valid; nothing was changed."), messages.WARNING)
+            return None
+        return super().response_action(request, queryset)
 
     # --- roles (SOC-3) ---
     def has_module_permission(self, request):

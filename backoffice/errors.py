@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
+def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
+    """The one error body of the API: ``{code, detail, fields}`` (API.md, Conventions)."""
+    return {"code": code, "detail": str(detail), "fields": fields or {}}
+
+
 class DomainError(Exception):
     """A rule refused the request. ``code`` is one of API.md's error codes; ``message`` is translatable.
 
@@ -37,3 +42,17 @@ class NotFound(DomainError):
         from django.utils.translation import gettext_lazy as _
 
         super().__init__("not_found", message or _("Not found."))
+
+
+# The ``code`` of every error body (API.md, Error codes). ``database_busy`` and ``server_error`` are this
+# implementation's additions: a lock conflict with another operator's transaction (409, send again) and an
+# unexpected failure (500), so that even those bodies carry a code.
+ERROR_CODES = (
+    "invalid", "not_found", "invalid_credentials", "email_in_use", "email_verification_pending", "status_same_day",
+    "status_date_too_early", "bulk_status_date_too_early", "member_number_taken", "member_number_gap",
+    "apass_not_eligible", "apass_not_linked", "unlink_not_confirmed", "invoice_has_payments", "invoice_cancelled",
+    "amount_exceeds_invoice", "remarks_required", "not_sandbox", "permission_denied", "link_expired",
+    "link_superseded", "link_used", "invalid_transition", "email_locked_by_apass", "member_not_withdrawn",
+    "rate_limited", "statement_invalid",
+    "database_busy", "server_error",
+)

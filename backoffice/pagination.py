@@ -90,6 +90,15 @@ class CappedPageNumberPagination(BasePagination):
             {"count": self.count, "next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
         )
 
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": self.page_query_param, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+             "description": "Page number, from 1; a page past the end answers 404."},
+            {"name": self.page_size_query_param, "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+             "description": f"Rows per page (default {self.page_size}, at most {self.max_page_size})."},
+        ]
+
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",

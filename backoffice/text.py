@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 import jaconv
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\uff0d"
 _DASH_TABLE = str.maketrans({c: "-" for c in _DASHES})
@@ -44,3 +46,34 @@ def search_key(value: str) -> str:
     text = jaconv.kata2hira(text)
     text = text.lower()
     return _SPACE_RE.sub("", text)
+
+
+# Text no database column can hold: a NUL byte (PostgreSQL refuses it in any text, even in a WHERE clause) and a
+# lone surrogate (not encodable as UTF-8). Refused at the edge of every request (backoffice.middleware,
+# backoffice.parsers) so that a query never sees it.
+FORBIDDEN_CHARACTER_RE = re.compile("[\x00\ud800-\udfff]")
+# Django's own message (its validator on every form CharField), with our Japanese (Django's says "enter something").
+MSG_NUL = gettext_lazy("Null characters are not allowed.")
+
+
+def has_forbidden_character(value: str) -> bool:
+    return FORBIDDEN_CHARACTER_RE.search(value) is not None
+
+
+def forbidden_character_message(char: str) -> str:
+    if char == "\x00":
+        return str(MSG_NUL)
+    return _("Surrogate characters are not allowed: U+{code_point:X}.").format(code_point=ord(char))
+
+
+def forbidden_character_fields(pairs) -> dict[str, list[str]]:
+    """{name: [message]} for every (name, texts) pair whose name or texts hold a forbidden character; the name
+    is shown with "?" in place of the character."""
+    fields: dict[str, list[str]] = {}
+    for name, texts in pairs:
+        for value in (name, *texts):
+            found = FORBIDDEN_CHARACTER_RE.search(value)
+            if found:
+                fields.setdefault(FORBIDDEN_CHARACTER_RE.sub("?", name), [forbidden_character_message(found.group())])
+                break
+    return fields

@@ -1,16 +1,16 @@
 from django.contrib import admin
-from django.http import JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from backoffice.api import error_body
+from backoffice.errorpages import error_response
 
 
+@csrf_exempt  # any method gets the JSON 404, not Django's CSRF page: nothing here reads a cookie or writes
 def api_not_found(request, *args, **kwargs):
-    from django.utils.translation import gettext as _
-
-    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+    return error_response(request, 404, "not_found", _("Not found."))
 
 
 urlpatterns = [
@@ -20,5 +20,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("members.urls")),
-    path("api/<path:rest>", api_not_found),
+    re_path(r"^api(?:/.*)?$", api_not_found),
 ]
+
+# Errors outside DRF's views: JSON {code, detail, fields} under /api/, a Japanese page in the admin's look elsewhere.
+handler400 = "backoffice.errorpages.bad_request"
+handler403 = "backoffice.errorpages.permission_denied"
+handler404 = "backoffice.errorpages.page_not_found"
+handler500 = "backoffice.errorpages.server_error"

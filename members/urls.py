@@ -5,6 +5,7 @@ from . import api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.include_format_suffixes = False  # API.md has no "members.json" URLs; the views take no format argument
 router.register("member-types", api.MemberTypeViewSet, basename="member-type")
 router.register("members", api.MemberViewSet, basename="member")
 

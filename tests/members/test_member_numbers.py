@@ -195,10 +195,10 @@ def test_num2_unique_number_is_a_database_constraint(society, regular_type):
         Member.objects.filter(pk=b.pk).update(member_number=a.member_number)
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency needs PostgreSQL row locks")
 @pytest.mark.django_db(transaction=True)
 def test_num2_concurrent_assignments_never_produce_a_duplicate():
+    """Threads on their own connections: PostgreSQL row locks; SQLite's IMMEDIATE transactions (a file test
+    database, so the threads really share it)."""
     society = SocietyFactory(slug="race", name="競合学会")
     member_type = MemberTypeFactory(society=society)
     members = [make_member(society, member_type, status="active") for _ in range(3)]
