@@ -55,6 +55,8 @@ class SocietyAdmin(ServiceAdmin):
 
     form = SocietyForm
     list_display = ("slug", "name", "contract_status", "is_sandbox")
+    fields = ("slug", "name", "contract_status", "is_sandbox", "fiscal_year_start_month", "bank_account_text",
+              "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -73,6 +73,11 @@ class MemberForm(forms.ModelForm):
                 self.fields["email"].help_text = _(
                     "Linked to an A-Pass (chain mark): the member changes this address on My Page."
                 )
+        if "scheduled_withdrawal_date" in self.fields:
+            self.fields["scheduled_withdrawal_date"].help_text = _(
+                "Setting it schedules 'withdrawn' on that date in the status history; clearing it removes a "
+                "scheduled withdrawal."
+            )
         if "organization" in self.fields and self.kind == Member.Kind.CORPORATE:
             self.fields["organization"].required = True
 
