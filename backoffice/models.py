@@ -8,8 +8,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .scoping import SocietyScopedQuerySet
 
-class AuditEntryQuerySet(models.QuerySet):
+
+class AuditEntryQuerySet(SocietyScopedQuerySet):
+    """``visible_to(operator)``: an operator reads their society's entries, a platform superuser every one."""
+
+    society_lookup = "society"  # the plain ``society_id`` column (the core holds no foreign key to an app)
+
     def update(self, **kwargs):
         raise TypeError("Audit entries are append-only.")
 

@@ -86,6 +86,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "members.Operator"
+# The model whose primary key AuditEntry.society_id holds: the audit screens show the society by name
+# without the core importing an app.
+SOCIETY_MODEL = "members.Society"
 AUTHENTICATION_BACKENDS = ["members.auth.OperatorBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
