@@ -364,48 +364,46 @@ class MemberAdmin(ServiceAdmin):
             can_withdraw_application=selectors.application_withdrawal_refusal(latest) is None,
         ))
 
-    def release_email_view(self, request, object_id):
-        """MEM-3: rewrite a withdrawn record's e-mail so the person can re-apply as a new record."""
+    def _member_form_screen(self, request, object_id, *, form_class, service, success_message, template, title,
+                            back_to_member=False, initial=None):
+        """A member screen of one form and one service: GET shows it, POST calls the service through ``_submit``
+        and, once done, goes back to the screen (or to [会員情報変更])."""
         member = self._member_or_404(request, object_id)
-        form = ReleaseEmailForm(request.POST or None)
+        form = form_class(request.POST or None, initial=initial(member) if initial else {})
         if request.method == "POST":
-            response = self._submit(
-                request, form, partial(services.member_email_release, actor=request.user, member=member),
-                _("The e-mail address was released; the old address is kept in the history."),
-                redirect_to=reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[member.pk]))
+            redirect_to = None
+            if back_to_member:
+                redirect_to = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[member.pk])
+            response = self._submit(request, form, partial(service, actor=request.user, member=member),
+                                    success_message, redirect_to=redirect_to)
             if response is not None:
                 return response
-        return TemplateResponse(request, "admin/members/member/release_email.html", self._context(
-            request, _("Release e-mail address"), member=member, form=form))
+        return TemplateResponse(request, template, self._context(request, title, member=member, form=form))
+
+    def release_email_view(self, request, object_id):
+        """MEM-3: rewrite a withdrawn record's e-mail so the person can re-apply as a new record."""
+        return self._member_form_screen(
+            request, object_id, form_class=ReleaseEmailForm, service=services.member_email_release,
+            success_message=_("The e-mail address was released; the old address is kept in the history."),
+            template="admin/members/member/release_email.html", title=_("Release e-mail address"),
+            back_to_member=True)
 
     def adjustments_view(self, request, object_id):
         """ADJ-1: 会員調整額 (one-time or permanent)."""
-        member = self._member_or_404(request, object_id)
-        form = AdjustmentForm(request.POST or None)
-        if request.method == "POST":
-            response = self._submit(
-                request, form, partial(services.member_adjustment_add, actor=request.user, member=member),
-                _("The member adjustment was registered."))
-            if response is not None:
-                return response
-        return TemplateResponse(request, "admin/members/member/adjustments.html", self._context(
-            request, _("Member adjustments"), member=member, form=form, adjustments=member.adjustments.all()))
+        return self._member_form_screen(
+            request, object_id, form_class=AdjustmentForm, service=services.member_adjustment_add,
+            success_message=_("The member adjustment was registered."),
+            template="admin/members/member/adjustments.html", title=_("Member adjustments"))
 
     def member_number_view(self, request, object_id):
         """[会員番号修正]: an administrator corrects a wrongly assigned number (kept in the 履歴)."""
         if not may(request, "can_manage_settings"):
             raise PermissionDenied
-        member = self._member_or_404(request, object_id)
-        form = MemberNumberCorrectionForm(request.POST or None, initial={"member_number": member.member_number})
-        if request.method == "POST":
-            response = self._submit(
-                request, form, partial(services.member_number_correct, actor=request.user, member=member),
-                _("The member number was corrected; the old number is kept in the history."),
-                redirect_to=reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[member.pk]))
-            if response is not None:
-                return response
-        return TemplateResponse(request, "admin/members/member/member_number.html", self._context(
-            request, _("Correct member number"), member=member, form=form))
+        return self._member_form_screen(
+            request, object_id, form_class=MemberNumberCorrectionForm, service=services.member_number_correct,
+            success_message=_("The member number was corrected; the old number is kept in the history."),
+            template="admin/members/member/member_number.html", title=_("Correct member number"),
+            back_to_member=True, initial=lambda member: {"member_number": member.member_number})
 
     def numbers_view(self, request):
         """[会員番号採番] (NUM-1, NUM-2)."""
