@@ -41,6 +41,7 @@ admin.site.index_title = gettext_lazy("Secretariat screens")
 admin.site.login_form = OperatorLoginForm
 admin.site.site_url = None
 admin.site.login_template = "admin/members/login.html"
+admin.site.index_template = "admin/members/home.html"  # the secretariat's first page, not the stock app list
 
 
 class ServiceFormAdminMixin:
