@@ -224,7 +224,9 @@ class MemberAdmin(ServiceFormAdminMixin, SocietyScopedAdmin):
         )
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"title": self.search_title, "can_write": can_write(request), **(extra_context or {})}
+        extra = {"title": self.search_title, "can_write": can_write(request),
+                 "module_name": self.opts.verbose_name,  # "select all N 会員", not the screen name
+                 **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -426,6 +428,10 @@ class CorporateMemberAdmin(MemberAdmin):
     kind = Member.Kind.CORPORATE
     form = CorporateMemberForm
     search_title = gettext_lazy("Corporate member search")
+    search_help_text = gettext_lazy(
+        "Organisation name, contact person's name or kana (part), e-mail or member number (exact or part), phone "
+        "(with or without hyphens)."
+    )
     list_display = ("member_number_col", "organization", "contact_col", "email_col", "member_type", "status_col",
                     "operations")
 
