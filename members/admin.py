@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import partial
 
 from django.contrib import admin, messages
@@ -42,6 +43,7 @@ admin.site.index_title = gettext_lazy("Secretariat screens")
 admin.site.login_form = OperatorLoginForm
 admin.site.site_url = None
 admin.site.login_template = "admin/members/login.html"
+admin.site.index_template = "admin/members/home.html"  # the secretariat's first page, not the stock app list
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -233,18 +235,35 @@ class MemberAdmin(ServiceAdmin):
     def status_col(self, obj):
         return Status(obj.current_status).label if obj.current_status else "—"
 
+    # A list_display callable gets no request: changelist_view says, while the list renders, whether the
+    # operator may write, so that a viewer gets read-only links instead of write screens (SOC-3).
+    _operations_may_write = ContextVar("operations_may_write", default=False)
+
     @admin.display(description=gettext_lazy("Operations"))
     def operations(self, obj):
         info = self.opts.app_label, self.opts.model_name
+        if self._operations_may_write.get():
+            labels = _("Edit member information"), _("Change member status")
+        else:  # the same pages, shown read-only
+            labels = _("View member information"), _("Member status history")
         return format_html(
             '<a href="{}">[{}]</a> <a href="{}">[{}]</a>',
-            reverse("admin:%s_%s_change" % info, args=[obj.pk]), _("Edit member information"),
-            reverse("admin:%s_%s_status" % info, args=[obj.pk]), _("Change member status"),
+            reverse("admin:%s_%s_change" % info, args=[obj.pk]), labels[0],
+            reverse("admin:%s_%s_status" % info, args=[obj.pk]), labels[1],
         )
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"title": self.search_title, "can_write": can_write(request), **(extra_context or {})}
-        return super().changelist_view(request, extra_context=extra)
+        extra = {"title": self.search_title, "can_write": can_write(request),
+                 "module_name": self.opts.verbose_name,  # "select all N 会員", not the screen name
+                 **(extra_context or {})}
+        token = self._operations_may_write.set(request.user.can_write)
+        try:
+            response = super().changelist_view(request, extra_context=extra)
+            if hasattr(response, "render"):
+                response.render()  # the 操作 column is rendered here, while the flag is set
+            return response
+        finally:
+            self._operations_may_write.reset(token)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra = dict(extra_context or {})
@@ -474,6 +493,10 @@ class CorporateMemberAdmin(MemberAdmin):
     kind = Member.Kind.CORPORATE
     form = CorporateMemberForm
     search_title = gettext_lazy("Corporate member search")
+    search_help_text = gettext_lazy(
+        "Organisation name, contact person's name or kana (part), e-mail or member number (exact or part), phone "
+        "(with or without hyphens)."
+    )
     list_display = ("member_number_col", "organization", "contact_col", "email_col", "member_type", "status_col",
                     "operations")
 
