@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from functools import partial
 
 from django.contrib import admin, messages
@@ -235,35 +234,33 @@ class MemberAdmin(ServiceAdmin):
     def status_col(self, obj):
         return Status(obj.current_status).label if obj.current_status else "—"
 
-    # A list_display callable gets no request: changelist_view says, while the list renders, whether the
-    # operator may write, so that a viewer gets read-only links instead of write screens (SOC-3).
-    _operations_may_write = ContextVar("operations_may_write", default=False)
-
-    @admin.display(description=gettext_lazy("Operations"))
-    def operations(self, obj):
+    def _operation_links(self, obj, labels):
         info = self.opts.app_label, self.opts.model_name
-        if self._operations_may_write.get():
-            labels = _("Edit member information"), _("Change member status")
-        else:  # the same pages, shown read-only
-            labels = _("View member information"), _("Member status history")
         return format_html(
             '<a href="{}">[{}]</a> <a href="{}">[{}]</a>',
             reverse("admin:%s_%s_change" % info, args=[obj.pk]), labels[0],
             reverse("admin:%s_%s_status" % info, args=[obj.pk]), labels[1],
         )
 
+    @admin.display(description=gettext_lazy("Operations"))
+    def operations(self, obj):
+        return self._operation_links(obj, (_("Edit member information"), _("Change member status")))
+
+    @admin.display(description=gettext_lazy("Operations"))
+    def operations_read_only(self, obj):
+        """A viewer's 操作: the same pages, shown read-only (SOC-3)."""
+        return self._operation_links(obj, (_("View member information"), _("Member status history")))
+
+    def get_list_display(self, request):
+        if can_write(request):
+            return self.list_display
+        return tuple("operations_read_only" if c == "operations" else c for c in self.list_display)
+
     def changelist_view(self, request, extra_context=None):
         extra = {"title": self.search_title, "can_write": can_write(request),
                  "module_name": self.opts.verbose_name,  # "select all N 会員", not the screen name
                  **(extra_context or {})}
-        token = self._operations_may_write.set(request.user.can_write)
-        try:
-            response = super().changelist_view(request, extra_context=extra)
-            if hasattr(response, "render"):
-                response.render()  # the 操作 column is rendered here, while the flag is set
-            return response
-        finally:
-            self._operations_may_write.reset(token)
+        return super().changelist_view(request, extra_context=extra)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra = dict(extra_context or {})

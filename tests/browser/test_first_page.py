@@ -21,9 +21,10 @@ LONG_EMAIL = "hanako.sato.department-of-internal-medicine@hospital.example.ac.jp
 # The 操作 column's right edge and the results' box: the column is readable without scrolling sideways.
 OPERATIONS_GEOMETRY = """() => {
   const results = document.querySelector('#changelist .results');
-  const cells = [...document.querySelectorAll('#result_list td.field-operations')];
+  const cells = [...document.querySelectorAll('#result_list td.field-operations, #result_list td.field-operations_read_only')];
   const box = results.getBoundingClientRect();
   return {
+    cells: cells.length,
     overflow: results.scrollWidth - results.clientWidth,
     window: document.documentElement.clientWidth,
     resultsRight: box.right,
@@ -54,6 +55,7 @@ def page():
 
 def assert_operations_column_inside(page):
     geometry = page.evaluate(OPERATIONS_GEOMETRY)
+    assert geometry["cells"] > 0, geometry
     assert geometry["overflow"] <= 0, geometry
     assert geometry["rightmost"] <= geometry["resultsRight"] <= geometry["window"], geometry
     assert geometry["linksCut"] == 0, geometry
