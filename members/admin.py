@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -36,6 +37,8 @@ from .forms import (
 )
 from .models import CorporateMember, Member, MemberType, Operator, Society, Status
 
+# Permissions come from roles (SOC-3), not from Django's groups: nothing to manage there.
+admin.site.unregister(Group)
 admin.site.site_header = gettext_lazy("Society secretariat back office")
 admin.site.site_title = gettext_lazy("Secretariat")
 admin.site.index_title = gettext_lazy("Secretariat screens")

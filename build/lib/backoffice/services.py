@@ -1,0 +1,68 @@
+"""The one shape of every write (DESIGN.md, "Where rules live").
+
+A service is a keyword-only function ``<noun>_<verb>(*, actor, …)`` decorated with :func:`service`. The
+decorator checks the actor *before* anything is read or written — present, and allowed to do this (a role
+predicate of the operator such as ``can_write``; a system actor such as ``"system: billing run 12"`` is
+trusted) — and runs the body in one transaction. The body writes one audit entry per changed object
+(``backoffice.audit``), none when nothing changed.
+
+(byro's ``log_call`` and HackSoft's services are the models.)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from .errors import DomainError, NotFound
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+Actor = Any  # an operator, or a string such as "system: billing run 12"
+
+MSG_PERMISSION_DENIED = _("You do not have permission to perform this action.")
+
+
+def is_system_actor(actor: Actor) -> bool:
+    return isinstance(actor, str)
+
+
+def check_actor(actor: Actor, permission: str | None) -> None:
+    """An actor is required, never defaulted; an operator must hold ``permission`` (a predicate name)."""
+    if actor is None or actor == "":
+        raise ValueError("Every service call needs an actor.")
+    if is_system_actor(actor) or permission is None:
+        return
+    if not getattr(actor, permission, False):
+        raise DomainError("permission_denied", MSG_PERMISSION_DENIED, status=403)
+
+
+def check_society(actor: Actor, society_id: int | None) -> None:
+    """SOC-2, checked again inside the service: an operator acts only on their own society's rows.
+    Another society's object is 'not found', never 'forbidden'."""
+    if is_system_actor(actor) or getattr(actor, "sees_all_societies", False):
+        return
+    if society_id is None or getattr(actor, "society_id", None) != society_id:
+        raise NotFound()
+
+
+def service(*, permission: str | None = "can_write") -> Callable[[F], F]:
+    """Decorate a service: keyword-only call, actor checked first, body in ``transaction.atomic``."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, actor: Actor = None, **kwargs: Any) -> Any:
+            if args:
+                raise TypeError(f"{func.__name__}() takes keyword arguments only")
+            check_actor(actor, permission)
+            with transaction.atomic():
+                return func(actor=actor, **kwargs)
+
+        wrapper.permission = permission  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from backoffice.errorpages import error_response
+
+
+@csrf_exempt  # any method gets the JSON 404, not Django's CSRF page: nothing here reads a cookie or writes
+def api_not_found(request, *args, **kwargs):
+    return error_response(request, 404, "not_found", _("Not found."))
+
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("members.urls")),
+    re_path(r"^api(?:/.*)?$", api_not_found),
+]
+
+# Errors outside DRF's views: JSON {code, detail, fields} under /api/, a Japanese page in the admin's look elsewhere.
+handler400 = "backoffice.errorpages.bad_request"
+handler403 = "backoffice.errorpages.permission_denied"
+handler404 = "backoffice.errorpages.page_not_found"
+handler500 = "backoffice.errorpages.server_error"

@@ -1,0 +1,227 @@
+"""REST API v1 for members (API.md, Members). Views check permission, parse input and call a service."""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backoffice import text
+from backoffice.errors import DomainError
+
+from . import selectors, services
+from .models import Member, MemberType, Status
+from .serializers import (
+    AdjustmentSerializer,
+    AssignNumbersSerializer,
+    BulkStatusSerializer,
+    MemberCreateSerializer,
+    MemberNumberCorrectionSerializer,
+    MemberSerializer,
+    MemberTypeSerializer,
+    MemberUpdateSerializer,
+    ReleaseEmailSerializer,
+    StatusAddSerializer,
+    StatusEditSerializer,
+    StatusEntrySerializer,
+    TokenRequestSerializer,
+)
+
+
+def society_of(request):
+    society = getattr(request.user, "society", None)
+    if society is None:
+        raise PermissionDenied(_("Use an operator account of a society."))
+    return society
+
+
+class TokenView(APIView):
+    """POST {society, email, password} → {token}."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=TokenRequestSerializer, responses=inline_serializer("Token", {"token": serializers.CharField()}))
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        operator = authenticate(
+            request, society=data.validated_data.get("society") or None,
+            email=data.validated_data["email"], password=data.validated_data["password"],
+        )
+        if operator is None:
+            raise DomainError("invalid_credentials", _("The society, e-mail address or password is incorrect."),
+                              status=401)
+        token, _created = Token.objects.get_or_create(user=operator)
+        return Response({"token": token.key})
+
+
+class MemberTypeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = MemberTypeSerializer
+    pagination_class = None
+    write_permission = "can_manage_settings"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MemberType.objects.none()
+        return MemberType.objects.visible_to(self.request.user).order_by("sort_order", "id")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.member_type_create(
+            actor=self.request.user, society=society_of(self.request), **serializer.validated_data
+        )
+
+
+class MemberFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("free word"))
+    email = django_filters.CharFilter(method="filter_email")
+    member_number = django_filters.CharFilter(method="filter_member_number")
+    status = django_filters.ChoiceFilter(field_name="current_status", choices=Status.choices)
+    member_type = django_filters.CharFilter(field_name="member_type__code")
+    apass_linked = django_filters.BooleanFilter(field_name="apass", lookup_expr="isnull", exclude=True)
+    kind = django_filters.ChoiceFilter(choices=Member.Kind.choices)
+
+    class Meta:
+        model = Member
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        return selectors.search_members(queryset, value)
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(email=text.normalize_email(value))
+
+    def filter_member_number(self, queryset, name, value):
+        return queryset.filter(member_number=text.normalize_code(value))
+
+
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = MemberSerializer
+    write_permission = "can_write"  # an action may ask more (the number correction: can_manage_settings)
+    filterset_class = MemberFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Member.objects.none()
+        return selectors.visible_members(self.request.user).select_related("society").order_by("pk")
+
+    def _member(self) -> Member:
+        return self.get_object()
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
+    def create(self, request):
+        data = MemberCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        member = services.member_create(actor=request.user, society=society_of(request), **data.validated_data)
+        return Response(self._render(member), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    def partial_update(self, request, pk=None):
+        member = self._member()
+        data = MemberUpdateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        member = services.member_update(actor=request.user, member=member, **data.validated_data)
+        return Response(self._render(member))
+
+    def _render(self, member: Member) -> dict:
+        fresh = self.get_queryset().get(pk=member.pk)
+        return MemberSerializer(fresh, context=self.get_serializer_context()).data
+
+    @extend_schema(methods=["GET"], responses=StatusEntrySerializer(many=True))
+    @extend_schema(methods=["POST"], request=StatusAddSerializer, responses={201: StatusEntrySerializer})
+    @action(detail=True, methods=["get", "post"], url_path="statuses", pagination_class=None, filterset_class=None)
+    def statuses(self, request, pk=None):
+        member = self._member()
+        if request.method == "GET":
+            entries = member.statuses.order_by("effective_date")
+            return Response(StatusEntrySerializer(entries, many=True).data)
+        self._require_write(request)
+        data = StatusAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.member_status_add(actor=request.user, member=member, **data.validated_data)
+        return Response(StatusEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=StatusEditSerializer, responses=StatusEntrySerializer,
+                   parameters=[OpenApiParameter("sid", int, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["patch"], url_path=r"statuses/(?P<sid>[0-9]+)", filterset_class=None)
+    def status_edit(self, request, pk=None, sid=None):
+        member = self._member()
+        entry = get_object_or_404(member.statuses, pk=sid)
+        data = StatusEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.member_status_edit(actor=request.user, entry=entry, **data.validated_data)
+        return Response(StatusEntrySerializer(entry).data)
+
+    @extend_schema(request=BulkStatusSerializer, responses=inline_serializer("BulkStatusResult", {"updated": serializers.IntegerField()}))
+    @action(detail=False, methods=["post"], url_path="bulk-status", filterset_class=None)
+    def bulk_status(self, request):
+        data = BulkStatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = services.member_status_bulk_update(actor=request.user, society=society_of(request), **data.validated_data)
+        return Response({"updated": updated})
+
+    @extend_schema(request=ReleaseEmailSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["post"], url_path="release-email", filterset_class=None)
+    def release_email(self, request, pk=None):
+        member = self._member()
+        data = ReleaseEmailSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_email_release(actor=request.user, member=member, **data.validated_data)
+        return Response(self._render(member))
+
+    @extend_schema(request=AdjustmentSerializer, responses={201: AdjustmentSerializer})
+    @action(detail=True, methods=["post"], url_path="adjustments", filterset_class=None)
+    def adjustments(self, request, pk=None):
+        member = self._member()
+        data = AdjustmentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        adjustment = services.member_adjustment_add(actor=request.user, member=member, **data.validated_data)
+        return Response(AdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberNumberCorrectionSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["post"], url_path="member-number", filterset_class=None,
+            write_permission="can_manage_settings")
+    def member_number(self, request, pk=None):
+        """Correct a wrongly assigned member number (administrators; the old number stays in the history)."""
+        member = self._member()
+        data = MemberNumberCorrectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_number_correct(actor=request.user, member=member, **data.validated_data)
+        return Response(self._render(member))
+
+    def _require_write(self, request):
+        for permission in self.get_permissions():
+            if not permission.has_permission(request, self):
+                self.permission_denied(request)
+
+
+class PendingNumbersView(APIView):
+    @extend_schema(responses=inline_serializer("PendingNumbers", {
+        "members": MemberSerializer(many=True), "next_numbers": serializers.ListField(child=serializers.CharField())}))
+    def get(self, request):
+        society = society_of(request)
+        members = list(selectors.members_pending_number(society))
+        return Response({
+            "members": MemberSerializer(members, many=True).data,
+            "next_numbers": selectors.next_member_numbers(society, len(members)),
+        })
+
+
+class AssignNumbersView(APIView):
+    @extend_schema(request=AssignNumbersSerializer, responses=inline_serializer("AssignResult", {"assigned": serializers.IntegerField()}))
+    def post(self, request):
+        data = AssignNumbersSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assigned = services.member_numbers_assign(
+            actor=request.user, society=society_of(request),
+            assignments=[(a["member"], a["member_number"]) for a in data.validated_data["assignments"]],
+        )
+        return Response({"assigned": assigned})

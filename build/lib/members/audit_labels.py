@@ -1,0 +1,59 @@
+"""The members app's labels on the audit screens (監査ログ, 履歴): its action codes and the before/after keys
+that are not fields of the entry's target. Registered from MembersConfig.ready(); the core imports no app."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from backoffice import audit
+
+from .models import Member, MemberAdjustment, MemberType, Operator, Society, Status
+
+ACTION_LABELS = {
+    "members.society.created": pgettext_lazy("audit action", "Society registered"),
+    "members.society.updated": pgettext_lazy("audit action", "Society settings changed"),
+    "members.operator.created": pgettext_lazy("audit action", "Operator registered"),
+    "members.operator.updated": pgettext_lazy("audit action", "Operator changed"),
+    "members.member_type.created": pgettext_lazy("audit action", "Member type registered"),
+    "members.member_type.updated": pgettext_lazy("audit action", "Member type changed"),
+    "members.member.created": pgettext_lazy("audit action", "Member registered"),
+    "members.member.updated": pgettext_lazy("audit action", "Member information changed"),
+    "members.member.email_released": pgettext_lazy("audit action", "E-mail address rewritten (for re-admission)"),
+    "members.member.status_added": pgettext_lazy("audit action", "Member status changed / change scheduled"),
+    "members.member.status_edited": pgettext_lazy("audit action", "Member status history corrected"),
+    "members.member.application_withdrawn": pgettext_lazy("audit action", "Application withdrawn"),
+    "members.member.status_bulk_updated": pgettext_lazy("audit action", "Member status bulk update"),
+    "members.member_number.assigned": pgettext_lazy("audit action", "Member numbers assigned"),
+    "members.member_number.corrected": pgettext_lazy("audit action", "Member number corrected"),
+    "members.adjustment.added": pgettext_lazy("audit action", "Member adjustment registered"),
+}
+
+#: Keys a status entry writes (status_added, status_edited, application_withdrawn, bulk update).
+STATUS_FIELDS = {
+    "status": _("member status"),
+    "effective_date": _("effective date"),
+    "application_date": pgettext_lazy("audit field", "application date"),
+    "note": _("note"),
+}
+
+ADJUSTMENT_FIELDS = {
+    "kind": _("adjustment kind"),
+    "amount": _("amount (yen)"),
+    "note": _("note"),
+    "adjustment_id": pgettext_lazy("audit field", "adjustment ID"),
+}
+
+
+def register() -> None:
+    audit.register_action_labels(ACTION_LABELS)
+    audit.register_target_models(Society, Operator, MemberType, Member)
+    # Keys of entries whose target is a member but which are not member fields; the member's own fields
+    # (name, e-mail, member_number, kind, …) read with their verbose names.
+    audit.register_field_labels(Member, STATUS_FIELDS, choices={"status": Status.choices})
+    # An adjustment's ``kind`` is the adjustment's, not the member's kind (individual/corporate).
+    audit.register_field_labels("members.adjustment.added", ADJUSTMENT_FIELDS,
+                                choices={"kind": MemberAdjustment.Kind.choices})
+    # A number correction carries the reason beside the number.
+    audit.register_field_labels("members.member_number.corrected", {"member_number": _("member number"),
+                                                                     "note": _("reason")})

@@ -1,0 +1,185 @@
+"""Admin forms. A form parses and validates input only; the admin view calls the service with the cleaned
+data and puts a refusal back on the form (``backoffice.adminkit.ServiceAdmin``; DESIGN.md "Where rules live")."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.fields import (
+    HalfWidthFormCharField,
+    HalfWidthFormDateField,
+    HalfWidthFormIntegerField,
+    NormalizedFormEmailField,
+)
+
+from . import selectors
+from .models import Member, MemberAdjustment, MemberType, Operator, Society, Status
+
+
+class OperatorLoginForm(AdminAuthenticationForm):
+    """Admin sign-in with 学会ID (society slug), e-mail and password. A platform superuser leaves 学会ID empty."""
+
+    society = HalfWidthFormCharField(label=_("Society ID"), max_length=50, required=False)
+    username = NormalizedFormEmailField(label=_("E-mail address"), max_length=254)
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": _("The society ID, e-mail address or password is incorrect."),
+    }
+
+    field_order = ["society", "username", "password"]
+
+    def clean(self):
+        society = self.cleaned_data.get("society") or None
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email and password:
+            self.user_cache = authenticate(self.request, society=society, email=email, password=password)
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class MemberForm(forms.ModelForm):
+    """[会員情報変更] (and registration when adding)."""
+
+    application_date = HalfWidthFormDateField(
+        label=_("Application date"), required=False, help_text=_("Empty: today.")
+    )
+
+    class Meta:
+        model = Member
+        fields = ["name", "name_kana", "organization", "email", "member_type", "affiliation", "phone", "postal_code",
+                  "address", "scheduled_withdrawal_date"]
+        field_classes = {
+            "email": NormalizedFormEmailField,
+            "phone": HalfWidthFormCharField,
+            "postal_code": HalfWidthFormCharField,
+            "scheduled_withdrawal_date": HalfWidthFormDateField,
+        }
+
+    kind = Member.Kind.INDIVIDUAL
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields.pop("application_date", None)
+            if self.instance.apass_id is not None and "email" in self.fields:
+                self.fields["email"].disabled = True
+                self.fields["email"].help_text = _(
+                    "Linked to an A-Pass (chain mark): the member changes this address on My Page."
+                )
+        if "scheduled_withdrawal_date" in self.fields:
+            self.fields["scheduled_withdrawal_date"].help_text = _(
+                "Setting it schedules 'withdrawn' on that date in the status history; clearing it removes a "
+                "scheduled withdrawal."
+            )
+        if "organization" in self.fields and self.kind == Member.Kind.CORPORATE:
+            self.fields["organization"].required = True
+
+
+class CorporateMemberForm(MemberForm):
+    """A corporate member (法人会員): the organisation, and its contact person (連絡者) in name / kana."""
+
+    kind = Member.Kind.CORPORATE
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A read-only page (a viewer) has no form fields, only the displayed values.
+        if "name" in self.fields:
+            self.fields["name"].label = _("Contact person")
+        if "name_kana" in self.fields:
+            self.fields["name_kana"].label = _("Contact person (kana)")
+
+
+class StatusAddForm(forms.Form):
+    """[会員状況変更・変更予定登録]"""
+
+    status = forms.ChoiceField(label=_("Member status"), choices=Status.choices)
+    effective_date = HalfWidthFormDateField(label=_("Effective date"))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class StatusEditForm(forms.Form):
+    """One row of [会員状況履歴]."""
+
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Member status"), choices=Status.choices)
+    effective_date = HalfWidthFormDateField(label=_("Effective date"))
+
+
+class ApplicationWithdrawForm(forms.Form):
+    """[入会申請取下]"""
+
+    effective_date = HalfWidthFormDateField(label=_("Effective date"))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class BulkStatusForm(forms.Form):
+    """[会員状況の一括更新]"""
+
+    status = forms.ChoiceField(label=_("Member status"), choices=Status.choices)
+    effective_date = HalfWidthFormDateField(label=_("Effective date"))
+
+
+class MemberNumberCorrectionForm(forms.Form):
+    """[会員番号修正]"""
+
+    member_number = HalfWidthFormCharField(label=_("Member number"), max_length=20)
+    note = forms.CharField(label=_("Reason for the correction"), max_length=200, required=False)
+
+
+class ReleaseEmailForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class AdjustmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Adjustment kind"), choices=MemberAdjustment.Kind.choices)
+    amount = HalfWidthFormIntegerField(
+        label=_("Amount (yen)"), help_text=_("Negative for a discount."), min_value=-selectors.MAX_ADJUSTMENT, max_value=selectors.MAX_ADJUSTMENT
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class MemberTypeForm(forms.ModelForm):
+    annual_fee = HalfWidthFormIntegerField(label=_("annual fee (yen)"), min_value=0, max_value=selectors.MAX_ANNUAL_FEE)
+    code = HalfWidthFormCharField(label=_("code"), max_length=30)
+
+    class Meta:
+        model = MemberType
+        fields = ["code", "name", "annual_fee", "sort_order"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+
+
+class OperatorForm(forms.ModelForm):
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=False), required=False,
+                               min_length=8, help_text=_("At least 8 characters. Leave empty to keep the current one."))
+    email = NormalizedFormEmailField(label=_("e-mail"))
+
+    class Meta:
+        model = Operator
+        fields = ["email", "name", "role", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["email"].disabled = True
+        else:
+            self.fields["password"].required = True
+
+
+class SocietyForm(forms.ModelForm):
+    member_number_prefix = HalfWidthFormCharField(label=_("member number prefix"), max_length=10, required=False)
+
+    class Meta:
+        model = Society
+        fields = ["slug", "name", "is_sandbox", "contract_status", "fiscal_year_start_month", "bank_account_text",
+                  "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits"]

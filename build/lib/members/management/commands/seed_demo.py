@@ -1,0 +1,78 @@
+"""The demo: two societies (one a training sandbox), operators of each role, member types and 200
+realistic members in every status. Safe to run twice (it skips what exists)."""
+
+import datetime
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from backoffice import clock
+from members import services
+from members.models import Member, MemberType, Operator, Society, Status
+
+PASSWORD = "demo-pass-2026"
+SOCIETIES = [
+    ("jsbo", "日本バックオフィス学会", False),
+    ("training", "研修用サンドボックス学会", True),
+]
+MEMBER_TYPES = [("regular", "正会員", 10_000), ("student", "学生会員", 3_000), ("honorary", "名誉会員", 0)]
+ROLES = ["admin", "staff", "trainer", "viewer"]
+ACTOR = "system: seed_demo"
+
+
+class Command(BaseCommand):
+    help = "Load the demo societies, operators and members, and print how to sign in."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=200, help="members per society (default 200)")
+
+    @transaction.atomic
+    def handle(self, *args, members, **options):
+        from members.factories import bulk_create_members, create_member_with_history
+
+        lines = []
+        for slug, name, sandbox in SOCIETIES:
+            society = Society.objects.filter(slug=slug).first() or services.society_create(
+                actor=ACTOR, slug=slug, name=name, sandbox=sandbox,
+                bank_account_text="みずほ銀行 本郷支店 普通 1234567 " + name,
+            )
+            types = []
+            for code, type_name, fee in MEMBER_TYPES:
+                mt = MemberType.objects.filter(society=society, code=code).first() or services.member_type_create(
+                    actor=ACTOR, society=society, code=code, name=type_name, annual_fee=fee
+                )
+                types.append(mt)
+            for role in ROLES:
+                email = f"{role}@{slug}.example.jp"
+                if not Operator.objects.filter(society=society, email=email).exists():
+                    services.operator_create(actor=ACTOR, society=society, email=email, password=PASSWORD,
+                                             role=role, name=f"{name} {role}")
+                if sandbox or role != "trainer":
+                    lines.append(f"  学会ID {slug:<9} メール {email:<32} パスワード {PASSWORD}  ({role})")
+            if not Member.objects.filter(society=society).exists():
+                self._members(society, types, members, bulk_create_members, create_member_with_history)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/admin/ with:"))
+        for line in lines:
+            self.stdout.write(line)
+
+    def _members(self, society, types, count, bulk_create_members, create_member_with_history):
+        # A few hand-made members that show each screen, then realistic bulk members in every status.
+        today = clock.today(society)
+        regular, student, _honorary = types
+        showcase = [
+            (Status.APPLYING, dict(name="山田 太郎", name_kana="ヤマダ タロウ", email="taro.yamada@example.ac.jp")),
+            (Status.ACTIVE, dict(name="佐藤 花子", name_kana="サトウ ハナコ", email="hanako.sato@example.ac.jp")),
+            (Status.WITHDRAWN, dict(name="鈴木 一郎", name_kana="スズキ イチロウ", email="ichiro.suzuki@example.ac.jp")),
+            (Status.EXPELLED, dict(name="高橋 次郎", name_kana="タカハシ ジロウ", email="jiro.takahashi@example.ac.jp")),
+            (Status.APPLICATION_WITHDRAWN, dict(name="田中 美咲", name_kana="タナカ ミサキ", email="misaki.tanaka@example.ac.jp")),
+        ]
+        for status, fields in showcase:
+            create_member_with_history(status, applied_on=today - datetime.timedelta(days=700), society=society,
+                                       member_type=regular, **fields)
+        for i in range(3):  # active, waiting for a member number ([会員番号採番])
+            create_member_with_history(Status.ACTIVE, applied_on=today - datetime.timedelta(days=30), society=society,
+                                       member_type=student, email=f"new{i + 1}@example.ac.jp")
+        create_member_with_history(Status.ACTIVE, society=society, member_type=regular, corporate=True,
+                                   name="山本 健一", name_kana="ヤマモト ケンイチ", email="contact@atlas-pharma.example.co.jp",
+                                   organization="株式会社アトラス製薬")
+        bulk_create_members(society, types, max(count - 9, 0), email_prefix=f"{society.slug}-m")

@@ -1,0 +1,335 @@
+"""Reads spanning several models of the members app."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+
+from django.db import connections
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Length
+
+from django.utils.translation import gettext_lazy as _
+
+from backoffice import clock, text
+from backoffice.errors import Conflict, DomainError
+
+from .models import ALLOWED_TRANSITIONS, ENDED_STATUSES, Member, MemberStatus, Society, Status
+
+_DIGITS_RE = re.compile(r"^\d+$")
+
+
+def members_of(society: Society | None, *, today=None) -> QuerySet[Member]:
+    """The society's members (every society's for ``None``) with ``current_status`` annotated, in one query
+    for a whole list. The status is read on each member's own society clock (MEM-4, SIM-1): a platform
+    superuser's list says what each society's screens say."""
+    if society is not None:
+        day = today or clock.today(society)
+        return Member.objects.filter(society=society).with_current_status(day).select_related("member_type", "apass")
+    days = {s.pk: clock.today(s) for s in Society.objects.only("pk", "is_sandbox", "clock_offset", "timezone")}
+    return Member.objects.with_current_status(days).select_related("member_type", "apass")
+
+
+def visible_members(operator, *, today=None) -> QuerySet[Member]:
+    """The members ``operator`` may see (SOC-2), with ``current_status`` on their society clock."""
+    if getattr(operator, "sees_all_societies", False):
+        return members_of(None, today=today)
+    society = getattr(operator, "society", None)
+    if society is None or not getattr(operator, "is_active", False):
+        return Member.objects.none()
+    return members_of(society, today=today)
+
+
+def search_members(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
+    """MEM-10: name and kana by part (hiragana/katakana/half-width kana and letter width match each other),
+    e-mail and member number exact or by part, phone exact with or without hyphens."""
+    q = (q or "").strip()
+    if not q:
+        return queryset
+    half = text.half_width(q)
+    condition = Q()
+    parts: list[tuple[str, str]] = []  # (column, term) of every `contains` condition, for the SQLite index
+    phone = None
+    key = text.search_key(q)
+    if "@" in half:
+        email = text.normalize_email(half)
+        condition |= Q(email__contains=email)
+        parts.append(("email", email))
+    else:
+        if key:
+            condition |= Q(search_text__contains=key)
+            parts.append(("search_text", key))
+        email_part = text.normalize_email(half)
+        if email_part and " " not in email_part:
+            condition |= Q(email__contains=email_part)
+            parts.append(("email", email_part))
+        condition |= Q(member_number__contains=half)
+        parts.append(("member_number", half))
+        digits = text.phone_digits(half)
+        if digits and re.fullmatch(r"[\d\-()+ ]+", text.normalize_phone(half)) and len(digits) >= 6:
+            condition |= Q(phone_digits=digits)
+            phone = digits
+    candidates = _sqlite_search_candidates(queryset.db, parts, phone)
+    if candidates is not None:
+        queryset = queryset.filter(candidates)
+    return queryset.filter(condition)
+
+
+# SQLite has no substring index; migration 0002 adds an FTS5 trigram table over the three columns, kept in
+# step by triggers. It narrows the rows to candidates; the `contains` conditions above still decide, so the
+# result is exactly that of a full scan. (PostgreSQL needs nothing here: its pg_trgm GIN indexes serve LIKE.)
+SQLITE_FTS_TABLE = "members_member_search"
+SQLITE_FTS_OBJECTS = {
+    ("table", SQLITE_FTS_TABLE),
+    ("trigger", "members_member_search_ai"),
+    ("trigger", "members_member_search_ad"),
+    ("trigger", "members_member_search_au"),
+}
+SQLITE_FTS_COLUMNS = {"search_text", "email", "member_number"}
+TRIGRAM = 3
+# Past this many candidate rows the index loses to a plain scan (which stops early when matches are dense:
+# the page and the capped count both have a LIMIT), so the search scans instead.
+SQLITE_FTS_MAX_CANDIDATES = 10_000
+
+
+def _sqlite_search_candidates(using: str, parts: list[tuple[str, str]], phone: str | None) -> Q | None:
+    """`pk IN (FTS5 trigram match)` (or the phone number), or None when the index cannot answer or would not
+    help: not SQLite, index or triggers missing, a term shorter than a trigram (a scan is then needed
+    anyway), or more than SQLITE_FTS_MAX_CANDIDATES candidates (one bounded probe query tells)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite" or not parts or any(len(term) < TRIGRAM for _col, term in parts):
+        return None
+    if not _sqlite_fts_ready(connection):
+        return None
+    columns_of: dict[str, list[str]] = {}
+    for column, term in parts:
+        columns_of.setdefault(term, []).append(column)
+    phrases = []
+    for term, columns in columns_of.items():  # one phrase per distinct term: each phrase reads its doclists once
+        phrase = '"' + term.replace('"', '""') + '"'
+        phrases.append(phrase if set(columns) == SQLITE_FTS_COLUMNS else "{" + " ".join(columns) + "} : " + phrase)
+    match = " OR ".join(phrases)
+    with connection.cursor() as cursor:  # a term found almost everywhere ("example.ac.jp"): scanning is cheaper
+        cursor.execute(f"SELECT 1 FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s LIMIT 1 OFFSET %s",
+                       [match, SQLITE_FTS_MAX_CANDIDATES])
+        if cursor.fetchone():
+            return None
+    candidates = Q(pk__in=RawSQL(f"SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s", [match]))
+    if phone:
+        candidates |= Q(phone_digits=phone)
+    return candidates
+
+
+def _sqlite_fts_ready(connection) -> bool:
+    """Whether the FTS table and all its triggers exist (a later table rebuild by a migration drops the
+    triggers). Checked once per database connection, on the raw connection: a schema probe, not a query of
+    the request (it must not change query counts depending on which test searched first)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    cached = getattr(connection, "_members_search_fts", None)
+    if cached is not None and cached[0] is raw:
+        return cached[1]
+    names = sorted(name for _type, name in SQLITE_FTS_OBJECTS)
+    found = set(raw.execute(f"SELECT type, name FROM sqlite_master WHERE name IN ({', '.join('?' * len(names))})", names))
+    ready = SQLITE_FTS_OBJECTS <= found
+    connection._members_search_fts = (raw, ready)
+    return ready
+
+
+def latest_status_entries(member_ids: Iterable[int]) -> dict[int, MemberStatus]:
+    """Latest entry (future-dated included) of each member."""
+    latest: dict[int, MemberStatus] = {}
+    for entry in MemberStatus.objects.filter(member_id__in=list(member_ids)).order_by("member_id", "effective_date"):
+        latest[entry.member_id] = entry
+    return latest
+
+
+def earliest_bulk_status_date(latest_by_member: dict[int, MemberStatus]) -> datetime.date | None:
+    """MEM-6: a bulk date must be on or after the latest entry date among all targets plus one day."""
+    latest = max((e.effective_date for e in latest_by_member.values()), default=None)
+    return latest + datetime.timedelta(days=1) if latest else None
+
+
+def members_pending_number(society: Society) -> QuerySet[Member]:
+    """NUM-1: active members without a member number, in registration order."""
+    return (
+        Member.objects.filter(society=society, member_number__isnull=True)
+        .with_current_status(clock.today(society))
+        .filter(current_status=Status.ACTIVE)
+        .select_related("member_type")
+        .order_by("pk")
+    )
+
+
+def next_member_numbers(society: Society, count: int) -> list[str]:
+    """Proposal for [会員番号採番]: the next free numbers after the highest one in the society's format
+    (its prefix, then digits zero-padded to the society's width)."""
+    if count <= 0:
+        return []
+    prefix = society.member_number_prefix
+    highest = (
+        Member.objects.filter(society=society, member_number__regex=r"^" + re.escape(prefix) + r"[0-9]+$")
+        .order_by(Length("member_number").desc(), "-member_number")
+        .values_list("member_number", flat=True)
+        .first()
+    )
+    start = int(highest[len(prefix):]) + 1 if highest else 1
+    width = society.member_number_digits
+
+    def fmt(n: int) -> str:
+        return prefix + str(n).zfill(width)
+
+    taken = set(
+        Member.objects.filter(society=society, member_number__in=[fmt(n) for n in range(start, start + count)])
+        .values_list("member_number", flat=True)
+    )
+    numbers: list[str] = []
+    n = start
+    while len(numbers) < count:
+        if fmt(n) not in taken:
+            numbers.append(fmt(n))
+        n += 1
+    return numbers
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rules as predicates (DESIGN.md 5b): computed once here, enforced by the services, asked by the admin,
+# the API and (later) the support console's facts.
+# ---------------------------------------------------------------------------------------------------
+
+MAX_ANNUAL_FEE = 10_000_000  # MEM-2: a member type's annual fee, in yen (0 allowed, BIL-5)
+MAX_ADJUSTMENT = 10_000_000  # ADJ-1: a member adjustment, in yen, either way
+
+MSG_SAME_DAY = _(
+    "Two member statuses cannot be registered on the same date. When the application date and the joining "
+    "date are the same day, edit the 'applying' entry in [Member status history] into 'joined / active'."
+)
+MSG_SAME_DAY_WITHDRAW_APPLICATION = _(
+    "Two member statuses cannot be registered on the same date. To withdraw an application on its own "
+    "application day, use [Withdraw application], which edits the 'applying' entry into 'application withdrawn'."
+)
+
+
+def status_entries(member: Member) -> list[MemberStatus]:
+    """[会員状況履歴], oldest first (future-dated entries included)."""
+    return list(member.statuses.order_by("effective_date"))
+
+
+def next_statuses(latest: MemberStatus | None) -> list[str]:
+    """Which statuses a new entry after ``latest`` may have (API.md Clarifications: status transitions)."""
+    if latest is None:
+        return [Status.APPLYING]
+    allowed = ALLOWED_TRANSITIONS[Status(latest.status)]
+    return [s for s in Status.values if s in allowed]
+
+
+def earliest_next_status_date(latest: MemberStatus | None) -> datetime.date | None:
+    """MEM-5: a new entry must be dated after the latest one."""
+    return latest.effective_date + datetime.timedelta(days=1) if latest else None
+
+
+def status_add_refusal(member: Member, latest: MemberStatus | None, status: str,
+                       effective_date: datetime.date) -> DomainError | None:
+    """Why a new entry (``status`` on ``effective_date``) would be refused, or None (MEM-4, MEM-5)."""
+    if status not in Status.values:
+        return DomainError("invalid", _("Unknown member status: %(status)s") % {"status": status},
+                           fields={"status": [str(_("Unknown member status."))]})
+    if latest is not None and effective_date == latest.effective_date:
+        withdrawing = latest.status == Status.APPLYING and status == Status.APPLICATION_WITHDRAWN
+        return Conflict("status_same_day", MSG_SAME_DAY_WITHDRAW_APPLICATION if withdrawing else MSG_SAME_DAY,
+                        fields={"effective_date": []})
+    if latest is not None and effective_date < latest.effective_date:
+        return Conflict(
+            "status_date_too_early",
+            _("The date must be after the latest status entry (%(date)s).") % {"date": latest.effective_date.isoformat()},
+            fields={"effective_date": []},
+        )
+    return transition_refusal(member, latest.status if latest else None, status)
+
+
+def transition_refusal(member: Member, previous: str | None, new: str) -> DomainError | None:
+    allowed = {Status.APPLYING} if previous is None else ALLOWED_TRANSITIONS[Status(previous)]
+    if new in allowed:
+        return None
+    return Conflict(
+        "invalid_transition",
+        _("The member status cannot change from %(old)s to %(new)s (%(member)s).")
+        % {"old": Status(previous).label if previous else "—", "new": Status(new).label, "member": member},
+        fields={"status": []},
+    )
+
+
+def application_withdrawal_refusal(latest: MemberStatus | None) -> DomainError | None:
+    """MEM-7: [入会申請取下] needs the latest entry to be 申請中."""
+    if latest is not None and latest.status == Status.APPLYING:
+        return None
+    return Conflict("invalid_transition", _("Only an application that is still 'applying' can be withdrawn."),
+                    fields={"effective_date": []})
+
+
+def email_release_refusal(member: Member, today: datetime.date) -> DomainError | None:
+    """MEM-3: may this record's e-mail be released for a new record? Only an ended record's, and not while
+    the login is linked to an A-Pass."""
+    if member.status_on(today) not in ENDED_STATUSES:
+        return Conflict(
+            "member_not_withdrawn",
+            _("Only the e-mail of a withdrawn, expelled or application-withdrawn record can be released."),
+        )
+    if member.apass_id is not None:
+        return Conflict(
+            "email_locked_by_apass",
+            _("This member's login is linked to an A-Pass; unlink it before releasing the e-mail address."),
+        )
+    return None
+
+
+def annual_fee_refusal(annual_fee: int) -> DomainError | None:
+    if 0 <= annual_fee <= MAX_ANNUAL_FEE:
+        return None
+    return DomainError("invalid", _("The annual fee must be between 0 and %(max)s yen.") % {"max": f"{MAX_ANNUAL_FEE:,}"},
+                       fields={"annual_fee": []})
+
+
+def adjustment_amount_refusal(amount: int) -> DomainError | None:
+    if amount != 0 and abs(amount) <= MAX_ADJUSTMENT:
+        return None
+    return DomainError(
+        "invalid",
+        _("The adjustment amount must be non-zero and at most %(max)s yen either way.") % {"max": f"{MAX_ADJUSTMENT:,}"},
+        fields={"amount": []},
+    )
+
+
+# --- member numbers (NUM-1, NUM-2) ---
+
+
+def member_number_refusal(society: Society, number: str) -> DomainError | None:
+    """A member number follows the society's format: its prefix, then digits (NUM-1)."""
+    prefix = society.member_number_prefix
+    digits = number[len(prefix):] if number.startswith(prefix) else ""
+    if digits and digits.isascii() and digits.isdigit() and len(number) <= 20:
+        return None
+    example = society.member_number_example()
+    return DomainError(
+        "invalid",
+        _("A member number of this society is written like %(example)s: %(number)s") % {"example": example, "number": number},
+        fields={"member_number": []},
+    )
+
+
+def member_number_holder(society: Society, number: str, *, exclude_member_id: int | None = None) -> Member | None:
+    qs = Member.objects.filter(society=society, member_number=number)
+    if exclude_member_id is not None:
+        qs = qs.exclude(pk=exclude_member_id)
+    return qs.first()
+
+
+def member_number_taken(number: str, holder_label: str) -> Conflict:
+    """NUM-2: the refusal names the holder (number and name)."""
+    return Conflict(
+        "member_number_taken",
+        _("Member number %(number)s is already assigned to %(holder)s.") % {"number": number, "holder": holder_label},
+        fields={"member_number": []},
+    )

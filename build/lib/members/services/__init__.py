@@ -1,0 +1,23 @@
+"""Every write of the members app (DESIGN.md): keyword-only, with a required actor checked before anything is
+touched, atomic, one audit entry per changed object. Split by concern; import from here."""
+
+from ._common import MSG_EMAIL_IN_USE  # noqa: F401
+from .adjustments import member_adjustment_add  # noqa: F401
+from .members import EDITABLE_MEMBER_FIELDS, member_create, member_email_release, member_update  # noqa: F401
+from .numbers import MSG_NUMBER_GAP, member_number_correct, member_numbers_assign  # noqa: F401
+from .settings import (  # noqa: F401
+    SOCIETY_PLATFORM_FIELDS,
+    SOCIETY_SETTINGS,
+    member_type_create,
+    member_type_update,
+    operator_create,
+    operator_update,
+    society_create,
+    society_update,
+)
+from .statuses import (  # noqa: F401
+    member_application_withdraw,
+    member_status_add,
+    member_status_bulk_update,
+    member_status_edit,
+)

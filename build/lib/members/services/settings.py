@@ -1,0 +1,181 @@
+"""Societies, operators and member types (SOC-1, SOC-3, SOC-5, MEM-2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from backoffice import audit, text
+from backoffice.errors import Conflict, DomainError
+from backoffice.services import Actor, check_society, service
+
+from .. import selectors
+from ..models import MemberType, Operator, Society
+from ._common import validate_model
+
+# What a society's own administrator may change; the rest is the platform's (SOC-1, SOC-5: the contract
+# status that locks a society out for non-payment is never the society's to set).
+SOCIETY_SETTINGS = ("name", "fiscal_year_start_month", "bank_account_text", "accepted_payment_methods",
+                    "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits")
+SOCIETY_PLATFORM_FIELDS = ("slug", "contract_status")
+
+
+def _society_snapshot(society: Society) -> dict:
+    return {k: getattr(society, k) for k in ("slug", "is_sandbox", *SOCIETY_PLATFORM_FIELDS[1:], *SOCIETY_SETTINGS)}
+
+
+@service(permission="can_manage_platform")
+def society_create(*, actor: Actor, slug: str, name: str, sandbox: bool = False, **extra: Any) -> Society:
+    slug = text.half_width(slug)
+    unknown = set(extra) - set(SOCIETY_SETTINGS) - set(SOCIETY_PLATFORM_FIELDS)
+    if unknown:
+        raise DomainError("invalid", _("These fields cannot be edited: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    if Society.objects.filter(slug=slug).exists():
+        raise Conflict("invalid", _("A society with slug %(slug)s already exists.") % {"slug": slug}, fields={"slug": []})
+    society = Society(slug=slug, name=name, is_sandbox=sandbox, **extra)
+    validate_model(society)
+    society.save()
+    audit.record(actor=actor, action="members.society.created", target=society, society_id=society.pk,
+                 after=_society_snapshot(society))
+    return society
+
+
+@service(permission="can_manage_settings")
+def society_update(*, actor: Actor, society: Society, **changes: Any) -> Society:
+    """A society's settings. Its slug (学会ID) and contract status only by a platform superuser."""
+    check_society(actor, society.pk)
+    unknown = set(changes) - set(SOCIETY_SETTINGS) - set(SOCIETY_PLATFORM_FIELDS)
+    if unknown:
+        raise DomainError("invalid", _("These fields cannot be edited: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    society = Society.objects.select_for_update().get(pk=society.pk)
+    before = _society_snapshot(society)
+    platform_changes = {k for k in SOCIETY_PLATFORM_FIELDS if k in changes and changes[k] != getattr(society, k)}
+    if platform_changes and not getattr(actor, "can_manage_platform", isinstance(actor, str)):
+        raise DomainError("permission_denied", _("Only the platform administrator can change a society's ID or "
+                                                 "contract status."), status=403,
+                          fields={k: [] for k in platform_changes})
+    if "slug" in changes:
+        changes["slug"] = text.half_width(changes["slug"])
+        if Society.objects.filter(slug=changes["slug"]).exclude(pk=society.pk).exists():
+            raise Conflict("invalid", _("A society with slug %(slug)s already exists.") % {"slug": changes["slug"]},
+                           fields={"slug": []})
+    for key, value in changes.items():
+        setattr(society, key, value)
+    validate_model(society)
+    society.save()
+    if society.slug != before["slug"]:
+        for operator in society.operators.all():  # their sign-in key is "<slug>/<e-mail>"
+            operator.save(update_fields=["username"])
+    audit.record_change(actor=actor, action="members.society.updated", target=society, society_id=society.pk,
+                        before=before, after=_society_snapshot(society))
+    return society
+
+
+def _operator_snapshot(operator: Operator) -> dict:
+    return {"email": operator.email, "name": operator.name, "role": operator.role, "is_active": operator.is_active}
+
+
+def _check_role(role: str) -> None:
+    if role not in Operator.Role.values:
+        raise DomainError("invalid", _("Unknown role: %(role)s") % {"role": role}, fields={"role": [role]})
+
+
+@service(permission="can_manage_settings")
+def operator_create(
+    *, actor: Actor, society: Society | None, email: str, password: str, role: str, name: str = "",
+    is_active: bool = True, is_superuser: bool = False,
+) -> Operator:
+    """SOC-3, SOC-5: an operator of one society; the e-mail is unique within it."""
+    if society is None or is_superuser:
+        if not getattr(actor, "can_manage_platform", isinstance(actor, str)):
+            raise DomainError("permission_denied", _("Only the platform administrator can create this account."),
+                              status=403)
+    else:
+        check_society(actor, society.pk)
+    email = text.normalize_email(email)
+    _check_role(role)
+    if Operator.objects.filter(society=society, email=email).exists():
+        raise Conflict("email_in_use", _("An operator with this e-mail already exists in this society."),
+                       fields={"email": []})
+    operator = Operator(society=society, email=email, role=role, name=name, is_active=is_active,
+                        is_superuser=is_superuser)
+    operator.set_password(password)
+    validate_model(operator, exclude=["username", "password"])
+    operator.save()
+    audit.record(actor=actor, action="members.operator.created", target=operator,
+                 society_id=society.pk if society else None, after=_operator_snapshot(operator))
+    return operator
+
+
+@service(permission="can_manage_settings")
+def operator_update(*, actor: Actor, operator: Operator, name: str | None = None, role: str | None = None,
+                    is_active: bool | None = None, password: str | None = None) -> Operator:
+    check_society(actor, operator.society_id)
+    operator = Operator.objects.select_for_update().get(pk=operator.pk)
+    before = _operator_snapshot(operator)
+    if role is not None:
+        _check_role(role)
+        operator.role = role
+    if name is not None:
+        operator.name = name
+    if is_active is not None:
+        operator.is_active = is_active
+    if password:
+        operator.set_password(password)
+    validate_model(operator, exclude=["username", "password"])
+    operator.save()
+    after = _operator_snapshot(operator)
+    if password:  # never the password itself
+        before["password"], after["password"] = "", str(_("(changed)"))
+    audit.record_change(actor=actor, action="members.operator.updated", target=operator, before=before, after=after)
+    return operator
+
+
+def _member_type_snapshot(member_type: MemberType) -> dict:
+    return {"code": member_type.code, "name": member_type.name, "annual_fee": member_type.annual_fee,
+            "sort_order": member_type.sort_order}
+
+
+def _check_annual_fee(annual_fee: int) -> None:
+    refusal = selectors.annual_fee_refusal(annual_fee)
+    if refusal is not None:
+        raise refusal
+
+
+@service(permission="can_manage_settings")
+def member_type_create(*, actor: Actor, society: Society, code: str, name: str, annual_fee: int,
+                       sort_order: int = 0) -> MemberType:
+    """MEM-2: a member type with its annual fee (0 allowed)."""
+    check_society(actor, society.pk)
+    code = text.normalize_code(code)
+    _check_annual_fee(annual_fee)
+    if MemberType.objects.filter(society=society, code=code).exists():
+        raise Conflict("invalid", _("The member type code %(code)s is already used.") % {"code": code},
+                       fields={"code": [str(_("Already used."))]})
+    member_type = MemberType(society=society, code=code, name=name, annual_fee=annual_fee, sort_order=sort_order)
+    validate_model(member_type, exclude=["society"])
+    member_type.save()
+    audit.record(actor=actor, action="members.member_type.created", target=member_type,
+                 after=_member_type_snapshot(member_type))
+    return member_type
+
+
+@service(permission="can_manage_settings")
+def member_type_update(*, actor: Actor, member_type: MemberType, name: str | None = None,
+                       annual_fee: int | None = None, sort_order: int | None = None) -> MemberType:
+    check_society(actor, member_type.society_id)
+    member_type = MemberType.objects.select_for_update().get(pk=member_type.pk)
+    before = _member_type_snapshot(member_type)
+    if name is not None:
+        member_type.name = name
+    if annual_fee is not None:
+        _check_annual_fee(annual_fee)
+        member_type.annual_fee = annual_fee
+    if sort_order is not None:
+        member_type.sort_order = sort_order
+    validate_model(member_type, exclude=["society"])
+    member_type.save()
+    audit.record_change(actor=actor, action="members.member_type.updated", target=member_type, before=before,
+                        after=_member_type_snapshot(member_type))
+    return member_type
