@@ -78,8 +78,6 @@ class MemberForm(forms.ModelForm):
                 "Setting it schedules 'withdrawn' on that date in the status history; clearing it removes a "
                 "scheduled withdrawal."
             )
-        if "organization" in self.fields and self.kind == Member.Kind.CORPORATE:
-            self.fields["organization"].required = True
 
 
 class CorporateMemberForm(MemberForm):

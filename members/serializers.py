@@ -62,13 +62,6 @@ class MemberTypeSerializer(serializers.ModelSerializer):
         model = MemberType
         fields = ["code", "name", "annual_fee"]
 
-    def validate_code(self, value):
-        import re
-
-        if not re.fullmatch(r"[-a-zA-Z0-9_]+", value):
-            raise serializers.ValidationError(_("Use half-width letters, digits, hyphens and underscores."))
-        return value
-
 
 class MemberSerializer(serializers.ModelSerializer):
     member_type = serializers.SlugRelatedField(slug_field="code", read_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from ._common import validate_model
 SOCIETY_SETTINGS = ("name", "fiscal_year_start_month", "bank_account_text", "accepted_payment_methods",
                     "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits")
 SOCIETY_PLATFORM_FIELDS = ("slug", "contract_status")
+MEMBER_TYPE_CODE_RE = re.compile(r"^[-a-zA-Z0-9_]{1,30}$")  # used in API filters and URLs
 
 
 def _society_snapshot(society: Society) -> dict:
@@ -149,6 +151,10 @@ def member_type_create(*, actor: Actor, society: Society, code: str, name: str, 
     """MEM-2: a member type with its annual fee (0 allowed)."""
     check_society(actor, society.pk)
     code = text.normalize_code(code)
+    if not MEMBER_TYPE_CODE_RE.match(code):
+        message = _("Use half-width letters, digits, hyphens and underscores.")
+        raise DomainError("invalid", _("%(field)s: %(message)s") % {"field": _("code"), "message": message},
+                          fields={"code": [str(message)]})
     _check_annual_fee(annual_fee)
     if MemberType.objects.filter(society=society, code=code).exists():
         raise Conflict("invalid", _("The member type code %(code)s is already used.") % {"code": code},

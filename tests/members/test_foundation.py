@@ -452,3 +452,11 @@ def test_sec1_a_members_history_shows_every_change_by_any_door_once(staff_client
     page = staff_client.get(f"/admin/members/member/{member.pk}/history/")
     assert page.status_code == 200
     assert len(page.context["entries"]) == len(actions)
+
+
+def test_mem2_member_type_code_format_is_the_services(admin_api, admin_op, society):
+    body = assert_error(admin_api.post("/api/v1/member-types/", {"code": "正会員", "name": "正会員", "annual_fee": 0},
+                                       format="json"), 400, "invalid")
+    assert body["fields"]["code"] == ["半角英数字・ハイフン・アンダースコアで入力してください。"]
+    with pytest.raises(DomainError):
+        services.member_type_create(actor=admin_op, society=society, code="a b", name="x", annual_fee=0)
