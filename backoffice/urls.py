@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.errorpages import error_response
+from simulator.views import clock_move_view
 
 
 @csrf_exempt  # any method gets the JSON 404, not Django's CSRF page: nothing here reads a cookie or writes
@@ -15,11 +16,13 @@ def api_not_found(request, *args, **kwargs):
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/simulation/clock/", clock_move_view, name="sim-clock-move"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("members.urls")),
+    path("api/v1/", include("simulator.urls")),
     re_path(r"^api(?:/.*)?$", api_not_found),
 ]
 

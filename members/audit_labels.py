@@ -13,6 +13,7 @@ from .models import Member, MemberAdjustment, MemberType, Operator, Society, Sta
 ACTION_LABELS = {
     "members.society.created": pgettext_lazy("audit action", "Society registered"),
     "members.society.updated": pgettext_lazy("audit action", "Society settings changed"),
+    "members.society.clock_moved": pgettext_lazy("audit action", "Simulation clock moved"),
     "members.operator.created": pgettext_lazy("audit action", "Operator registered"),
     "members.operator.updated": pgettext_lazy("audit action", "Operator changed"),
     "members.member_type.created": pgettext_lazy("audit action", "Member type registered"),
@@ -54,6 +55,7 @@ def register() -> None:
     # An adjustment's ``kind`` is the adjustment's, not the member's kind (individual/corporate).
     audit.register_field_labels("members.adjustment.added", ADJUSTMENT_FIELDS,
                                 choices={"kind": MemberAdjustment.Kind.choices})
+    audit.register_field_labels("members.society.clock_moved", {"now": pgettext_lazy("audit field", "simulated time")})
     # A number correction carries the reason beside the number.
     audit.register_field_labels("members.member_number.corrected", {"member_number": _("member number"),
                                                                      "note": _("reason")})

@@ -12,6 +12,7 @@ from .settings import (  # noqa: F401
     member_type_update,
     operator_create,
     operator_update,
+    society_clock_move,
     society_create,
     society_update,
 )

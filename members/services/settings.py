@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
+from django.utils import timezone
+
 from django.utils.translation import gettext_lazy as _
 
-from backoffice import audit, text
+from backoffice import audit, clock, text
 from backoffice.errors import Conflict, DomainError
 from backoffice.services import Actor, check_society, service
 
@@ -71,6 +74,34 @@ def society_update(*, actor: Actor, society: Society, **changes: Any) -> Society
             operator.save(update_fields=["username"])
     audit.record_change(actor=actor, action="members.society.updated", target=society, society_id=society.pk,
                         before=before, after=_society_snapshot(society))
+    return society
+
+
+MAX_CLOCK_OFFSET = datetime.timedelta(days=366 * 20)
+
+
+@service(permission=None)
+def society_clock_move(*, actor: Actor, society: Society, to: datetime.datetime) -> Society:
+    """SIM-1: move a training sandbox's clock to ``to`` (aware), forward or back. Every date rule reads it.
+    Outside a sandbox: not_sandbox; only trainers and administrators of the sandbox move it."""
+    check_society(actor, society.pk)
+    if not society.is_sandbox:
+        raise DomainError("not_sandbox", _("The simulation clock exists only in a training sandbox society."),
+                          status=403)
+    if not getattr(actor, "can_use_training_tools", isinstance(actor, str)):
+        raise DomainError("permission_denied", _("Only trainers and administrators move the simulation clock."),
+                          status=403)
+    society = Society.objects.select_for_update().get(pk=society.pk)
+    before = clock.now(society)
+    offset = to - timezone.now()
+    if abs(offset) > MAX_CLOCK_OFFSET:
+        raise DomainError("invalid", _("The simulation clock can be moved at most 20 years from the real date."),
+                          fields={"set": []})
+    society.clock_offset = offset
+    society.save(update_fields=["clock_offset"])
+    audit.record(actor=actor, action="members.society.clock_moved", target=society, society_id=society.pk,
+                 before={"now": before.isoformat(timespec="seconds")},
+                 after={"now": clock.now(society).isoformat(timespec="seconds")})
     return society
 
 

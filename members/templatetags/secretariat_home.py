@@ -68,7 +68,8 @@ def secretariat_home(context) -> dict:
     society = operator.society if operator.society_id else None
     home = {"society": society, "shortcuts": shortcuts_for(operator), "societies": None, "more_societies": False}
     if society is not None:
-        home["today"] = clock.today(society)
+        home["now"] = clock.now(society)
+        home["today"] = home["now"].date()
         real_today = timezone.localdate(timezone=clock.society_timezone(society))
         if society.is_sandbox and real_today != home["today"]:
             home["real_today"] = real_today  # a trainer sees that the sandbox clock was moved

@@ -1,0 +1,59 @@
+"""The sandbox's clock control on the secretariat's first page (SIM-1): "+1 hour", "+24 hours", "+1 month", a date."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from backoffice import clock
+from backoffice.adminkit import report_domain_error
+from backoffice.errors import DomainError
+from backoffice.fields import HalfWidthFormDateField
+from members import services
+
+from .clock import add_months, start_of_day
+
+MOVES = {
+    "hour": lambda society, now: now + datetime.timedelta(hours=1),
+    "day": lambda society, now: now + datetime.timedelta(hours=24),
+    "month": lambda society, now: add_months(now, 1),
+}
+
+
+def _target(society, request) -> datetime.datetime:
+    move = request.POST.get("move")
+    now = clock.now(society)
+    if move in MOVES:
+        return MOVES[move](society, now)
+    if move == "date":
+        field = HalfWidthFormDateField(required=True)
+        try:
+            day = field.clean(request.POST.get("date", ""))
+        except ValidationError as exc:
+            raise DomainError("invalid", " ".join(exc.messages)) from None
+        return start_of_day(society, day)
+    raise DomainError("invalid", _("Choose how to move the clock."))
+
+
+@require_POST
+def clock_move(request):
+    society = getattr(request.user, "society", None)
+    try:
+        if society is None:
+            raise DomainError("not_sandbox", _("The simulation exists only in a training sandbox society."), status=403)
+        society = services.society_clock_move(actor=request.user, society=society, to=_target(society, request))
+    except DomainError as exc:
+        report_domain_error(request, exc)
+    else:
+        messages.success(request, _("The simulation clock now reads %(now)s.")
+                         % {"now": clock.now(society).strftime("%Y-%m-%d %H:%M")})
+    return HttpResponseRedirect(reverse("admin:index"))
+
+
+clock_move_view = admin.site.admin_view(clock_move)
