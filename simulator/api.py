@@ -59,9 +59,9 @@ class ClockView(APIView):
 
     @extend_schema(request=ClockMoveSerializer, responses=ClockSerializer)
     def post(self, request):
-        society = _sandbox_of(request)
-        data = ClockMoveSerializer(data=request.data)
+        data = ClockMoveSerializer(data=request.data)  # a malformed body is refused as such, first
         data.is_valid(raise_exception=True)
+        society = _sandbox_of(request)
         if "set" in data.validated_data:
             to = data.validated_data["set"]
         else:
