@@ -4,4 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 class SimulatorConfig(AppConfig):
     name = "simulator"
-    verbose_name = _("Training simulator")
+    verbose_name = _("My Page and training")
+
+    def ready(self):
+        from .audit_labels import register
+
+        register()
