@@ -52,7 +52,8 @@ class MyPageNoticeAdmin(ServiceAdmin):
 
     def changelist_view(self, request, extra_context=None):
         preview = reverse("admin:simulator_mypagenotice_preview")
-        return super().changelist_view(request, {"preview_url": preview, **(extra_context or {})})
+        return super().changelist_view(request, {"preview_url": preview, "title": self.opts.verbose_name_plural,
+                                                 **(extra_context or {})})
 
     def get_list_display(self, request):
         return self.list_display if can_write(request) else tuple(c for c in self.list_display if c != "move_col")
