@@ -276,7 +276,6 @@ class MemberAdmin(ServiceAdmin):
                 extra["status_today_label"] = Status(extra["status_today"]).label if extra["status_today"] else "—"
                 extra["released_allowed"] = selectors.email_release_refusal(obj, clock.today(obj.society)) is None
                 extra["can_correct_number"] = may(request, "can_manage_settings") and obj.member_number is not None
-                extra["adjustments"] = list(obj.adjustments.all())
                 extra["email_changes"] = list(obj.email_changes.all()[:20])
         else:
             extra["title"] = _("Register member")
