@@ -21,14 +21,14 @@ LINK_LIFETIME = datetime.timedelta(hours=24)
 
 
 class MailKind(models.TextChoices):
-    EMAIL_VERIFICATION = "email_verification", _("E-mail address verification")
-    REGISTRATION_COMPLETE = "registration_complete", _("Registration complete")
-    PASSWORD_RESET = "password_reset", _("Password reset")
-    EMAIL_CHANGE_CONFIRM = "email_change_confirm", _("E-mail address change confirmation URL")
-    INVOICE_NOTICE = "invoice_notice", _("Invoice notice")
-    PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
-    PAYMENT_REMINDER = "payment_reminder", _("Payment reminder")
-    APASS_UNLINKED = "apass_unlinked", _("A-Pass unlinked")
+    EMAIL_VERIFICATION = "email_verification", pgettext_lazy("mail kind", "E-mail address verification")
+    REGISTRATION_COMPLETE = "registration_complete", pgettext_lazy("mail kind", "Registration complete")
+    PASSWORD_RESET = "password_reset", pgettext_lazy("mail kind", "Password reset")
+    EMAIL_CHANGE_CONFIRM = "email_change_confirm", pgettext_lazy("mail kind", "E-mail address change confirmation URL")
+    INVOICE_NOTICE = "invoice_notice", pgettext_lazy("mail kind", "Invoice notice")
+    PAYMENT_RECEIPT = "payment_receipt", pgettext_lazy("mail kind", "Payment receipt")
+    PAYMENT_REMINDER = "payment_reminder", pgettext_lazy("mail kind", "Payment reminder")
+    APASS_UNLINKED = "apass_unlinked", pgettext_lazy("mail kind", "A-Pass unlinked")
     OTHER = "other", pgettext_lazy("mail kind", "Other")
 
 
