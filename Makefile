@@ -16,6 +16,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo
+	# the mail worker sends queued mail (django-tasks' database backend) beside the server, and stops with it
+	$(PY) manage.py db_worker & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)

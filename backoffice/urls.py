@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("members.urls")),
+    path("api/v1/", include("mail.urls")),
     path("api/v1/", include("simulator.urls")),
     re_path(r"^api(?:/.*)?$", api_not_found),
 ]

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class MailConfig(AppConfig):
     name = "mail"
     verbose_name = _("Mail")
+
+    def ready(self):
+        from . import audit_labels
+
+        audit_labels.register()

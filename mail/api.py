@@ -1,0 +1,111 @@
+"""REST API v1 for sent mail (API.md, Applications and mail). Views parse input and call a service."""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from backoffice import clock, text
+
+from . import services
+from .models import MailKind, SentMail
+
+
+def operator_now(user):
+    return clock.now(getattr(user, "society", None))
+
+
+def search_mails(queryset, value: str):
+    """Free word: a whole address is an exact (indexed) match on the recipient; anything else a part match over
+    address, subject and body of the society's mail (bounded by the capped count)."""
+    value = (value or "").strip()
+    if not value:
+        return queryset
+    address = text.normalize_email(value)
+    if "@" in address and " " not in address and not address.startswith("@") and not address.endswith("@"):
+        return queryset.filter(to=address)
+    from django.db.models import Q
+
+    return queryset.filter(Q(to__icontains=address) | Q(subject__icontains=value) | Q(body__icontains=value))
+
+
+class SentMailFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("free word"))
+    kind = django_filters.ChoiceFilter(choices=MailKind.choices)
+    member = django_filters.NumberFilter(field_name="member_id")
+    to = django_filters.CharFilter(method="filter_to")
+
+    class Meta:
+        model = SentMail
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        return search_mails(queryset, value)
+
+    def filter_to(self, queryset, name, value):
+        return queryset.filter(to=text.normalize_email(value))
+
+
+class SentMailSerializer(serializers.ModelSerializer):
+    member = serializers.IntegerField(source="member_id", allow_null=True)
+    sent_at = serializers.SerializerMethodField()
+    link_url = serializers.SerializerMethodField()
+    link_expires_at = serializers.SerializerMethodField()
+    link_state = serializers.CharField(allow_null=True)
+    link_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SentMail
+        fields = ["id", "kind", "to", "subject", "body", "status", "sent_at", "member", "link_url",
+                  "link_expires_at", "link_state", "link_token"]
+
+    def _link(self, obj):
+        return getattr(obj, "link", None) if hasattr(obj, "link") else None
+
+    def get_sent_at(self, obj):
+        return serializers.DateTimeField().to_representation(obj.sent_at or obj.created_at)
+
+    def get_link_url(self, obj) -> str | None:
+        link = self._link(obj)
+        return (link.url or link.token) if link else None
+
+    def get_link_expires_at(self, obj):
+        link = self._link(obj)
+        return serializers.DateTimeField().to_representation(link.expires_at) if link else None
+
+    def get_link_token(self, obj) -> str | None:
+        link = self._link(obj)
+        return link.token if link else None
+
+
+class SentMailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SentMailSerializer
+    filterset_class = SentMailFilter
+    write_permission = "can_write"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SentMail.objects.none()
+        return (SentMail.objects.visible_to(self.request.user).with_link_state(operator_now(self.request.user))
+                .order_by("-created_at", "-id"))
+
+    @extend_schema(request=inline_serializer("LinkFormData", {}),
+                   responses=inline_serializer("LinkResult", {}))
+    @action(detail=True, methods=["post"], url_path="open-link", filterset_class=None)
+    def open_link(self, request, pk=None):
+        """Follow the mail's link on the member's behalf; 409 link_expired / link_superseded / link_used."""
+        # the body is parsed first: a malformed body is 400/413 whichever mail is named
+        data = request.data.dict() if hasattr(request.data, "dict") else request.data
+        data = {k: v for k, v in data.items() if k != "csrfmiddlewaretoken"} if isinstance(data, dict) else {}
+        mail = self.get_object()
+        link = getattr(mail, "link", None) if hasattr(mail, "link") else None
+        if link is None:
+            from backoffice.errors import NotFound
+
+            raise NotFound(_("This mail carries no link."))
+        result = services.link_follow(actor=request.user, token=link.token, data=data)
+        return Response(result)

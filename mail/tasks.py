@@ -1,0 +1,49 @@
+"""Sending an outbox row (MAIL-3): through Django's e-mail backend, in a django-tasks task enqueued after the
+caller's transaction commits. A failure is recorded on the row (status failed, the error), never lost."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django_tasks import task
+
+from backoffice import clock
+
+from .models import SentMail
+
+logger = logging.getLogger(__name__)
+
+
+def deliver(mail_id: int) -> str:
+    """Send one queued or failed mail; returns its status. The row stays locked while sending so that two
+    workers never send the same mail twice."""
+    with transaction.atomic():
+        mail = SentMail.objects.select_for_update().select_related("society").filter(pk=mail_id).first()
+        if mail is None or mail.status == SentMail.Status.SENT:
+            return mail.status if mail else "missing"
+        mail.attempts += 1
+        try:
+            EmailMessage(subject=mail.subject, body=mail.body, from_email=settings.DEFAULT_FROM_EMAIL,
+                         to=[mail.to]).send(fail_silently=False)
+        except Exception as exc:  # any backend failure: keep the row, say why
+            mail.status = SentMail.Status.FAILED
+            mail.error = f"{type(exc).__name__}: {exc}"[:2000]
+            logger.warning("mail %s to %s failed: %s", mail.pk, mail.to, type(exc).__name__)
+        else:
+            mail.status = SentMail.Status.SENT
+            mail.error = ""
+            mail.sent_at = clock.now(mail.society)
+        mail.save(update_fields=["status", "error", "attempts", "sent_at"])
+        return mail.status
+
+
+@task()
+def send_mail_task(mail_id: int) -> str:
+    return deliver(mail_id)
+
+
+def enqueue_after_commit(mail_id: int) -> None:
+    transaction.on_commit(lambda: send_mail_task.enqueue(mail_id))
