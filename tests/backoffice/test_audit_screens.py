@@ -151,7 +151,7 @@ def test_sec1_audit_list_filters(staff_client, staff_op, admin_op, society, regu
     assert actions(target_type=str(member_type_ct.pk)) == ["会員種別変更"]
     html = staff_client.get(LIST_URL).content.decode()
     target_types = re.findall(r'data-filter-title="対象の種類".*?</details>', html, re.S)[0]
-    assert re.findall(r'\?target_type=\d+">(.*?)</a>', target_types) == ["オペレーター", "会員", "会員種別", "学会"]
+    assert re.findall(r'\?target_type=\d+">(.*?)</a>', target_types) == ["A-Pass", "オペレーター", "会員", "会員種別", "学会"]
     target = audit_display.object_filter_value(member)
     r = staff_client.get(LIST_URL, {"target": target})
     html = r.content.decode()
