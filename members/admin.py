@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from backoffice import clock
+from backoffice import clock, text
 from backoffice.adminkit import ServiceAdmin, can_write, may, report_domain_error, user_society
 from backoffice.errors import DomainError
 
@@ -31,6 +31,9 @@ from .forms import (
     OperatorForm,
     OperatorLoginForm,
     ReleaseEmailForm,
+    APassUnlinkForm,
+    APassUnlinkConfirmForm,
+    APassLookupForm,
     SocietyForm,
     StatusAddForm,
     StatusEditForm,
@@ -277,6 +280,8 @@ class MemberAdmin(ServiceAdmin):
                 extra["released_allowed"] = selectors.email_release_refusal(obj, clock.today(obj.society)) is None
                 extra["can_correct_number"] = may(request, "can_manage_settings") and obj.member_number is not None
                 extra["email_changes"] = list(obj.email_changes.all()[:20])
+                extra["sign_ins"] = selectors.recent_sign_ins(request.user, member=obj)
+                extra["password_hidden"] = selectors.MSG_PASSWORD_HIDDEN
         else:
             extra["title"] = _("Register member")
         return super().changeform_view(request, object_id, form_url, extra)
@@ -301,10 +306,12 @@ class MemberAdmin(ServiceAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("numbers/", wrap(self.numbers_view), name="%s_%s_numbers" % info),
+            path("apass-lookup/", wrap(self.apass_lookup_view), name="%s_%s_apass_lookup" % info),
             path("<path:object_id>/status/", wrap(self.status_view), name="%s_%s_status" % info),
             path("<path:object_id>/release-email/", wrap(self.release_email_view), name="%s_%s_release_email" % info),
             path("<path:object_id>/adjustments/", wrap(self.adjustments_view), name="%s_%s_adjustments" % info),
             path("<path:object_id>/member-number/", wrap(self.member_number_view), name="%s_%s_member_number" % info),
+            path("<path:object_id>/unlink-apass/", wrap(self.unlink_apass_view), name="%s_%s_unlink_apass" % info),
         ] + super().get_urls()
 
     def _member_or_404(self, request, object_id) -> Member:
@@ -405,6 +412,47 @@ class MemberAdmin(ServiceAdmin):
             success_message=_("The e-mail address was released; the old address is kept in the history."),
             template="admin/members/member/release_email.html", title=_("Release e-mail address"),
             back_to_member=True)
+
+    def unlink_apass_view(self, request, object_id):
+        """APS-4, the manual's five steps: [ログイン情報統合解除後に使用するメールアドレス] → [ログイン情報統合解除] → the
+        checkbox 「会員のログイン情報の統合を解除します」 → [確定] → back on [会員情報変更] with the result."""
+        member = self._member_or_404(request, object_id)
+        self._require_write(request)
+        form = APassUnlinkForm(request.POST or None)
+        confirm_form = None
+        if request.method == "POST" and "confirm_step" in request.POST:
+            confirm_form = APassUnlinkConfirmForm(request.POST)
+            response = self._submit(
+                request, confirm_form,
+                lambda new_email, confirm: services.apass_unlink(actor=request.user, member=member, new_email=new_email),
+                _("The login was unlinked from the A-Pass and the new e-mail address was set."),
+                redirect_to=reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[member.pk]))
+            if response is not None:
+                return response
+        elif request.method == "POST" and form.is_valid():
+            new_email = text.normalize_email(form.cleaned_data["new_email"])
+            refusal = selectors.apass_unlink_refusal(member, new_email)
+            if refusal is not None:
+                report_domain_error(request, refusal, form=form)
+            else:
+                confirm_form = APassUnlinkConfirmForm(initial={"new_email": new_email})
+        return TemplateResponse(request, "admin/members/member/unlink_apass.html", self._context(
+            request, _("Unlink the login (A-Pass)"), member=member, form=form, confirm_form=confirm_form,
+            new_email=(confirm_form["new_email"].value() or "") if confirm_form is not None else ""))
+
+    def apass_lookup_view(self, request):
+        """APS-5: 「A-Pass照会」 — read-only, scoped to the operator's society; never a password."""
+        form = APassLookupForm(request.GET or None)
+        rows = None
+        if form.is_valid():
+            given = {k: v.strip() for k, v in form.cleaned_data.items() if v and v.strip()}
+            if len(given) == 1:
+                rows = [(a, selectors.apass_linked_member(request.user, a), selectors.recent_sign_ins(request.user, apass=a))
+                        for a in selectors.apass_lookup(request.user, **given)]
+            elif given:
+                form.add_error(None, _("Give exactly one of email, member_number, phone or name."))
+        return TemplateResponse(request, "admin/members/member/apass_lookup.html", self._context(
+            request, _("A-Pass look-up"), form=form, rows=rows, password_hidden=selectors.MSG_PASSWORD_HIDDEN))
 
     def adjustments_view(self, request, object_id):
         """ADJ-1: 会員調整額 (one-time or permanent)."""

@@ -33,6 +33,8 @@ from .serializers import (
     StatusEditSerializer,
     StatusEntrySerializer,
     TokenRequestSerializer,
+    UnlinkAPassSerializer,
+    APassLookupSerializer,
 )
 
 
@@ -177,6 +179,18 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         member = services.member_email_release(actor=request.user, member=member, **data.validated_data)
         return Response(self._render(member))
 
+    @extend_schema(request=UnlinkAPassSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["post"], url_path="unlink-apass", filterset_class=None)
+    def unlink_apass(self, request, pk=None):
+        """APS-4: ログイン情報の統合解除 — needs ``confirm: true`` (400 unlink_not_confirmed)."""
+        member = self._member()
+        data = UnlinkAPassSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not data.validated_data["confirm"]:
+            raise DomainError("unlink_not_confirmed", MSG_UNLINK_NOT_CONFIRMED, fields={"confirm": [str(MSG_UNLINK_NOT_CONFIRMED)]})
+        member = services.apass_unlink(actor=request.user, member=member, new_email=data.validated_data["new_email"])
+        return Response(self._render(member))
+
     @extend_schema(request=AdjustmentSerializer, responses={201: AdjustmentSerializer})
     @action(detail=True, methods=["post"], url_path="adjustments", filterset_class=None)
     def adjustments(self, request, pk=None):
@@ -201,6 +215,26 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         for permission in self.get_permissions():
             if not permission.has_permission(request, self):
                 self.permission_denied(request)
+
+
+MSG_UNLINK_NOT_CONFIRMED = _("Tick the confirmation to unlink the member's login.")
+MSG_LOOKUP_ONE_CRITERION = _("Give exactly one of email, member_number, phone or name.")
+LOOKUP_KEYS = ("email", "member_number", "phone", "name")
+
+
+class APassLookupView(APIView):
+    """APS-5: A-Pass look-up, scoped to the caller's society; never a password."""
+
+    @extend_schema(parameters=[OpenApiParameter(k, str) for k in LOOKUP_KEYS],
+                   responses=APassLookupSerializer(many=True))
+    def get(self, request):
+        given = {k: request.query_params.get(k, "").strip() for k in LOOKUP_KEYS}
+        given = {k: v for k, v in given.items() if v}
+        if len(given) != 1:
+            raise DomainError("invalid", MSG_LOOKUP_ONE_CRITERION,
+                              fields={k: [str(MSG_LOOKUP_ONE_CRITERION)] for k in LOOKUP_KEYS})
+        found = selectors.apass_lookup(request.user, **given)
+        return Response(APassLookupSerializer(found, many=True, context={"operator": request.user}).data)
 
 
 class PendingNumbersView(APIView):

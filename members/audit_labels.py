@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from backoffice import audit
 
-from .models import Member, MemberAdjustment, MemberType, Operator, Society, Status
+from .models import APass, Member, MemberAdjustment, MemberType, Operator, Society, Status
 
 ACTION_LABELS = {
     "members.society.created": pgettext_lazy("audit action", "Society registered"),
@@ -28,6 +28,9 @@ ACTION_LABELS = {
     "members.member_number.assigned": pgettext_lazy("audit action", "Member numbers assigned"),
     "members.member_number.corrected": pgettext_lazy("audit action", "Member number corrected"),
     "members.adjustment.added": pgettext_lazy("audit action", "Member adjustment registered"),
+    "members.apass.issued": pgettext_lazy("audit action", "A-Pass issued"),
+    "members.member.apass_linked": pgettext_lazy("audit action", "Login linked to A-Pass"),
+    "members.member.apass_unlinked": pgettext_lazy("audit action", "Login unlinked from A-Pass"),
 }
 
 #: Keys a status entry writes (status_added, status_edited, application_withdrawn, bulk update).
@@ -48,7 +51,7 @@ ADJUSTMENT_FIELDS = {
 
 def register() -> None:
     audit.register_action_labels(ACTION_LABELS)
-    audit.register_target_models(Society, Operator, MemberType, Member)
+    audit.register_target_models(Society, Operator, MemberType, Member, APass)
     # Keys of entries whose target is a member but which are not member fields; the member's own fields
     # (name, e-mail, member_number, kind, …) read with their verbose names.
     audit.register_field_labels(Member, STATUS_FIELDS, choices={"status": Status.choices})

@@ -181,3 +181,31 @@ class SocietyForm(forms.ModelForm):
         model = Society
         fields = ["slug", "name", "is_sandbox", "contract_status", "fiscal_year_start_month", "bank_account_text",
                   "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits"]
+
+
+MSG_UNLINK_NOT_CONFIRMED = _("Tick the confirmation to unlink the member's login.")
+
+
+class APassUnlinkForm(forms.Form):
+    """APS-4 step 3: [ログイン情報統合解除後に使用するメールアドレス]."""
+
+    new_email = forms.CharField(label=_("E-mail address to use after unlinking the login"), max_length=254)
+
+
+class APassUnlinkConfirmForm(forms.Form):
+    """APS-4 step 4: the checkbox 「会員のログイン情報の統合を解除します」 and [確定]."""
+
+    use_required_attribute = False  # the refusal without the checkbox is the server's, shown in Japanese
+
+    new_email = forms.CharField(widget=forms.HiddenInput, max_length=254)
+    confirm = forms.BooleanField(label=_("Unlink the member's login"), required=True,
+                                 error_messages={"required": MSG_UNLINK_NOT_CONFIRMED})
+
+
+class APassLookupForm(forms.Form):
+    """APS-5: exactly one criterion."""
+
+    email = forms.CharField(label=_("e-mail"), max_length=254, required=False)
+    member_number = forms.CharField(label=_("member number"), max_length=30, required=False)
+    phone = forms.CharField(label=_("phone"), max_length=30, required=False)
+    name = forms.CharField(label=_("name"), max_length=100, required=False)

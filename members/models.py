@@ -9,6 +9,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Case, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -236,9 +237,17 @@ class APass(models.Model):
     class Meta:
         verbose_name = "A-Pass"
         verbose_name_plural = "A-Pass"
+        constraints = [
+            # APS-1: one A-Pass per address, compared case-insensitively (stored lower-case by save()).
+            models.UniqueConstraint(Lower("email"), name="apass_email_unique_ci"),
+        ]
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = text.normalize_email(self.email or "")
+        super().save(*args, **kwargs)
 
 
 class MemberQuerySet(SocietyScopedQuerySet):
@@ -421,3 +430,53 @@ class MemberAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:+,}"
+
+
+class MyPageSignIn(models.Model):
+    """APS-6: one My Page sign-in attempt, with the reason diagnosed at the time. Never the typed password."""
+
+    class Reason(models.TextChoices):
+        OK = "ok", _("signed in")
+        UNKNOWN_ID = "unknown_id", _("unknown ID")
+        ID_WIDTH_OR_CASE = "id_width_or_case", _("ID typed in full width or another letter case")
+        WRONG_PASSWORD = "wrong_password", _("wrong password")
+        PASSWORD_CAPS_LOCK = "password_caps_lock", _("password typed with Caps Lock on")
+        PASSWORD_WIDTH = "password_width", _("password typed in full width")
+        NO_MEMBERSHIP_HERE = "no_membership_here", _("no membership in this society (another site)")
+        NOT_ELIGIBLE = "not_eligible", _("membership not eligible for linking")
+        RATE_LIMITED = "rate_limited", _("too many failed sign-ins")
+
+    society = models.ForeignKey(Society, on_delete=models.CASCADE, related_name="mypage_sign_ins")
+    apass = models.ForeignKey(APass, null=True, blank=True, on_delete=models.SET_NULL, related_name="sign_ins")
+    member = models.ForeignKey("Member", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="mypage_sign_ins")
+    typed_id = models.CharField(_("typed ID"), max_length=300)
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    at = models.DateTimeField(_("time"))
+
+    objects = SocietyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("My Page sign-in")
+        verbose_name_plural = _("My Page sign-ins")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["apass", "at"]), models.Index(fields=["society", "at"])]
+
+
+class APassUnlink(models.Model):
+    """APS-4: an unlink (ログイン情報の統合解除), kept for good. It also bars that A-Pass from this member."""
+
+    member = models.ForeignKey("Member", on_delete=models.CASCADE, related_name="apass_unlinks")
+    apass = models.ForeignKey(APass, on_delete=models.PROTECT, related_name="unlinks")
+    old_email = models.EmailField(_("old e-mail"))
+    new_email = models.EmailField(_("new e-mail"))
+    actor_label = models.CharField(_("actor"), max_length=255)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("A-Pass unlink")
+        verbose_name_plural = _("A-Pass unlinks")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "apass"], name="one_unlink_per_member_and_apass"),
+        ]

@@ -16,7 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from backoffice import clock, text
 from backoffice.errors import Conflict, DomainError
 
-from .models import ALLOWED_TRANSITIONS, ENDED_STATUSES, Member, MemberStatus, Society, Status
+from .models import (
+    ALLOWED_TRANSITIONS,
+    ENDED_STATUSES,
+    APass,
+    APassUnlink,
+    Member,
+    MemberStatus,
+    MyPageSignIn,
+    Society,
+    Status,
+)
 
 _DIGITS_RE = re.compile(r"^\d+$")
 
@@ -333,3 +343,78 @@ def member_number_taken(number: str, holder_label: str) -> Conflict:
         _("Member number %(number)s is already assigned to %(holder)s.") % {"number": number, "holder": holder_label},
         fields={"member_number": []},
     )
+
+
+# --- A-Pass (APS-3, APS-4, APS-5) ---
+
+MSG_APASS_NOT_ELIGIBLE = _("This account has no eligible membership, so it cannot be linked.")
+MSG_APASS_BARRED = _("This A-Pass was unlinked from this member and can no longer be linked to it.")
+MSG_APASS_NOT_LINKED = _("This member's login is not linked to an A-Pass.")
+MSG_PASSWORD_HIDDEN = _("For security reasons, passwords cannot be viewed.")
+RECENT_SIGN_INS = 10
+
+
+def apass_member_in(society: Society, apass: APass) -> Member | None:
+    """The member of ``society`` an A-Pass signs in as: the one linked to it, else the one whose e-mail is
+    the A-Pass e-mail (APS-3)."""
+    return (Member.objects.filter(society=society, apass=apass).first()
+            or Member.objects.filter(society=society, email=apass.email).first())
+
+
+def apass_link_refusal(member: Member, apass: APass) -> DomainError | None:
+    """APS-3/APS-4: may ``apass`` be linked to ``member``? Not when the member's current status is 退会, 除名
+    or 申請取下, not to another address's record, and never after that A-Pass was unlinked from them."""
+    if APassUnlink.objects.filter(member=member, apass=apass).exists():
+        return Conflict("apass_not_eligible", MSG_APASS_BARRED)
+    if member.email != apass.email:
+        return Conflict("apass_not_eligible", MSG_APASS_BARRED)
+    if member.status_on(clock.today(member.society)) in ENDED_STATUSES:
+        return Conflict("apass_not_eligible", MSG_APASS_NOT_ELIGIBLE)
+    return None
+
+
+def apass_lookup(operator, *, email: str = "", member_number: str = "", phone: str = "", name: str = ""):
+    """APS-5: the A-Passes linked to, or signing in at, the operator's society (all for a platform
+    superuser) that match one criterion: e-mail exact (any case), member number exact, phone exact (hyphens
+    ignored), name by part. Another society's members are never revealed."""
+    members = visible_members(operator)
+    if email:
+        email = text.normalize_email(email)
+        matched = APass.objects.filter(email=email)
+    else:
+        if member_number:
+            found = members.filter(member_number=text.normalize_code(member_number))
+        elif phone:
+            found = members.filter(phone_digits=text.phone_digits(phone))
+        else:
+            found = search_members(members, name)
+        ids = set(found.exclude(apass=None).values_list("apass_id", flat=True)[:200])
+        ids |= set(MyPageSignIn.objects.visible_to(operator).filter(member__in=found.values("pk"))
+                   .exclude(apass=None).values_list("apass_id", flat=True)[:200])
+        matched = APass.objects.filter(pk__in=ids)
+    in_scope = Q(members__in=members.values("pk")) | Q(sign_ins__in=MyPageSignIn.objects.visible_to(operator))
+    return APass.objects.filter(pk__in=matched.filter(in_scope).values("pk")).order_by("email")[:100]
+
+
+def apass_linked_member(operator, apass: APass) -> Member | None:
+    return visible_members(operator).filter(apass=apass).first()
+
+
+def recent_sign_ins(operator, *, apass: APass | None = None, member: Member | None = None, limit=RECENT_SIGN_INS):
+    qs = MyPageSignIn.objects.visible_to(operator)
+    if apass is not None:
+        qs = qs.filter(apass=apass)
+    if member is not None:
+        qs = qs.filter(Q(member=member) | Q(apass__members=member))
+    return list(qs.order_by("-at", "-pk").distinct()[:limit])
+
+
+def apass_unlink_refusal(member: Member, new_email: str) -> DomainError | None:
+    """APS-4: may ``member`` be unlinked onto ``new_email`` (normalised)? It must be linked, and the new
+    address free in the society (MEM-3; the member's own current address counts as in use)."""
+    if member.apass_id is None:
+        return Conflict("apass_not_linked", MSG_APASS_NOT_LINKED)
+    if Member.objects.filter(society_id=member.society_id, email=new_email).exists():
+        message = _("This e-mail address is already in use.")
+        return Conflict("email_in_use", message, fields={"new_email": [str(message)]})
+    return None

@@ -176,3 +176,37 @@ class TokenRequestSerializer(serializers.Serializer):
     society = HalfWidthCharField(max_length=50, required=False, allow_blank=True)
     email = NormalizedEmailField()
     password = serializers.CharField(max_length=200, trim_whitespace=False)
+
+
+class UnlinkAPassSerializer(serializers.Serializer):
+    """APS-4: the new e-mail and the confirmation (「会員のログイン情報の統合を解除します」)."""
+
+    new_email = serializers.CharField(max_length=254)
+    confirm = serializers.BooleanField(required=False, default=False)
+
+
+class SignInEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    typed_id = serializers.CharField()
+
+
+class APassLookupSerializer(serializers.Serializer):
+    """APS-5: never a password (APS-2)."""
+
+    apass_id = serializers.IntegerField(source="pk")
+    email = serializers.EmailField()
+    issued_at = serializers.DateTimeField()
+    linked_member = serializers.SerializerMethodField()
+    recent_sign_ins = serializers.SerializerMethodField()
+
+    def get_linked_member(self, apass) -> int | None:
+        from . import selectors
+
+        member = selectors.apass_linked_member(self.context["operator"], apass)
+        return member.pk if member else None
+
+    def get_recent_sign_ins(self, apass) -> list[dict]:
+        from . import selectors
+
+        return SignInEntrySerializer(selectors.recent_sign_ins(self.context["operator"], apass=apass), many=True).data

@@ -13,5 +13,6 @@ urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
     path("member-numbers/pending/", api.PendingNumbersView.as_view(), name="member-numbers-pending"),
     path("member-numbers/assign/", api.AssignNumbersView.as_view(), name="member-numbers-assign"),
+    path("apass/lookup/", api.APassLookupView.as_view(), name="apass-lookup"),
     path("", include(router.urls)),
 ]

@@ -70,3 +70,53 @@ class ClockView(APIView):
             to = clock.now(society) + datetime.timedelta(hours=data.validated_data["advance_hours"])
         society = services.society_clock_move(actor=request.user, society=society, to=to)
         return Response(clock_body(society))
+
+
+class APassCreateSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    recovery_contact = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class MyPageLoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=300, trim_whitespace=False, allow_blank=True)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, allow_blank=True, write_only=True)
+
+
+APassSerializer = inline_serializer("SimAPass", {
+    "apass_id": serializers.IntegerField(), "email": serializers.EmailField(), "issued_at": serializers.DateTimeField(),
+    "recovery_contact": serializers.CharField(required=False)})
+LoginResultSerializer = inline_serializer("SimMyPageLogin", {
+    "ok": serializers.BooleanField(), "reason": serializers.CharField(), "linked": serializers.BooleanField()})
+
+
+class APassCreateView(APIView):
+    """APS-1: the member issues an A-Pass on the My Page simulator (never answers the password)."""
+
+    write_permission = "is_active"
+
+    @extend_schema(request=APassCreateSerializer, responses={201: APassSerializer})
+    def post(self, request):
+        data = APassCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        society = _sandbox_of(request)
+        apass = services.apass_create(actor=request.user, society=society, **data.validated_data)
+        body = {"apass_id": apass.pk, "email": apass.email,
+                "issued_at": serializers.DateTimeField().to_representation(apass.issued_at)}
+        if apass.recovery_contact:
+            body["recovery_contact"] = apass.recovery_contact
+        return Response(body, status=201)
+
+
+class MyPageLoginView(APIView):
+    """APS-3/APS-6: a My Page sign-in; a refused one is still 200 with ``ok: false`` and its reason."""
+
+    write_permission = "is_active"
+
+    @extend_schema(request=MyPageLoginSerializer, responses=LoginResultSerializer)
+    def post(self, request):
+        data = MyPageLoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        society = _sandbox_of(request)
+        result = services.mypage_sign_in(actor=request.user, society=society, **data.validated_data)
+        return Response({"ok": result.ok, "reason": result.reason, "linked": result.linked})
