@@ -8,7 +8,7 @@ from members import services
 from members.factories import create_member_with_history
 from members.models import Status
 
-from .test_member_procedures import CHROMIUM, SHOTS, expect, page, sign_in  # noqa: F401 - page is a fixture
+from .conftest import CHROMIUM, SHOTS, expect, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -17,7 +17,7 @@ pytestmark = [
 
 
 @pytest.mark.django_db(transaction=True)
-def test_aps4_unlink_in_five_steps(page, live_server, staff_op, regular_type, society):  # noqa: F811
+def test_aps4_unlink_in_five_steps(page, live_server, staff_op, regular_type, society):
     member = create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type, name="山田 太郎",
                                         email="yamada@example.ac.jp")
     services.apass_create(actor=staff_op, society=society, email="yamada@example.ac.jp", password="Pass-1234")

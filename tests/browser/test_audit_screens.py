@@ -13,7 +13,7 @@ from members import services
 from members.factories import create_member_with_history
 from members.models import Status
 
-from .test_member_procedures import CHROMIUM, SHOTS, expect, page, sign_in  # noqa: F401 - page is a fixture
+from .conftest import CHROMIUM, SHOTS, expect, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,7 +22,7 @@ pytestmark = [
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sec1_audit_list_detail_and_history_in_japanese(page, live_server, staff_op, regular_type, society):  # noqa: F811
+def test_sec1_audit_list_detail_and_history_in_japanese(page, live_server, staff_op, regular_type, society):
     member = services.member_create(actor=staff_op, society=society, name="佐藤 花子", email="hanako@example.ac.jp",
                                     member_type=regular_type, application_date=datetime.date(2025, 4, 1))
     services.member_status_add(actor=staff_op, member=member, status=Status.ACTIVE,

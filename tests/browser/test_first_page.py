@@ -9,7 +9,7 @@ import pytest
 from members.factories import create_member_with_history
 from members.models import Status
 
-from .test_member_procedures import CHROMIUM, SHOTS, expect, sign_in
+from .conftest import CHROMIUM, SHOTS, expect, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,22 +35,8 @@ OPERATIONS_GEOMETRY = """() => {
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 800})
-        yield context.new_page()
-        browser.close()
-    from django.db import connections
-
-    connections.close_all()
+def viewport():
+    return {"width": 1280, "height": 800}
 
 
 def assert_operations_column_inside(page):

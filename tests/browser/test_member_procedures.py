@@ -4,61 +4,18 @@ saved under var/screenshots/. Skipped where no chromium is on PATH (CI installs 
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 from members.models import Status
 from members.factories import create_member_with_history
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+from .conftest import CHROMIUM, SHOTS, expect, sign_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
-
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def expect(locator):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        browser.close()
-    # The test's ORM calls ran while Playwright's greenlets were active; close what they opened so that
-    # PostgreSQL can drop the test database at the end.
-    from django.db import connections
-
-    connections.close_all()
-
-
-def sign_in(page, live_server, operator):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=society]", operator.society.slug)
-    page.fill("input[name=username]", operator.email)
-    page.fill("input[name=password]", "password-123")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 @pytest.mark.django_db(transaction=True)

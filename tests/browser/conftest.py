@@ -1,0 +1,58 @@
+"""Shared pieces of the browser tests: Debian's Chromium driven by Playwright, a signed-in page, screenshots under
+var/screenshots/. Tests are skipped where no chromium is on PATH (CI installs it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+@pytest.fixture
+def viewport():
+    """The window size; a test module overrides this fixture to check another size."""
+    return {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def page(viewport):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        context = browser.new_context(locale="ja-JP", viewport=viewport)
+        yield context.new_page()
+        browser.close()
+    # The test's ORM calls ran while Playwright's greenlets were active; close what they opened so that
+    # PostgreSQL can drop the test database at the end.
+    from django.db import connections
+
+    connections.close_all()
+
+
+def sign_in(page, live_server, operator):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=society]", operator.society.slug)
+    page.fill("input[name=username]", operator.email)
+    page.fill("input[name=password]", "password-123")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
