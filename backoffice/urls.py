@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("members.urls")),
     path("api/v1/", include("mail.urls")),
+    path("api/v1/", include("billing.urls")),
     path("api/v1/", include("simulator.urls")),
     re_path(r"^api(?:/.*)?$", api_not_found),
 ]

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "backoffice",
     "mail",
     "members",
+    "billing",
     "simulator",
 ]
 

@@ -1,0 +1,3 @@
+"""Billing's screens (事務局画面), one module per concern."""
+
+from . import exports, invoices, lapse, payments, runs, statements  # noqa: F401  (registers the admins)

@@ -1,0 +1,3 @@
+"""Billing API: exports."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Billing API: invoices."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Billing API: lapse."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Billing API: payments."""
+
+urlpatterns: list = []

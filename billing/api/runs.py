@@ -1,0 +1,3 @@
+"""Billing API: runs."""
+
+urlpatterns: list = []

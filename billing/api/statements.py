@@ -1,0 +1,3 @@
+"""Billing API: statements."""
+
+urlpatterns: list = []

@@ -1,0 +1,58 @@
+"""Billing's labels on the audit screens; registered from BillingConfig.ready()."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from backoffice import audit
+
+from .models import BankStatement, BankStatementRow, BillingRun, Category, Invoice, Payment, PaymentMethod
+
+ACTION_LABELS = {
+    "billing.run.requested": pgettext_lazy("audit action", "Billing run requested"),
+    "billing.run.completed": pgettext_lazy("audit action", "Billing run completed"),
+    "billing.run.failed": pgettext_lazy("audit action", "Billing run failed"),
+    "billing.run.renamed": pgettext_lazy("audit action", "Billing run renamed"),
+    "billing.invoice.created": pgettext_lazy("audit action", "Invoice created"),
+    "billing.invoice.confirmed": pgettext_lazy("audit action", "Invoice confirmed"),
+    "billing.invoice.cancelled": pgettext_lazy("audit action", "Invoice cancelled"),
+    "billing.invoice.renamed": pgettext_lazy("audit action", "Invoice renamed"),
+    "billing.invoice.adjusted": pgettext_lazy("audit action", "Invoice adjustment changed"),
+    "billing.payment.registered": pgettext_lazy("audit action", "Payment registered"),
+    "billing.payment.deleted": pgettext_lazy("audit action", "Payment history deleted"),
+    "billing.statement.imported": pgettext_lazy("audit action", "Bank statement imported"),
+    "billing.statement_row.matched": pgettext_lazy("audit action", "Bank statement row matched by hand"),
+    "billing.reminder.sent": pgettext_lazy("audit action", "Payment reminder sent"),
+}
+
+INVOICE_FIELDS = {
+    "number": _("invoice number"),
+    "name": pgettext_lazy("billing", "Invoice name"),
+    "category": pgettext_lazy("billing", "Category"),
+    "fiscal_year": pgettext_lazy("billing", "Fiscal year"),
+    "amount": pgettext_lazy("billing", "Amount billed"),
+    "adjustment": pgettext_lazy("billing", "Adjustment"),
+    "confirmed_at": pgettext_lazy("billing", "Confirmed at"),
+    "cancelled_at": pgettext_lazy("billing", "Cancelled at"),
+}
+
+PAYMENT_FIELDS = {
+    "receipt_number": _("receipt number"),
+    "amount": pgettext_lazy("billing", "Amount paid"),
+    "method": pgettext_lazy("billing", "Payment method"),
+    "paid_on": pgettext_lazy("billing", "Paid on"),
+    "remarks": pgettext_lazy("billing", "Remarks"),
+    "settlement_number": pgettext_lazy("billing", "Settlement number"),
+    "deleted_at": pgettext_lazy("billing", "Deleted at"),
+    "deleted_reason": pgettext_lazy("billing", "Reason for deletion"),
+}
+
+
+def register() -> None:
+    audit.register_action_labels(ACTION_LABELS)
+    audit.register_target_models(BillingRun, Invoice, Payment, BankStatement, BankStatementRow)
+    audit.register_field_labels(BillingRun, {"name": pgettext_lazy("billing", "Invoice name")},
+                                choices={"category": Category.choices, "state": BillingRun.State.choices})
+    audit.register_field_labels(Invoice, INVOICE_FIELDS, choices={"category": Category.choices})
+    audit.register_field_labels(Payment, PAYMENT_FIELDS, choices={"method": PaymentMethod.choices})
