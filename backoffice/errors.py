@@ -46,7 +46,8 @@ class NotFound(DomainError):
 
 # The ``code`` of every error body (API.md, Error codes). ``database_busy`` and ``server_error`` are this
 # implementation's additions: a lock conflict with another operator's transaction (409, send again) and an
-# unexpected failure (500), so that even those bodies carry a code.
+# unexpected failure (500), so that even those bodies carry a code. ``wrong_session_email`` (409): an e-mail change
+# confirmation URL opened while signed in with an address other than the old one (seed 003).
 ERROR_CODES = (
     "invalid", "not_found", "invalid_credentials", "email_in_use", "email_verification_pending", "status_same_day",
     "status_date_too_early", "bulk_status_date_too_early", "member_number_taken", "member_number_gap",
@@ -54,5 +55,5 @@ ERROR_CODES = (
     "amount_exceeds_invoice", "remarks_required", "not_sandbox", "permission_denied", "link_expired",
     "link_superseded", "link_used", "invalid_transition", "email_locked_by_apass", "member_not_withdrawn",
     "rate_limited", "statement_invalid",
-    "database_busy", "server_error",
+    "database_busy", "server_error", "wrong_session_email",
 )

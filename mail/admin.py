@@ -25,7 +25,7 @@ from backoffice.adminkit import (
 )
 from backoffice.errors import DomainError
 
-from . import rendering, services
+from . import links, rendering, services
 from .api import search_mails
 from .models import LinkState, MailKind, MailTemplate, SentMail
 
@@ -112,6 +112,10 @@ class SentMailAdmin(SocietyScopedAdmin):
         mail = self.get_object(request, object_id)
         if mail is None:
             raise Http404(_("Not found."))
+        return self._detail(request, mail)
+
+    def _detail(self, request, mail, link_form=None):
+        """The mail's page; ``link_form`` is the bound form of a refused [リンクを開く(会員の代わりに)]."""
         tz = self._tz(request)
         link = getattr(mail, "link", None) if mail.link_state else None
         context = {
@@ -125,6 +129,9 @@ class SentMailAdmin(SocietyScopedAdmin):
             "link": link,
             "link_label": link_state_label(mail.link_state, link.expires_at if link else None, tz),
             "may_open_link": link is not None and can_write(request),  # a refusal is shown as a message
+            # the form the link asks for (the application form, …), registered by the purpose's owner
+            "link_form": link_form if link_form is not None else (
+                links.link_form(link.purpose, mail.society) if link is not None else None),
             "has_view_permission": True,
         }
         return TemplateResponse(request, self.change_form_template, context)
@@ -142,7 +149,13 @@ class SentMailAdmin(SocietyScopedAdmin):
         try:
             services.link_follow(actor=request.user, token=mail.link.token, data=data)
         except DomainError as exc:
-            report_domain_error(request, exc)
+            form = links.link_form(mail.link.purpose, mail.society, data=request.POST)
+            if form is None:
+                report_domain_error(request, exc)
+            else:  # the typed values stay, with the refusal on its field
+                form.is_valid()
+                report_domain_error(request, exc, form=form)
+                return self._detail(request, self.get_object(request, object_id), link_form=form)
         else:
             messages.success(request, _("The link was opened on the member's behalf."))
         return HttpResponseRedirect(reverse("admin:mail_sentmail_change", args=[mail.pk]))

@@ -13,6 +13,7 @@ from typing import Any
 LinkHandler = Callable[..., dict]
 
 _handlers: dict[str, LinkHandler] = {}
+_forms: dict[str, Callable[..., Any]] = {}
 
 
 def register_link_handler(purpose: str, handler: LinkHandler) -> None:
@@ -25,6 +26,21 @@ def register_link_handler(purpose: str, handler: LinkHandler) -> None:
 
 def unregister_link_handler(purpose: str) -> None:
     _handlers.pop(purpose, None)
+    _forms.pop(purpose, None)
+
+
+def register_link_form(purpose: str, form_factory: Callable[..., Any]) -> None:
+    """The form a link of ``purpose`` asks for when it is opened (the application form, a new password, …):
+    ``form_factory(society, data=None)`` returns a Django form. Screens that open links ([個人会員送信済みメール],
+    the My Page simulator) show it; the handler parses ``data`` with the same form. A purpose without one asks
+    for nothing."""
+    _forms[purpose] = form_factory
+
+
+def link_form(purpose: str, society, data=None):
+    """The (bound when ``data`` is given) form a link of ``purpose`` asks for, or None."""
+    factory = _forms.get(purpose)
+    return factory(society, data=data) if factory is not None else None
 
 
 def link_handler(purpose: str) -> LinkHandler | None:

@@ -307,6 +307,7 @@ class MemberAdmin(ServiceAdmin):
         return [
             path("numbers/", wrap(self.numbers_view), name="%s_%s_numbers" % info),
             path("apass-lookup/", wrap(self.apass_lookup_view), name="%s_%s_apass_lookup" % info),
+            path("proxy-application/", wrap(self.proxy_application_view), name="%s_%s_proxy_application" % info),
             path("<path:object_id>/status/", wrap(self.status_view), name="%s_%s_status" % info),
             path("<path:object_id>/release-email/", wrap(self.release_email_view), name="%s_%s_release_email" % info),
             path("<path:object_id>/adjustments/", wrap(self.adjustments_view), name="%s_%s_adjustments" % info),
@@ -439,6 +440,42 @@ class MemberAdmin(ServiceAdmin):
         return TemplateResponse(request, "admin/members/member/unlink_apass.html", self._context(
             request, _("Unlink the login (A-Pass)"), member=member, form=form, confirm_form=confirm_form,
             new_email=(confirm_form["new_email"].value() or "") if confirm_form is not None else ""))
+
+    def proxy_application_view(self, request):
+        """APP-3 [代理申請]: the member add form; the applicant is registered 申請中 and gets the registration-complete
+        mail. While a verification link to the address is valid the refusal 「このメールアドレスは既に使用されてい
+        ます。」 comes with when it expires and seed 003's two ways out, linking to the mail's page."""
+        self._require_write(request)
+        society = user_society(request)
+        if society is None:
+            raise PermissionDenied
+        fields = self.get_fields(request, None)
+        form_class = self.get_form(request, None, change=False, fields=fields)
+        form = form_class(request.POST or None)
+        pending = None
+        if request.method == "POST" and form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k in services.EDITABLE_MEMBER_FIELDS}
+            try:
+                member = services.proxy_application_create(
+                    actor=request.user, society=society, kind=self.kind,
+                    application_date=form.cleaned_data.get("application_date"), **data)
+            except DomainError as exc:
+                report_domain_error(request, exc, form=form)
+                if exc.code == "email_verification_pending":
+                    pending = selectors.pending_verification(society, data.get("email") or "")
+            else:
+                messages.success(request, _("The application was registered (applying) and the registration-complete "
+                                            "mail was sent."))
+                return HttpResponseRedirect(
+                    reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[member.pk]))
+        pending_info = None
+        if pending is not None:
+            tz = clock.society_timezone(society)
+            pending_info = {"expires_at": pending.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                            "sent_at": pending.mail.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                            "mail_url": reverse("admin:mail_sentmail_change", args=[pending.mail_id])}
+        return TemplateResponse(request, "admin/members/member/proxy_application.html", self._context(
+            request, _("Proxy application"), form=form, pending=pending_info, media=self.media + form.media))
 
     def apass_lookup_view(self, request):
         """APS-5: 「A-Pass照会」 — read-only, scoped to the operator's society; never a password."""

@@ -259,3 +259,17 @@ class AssignNumbersView(APIView):
             assignments=[(a["member"], a["member_number"]) for a in data.validated_data["assignments"]],
         )
         return Response({"assigned": assigned})
+
+
+class ProxyApplicationView(APIView):
+    """APP-3 [代理申請]: 201 member (申請中) + the registration-complete mail; 409 email_verification_pending while
+    a verification link to that address is still valid, 409 email_in_use when a member has it."""
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
+    def post(self, request):
+        data = MemberCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        member = services.proxy_application_create(actor=request.user, society=society_of(request),
+                                                   **data.validated_data)
+        fresh = selectors.visible_members(request.user).select_related("society").get(pk=member.pk)
+        return Response(MemberSerializer(fresh).data, status=status.HTTP_201_CREATED)

@@ -8,5 +8,8 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from . import audit_labels
+        from .services import applications, mypage
 
         audit_labels.register()
+        applications.register()  # the mail links members/ owns: what following them does (mail.links)
+        mypage.register()

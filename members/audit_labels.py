@@ -31,6 +31,9 @@ ACTION_LABELS = {
     "members.apass.issued": pgettext_lazy("audit action", "A-Pass issued"),
     "members.member.apass_linked": pgettext_lazy("audit action", "Login linked to A-Pass"),
     "members.member.apass_unlinked": pgettext_lazy("audit action", "Login unlinked from A-Pass"),
+    "members.apass.password_reset": pgettext_lazy("audit action", "A-Pass password reset (My Page)"),
+    "members.apass.email_changed": pgettext_lazy("audit action", "A-Pass e-mail address changed (My Page)"),
+    "members.member.email_changed_on_mypage": pgettext_lazy("audit action", "E-mail address changed by the member (My Page)"),
 }
 
 #: Keys a status entry writes (status_added, status_edited, application_withdrawn, bulk update).
@@ -59,6 +62,8 @@ def register() -> None:
     audit.register_field_labels("members.adjustment.added", ADJUSTMENT_FIELDS,
                                 choices={"kind": MemberAdjustment.Kind.choices})
     audit.register_field_labels("members.society.clock_moved", {"now": pgettext_lazy("audit field", "simulated time")})
+    audit.register_field_labels("members.apass.password_reset",
+                                {"password_reset_at": pgettext_lazy("audit field", "password reset at")})
     # A number correction carries the reason beside the number.
     audit.register_field_labels("members.member_number.corrected", {"member_number": _("member number"),
                                                                      "note": _("reason")})

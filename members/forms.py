@@ -209,3 +209,42 @@ class APassLookupForm(forms.Form):
     member_number = forms.CharField(label=_("member number"), max_length=30, required=False)
     phone = forms.CharField(label=_("phone"), max_length=30, required=False)
     name = forms.CharField(label=_("name"), max_length=100, required=False)
+
+
+# --- the forms mail links ask for (APP-1, MAIL-2): shown by the screens that open a link, parsed by its handler ---
+
+
+class ApplicationLinkForm(forms.Form):
+    """APP-1: the application form a 「メールアドレス認証のご連絡」 link opens (the e-mail is the verified one)."""
+
+    name = forms.CharField(label=_("name"), max_length=100)
+    name_kana = forms.CharField(label=_("name (kana)"), max_length=100, required=False)
+    member_type = forms.ChoiceField(label=_("member type"))
+    affiliation = forms.CharField(label=_("affiliation"), max_length=200, required=False)
+    phone = HalfWidthFormCharField(label=_("phone"), max_length=30, required=False)
+    postal_code = HalfWidthFormCharField(label=_("postal code"), max_length=10, required=False)
+    address = forms.CharField(label=_("address"), max_length=300, required=False)
+
+    def __init__(self, society, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member_type"].choices = [
+            (t.code, t.name) for t in MemberType.objects.filter(society=society).order_by("sort_order", "pk")]
+
+
+class PasswordResetLinkForm(forms.Form):
+    """MAIL-2: the new password a password-reset link asks for (kept only as a hash, APS-2)."""
+
+    password = forms.CharField(label=_("New password"), max_length=128, strip=False,
+                               widget=forms.PasswordInput(render_value=False))
+
+    def __init__(self, society, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class EmailChangeLinkForm(forms.Form):
+    """MAIL-2: [メールアドレス変更確定URL] is opened while signed in to My Page with the *old* address."""
+
+    session_email = forms.CharField(label=_("E-mail address you are signed in with"), max_length=254)
+
+    def __init__(self, society, *args, **kwargs):
+        super().__init__(*args, **kwargs)

@@ -392,6 +392,7 @@ class MemberEmailChange(models.Model):
         RELEASED = "released", _("released for a new record")
         EDITED = "edited", _("edited by the secretariat")
         UNLINKED = "unlinked", _("A-Pass unlinked")
+        MYPAGE = "mypage", _("changed by the member on My Page")
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="email_changes")
     old_email = models.EmailField(_("old e-mail"))

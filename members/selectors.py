@@ -418,3 +418,18 @@ def apass_unlink_refusal(member: Member, new_email: str) -> DomainError | None:
         message = _("This e-mail address is already in use.")
         return Conflict("email_in_use", message, fields={"new_email": [str(message)]})
     return None
+
+
+# --- applications (APP-1, APP-3) ---
+
+
+def pending_verification(society: Society, email: str):
+    """APP-3: the still-valid verification link to ``email`` in ``society`` (its mail attached), or None. While
+    one exists [代理申請] is refused; the screen names its expiry and the mail to open it from."""
+    from mail.models import LinkToken
+
+    from . import purposes
+
+    return (LinkToken.objects.filter(society=society, purpose=purposes.EMAIL_VERIFICATION,
+                                     email=text.normalize_email(email or ""))
+            .still_valid(clock.now(society)).select_related("mail").order_by("-expires_at").first())

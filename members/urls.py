@@ -14,5 +14,6 @@ urlpatterns = [
     path("member-numbers/pending/", api.PendingNumbersView.as_view(), name="member-numbers-pending"),
     path("member-numbers/assign/", api.AssignNumbersView.as_view(), name="member-numbers-assign"),
     path("apass/lookup/", api.APassLookupView.as_view(), name="apass-lookup"),
+    path("proxy-applications/", api.ProxyApplicationView.as_view(), name="proxy-applications"),
     path("", include(router.urls)),
 ]

@@ -120,3 +120,106 @@ class MyPageLoginView(APIView):
         society = _sandbox_of(request)
         result = services.mypage_sign_in(actor=request.user, society=society, **data.validated_data)
         return Response({"ok": result.ok, "reason": result.reason, "linked": result.linked})
+
+
+# --- applications and mail links on My Page (APP-1, APP-2, MAIL-2, SIM-2) ---
+
+
+def link_url_template(request) -> str:
+    """The address a mail's link points at: the My Page simulator's page that follows it (``{token}`` filled
+    in by mail_send)."""
+    from django.urls import reverse
+
+    return request.build_absolute_uri(reverse("sim-mypage-link", args=["TOKEN"])).replace("TOKEN", "{token}")
+
+
+def mail_body(mail) -> dict:
+    link = getattr(mail, "link", None)
+    return {"mail": mail.pk, "kind": mail.kind, "to": mail.to,
+            "link_expires_at": serializers.DateTimeField().to_representation(link.expires_at) if link else None}
+
+
+class ApplicationSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    session_email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    new_email = serializers.CharField(max_length=254)
+
+
+MailSentSerializer = inline_serializer("SimMailSent", {
+    "mail": serializers.IntegerField(), "kind": serializers.CharField(), "to": serializers.EmailField(),
+    "link_expires_at": serializers.DateTimeField()})
+ResetResultSerializer = inline_serializer("SimPasswordReset", {
+    "sent": serializers.BooleanField(), "reason": serializers.CharField()})
+
+
+class ApplicationView(APIView):
+    """APP-1: the applicant agrees to the rules and gives an e-mail → 「メールアドレス認証のご連絡」 (201)."""
+
+    write_permission = "is_active"
+
+    @extend_schema(request=ApplicationSerializer, responses={201: MailSentSerializer})
+    def post(self, request):
+        data = ApplicationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        society = _sandbox_of(request)
+        mail = services.application_request(actor=request.user, society=society, email=data.validated_data["email"],
+                                            link_url_template=link_url_template(request))
+        return Response(mail_body(mail), status=201)
+
+
+def _form_data(request) -> dict:
+    data = request.data.dict() if hasattr(request.data, "dict") else request.data
+    return {k: v for k, v in data.items() if k != "csrfmiddlewaretoken"} if isinstance(data, dict) else {}
+
+
+class LinkFollowView(APIView):
+    """Follow a mail's link as the member (the form fields the link asks for in the body); 409 link_expired,
+    link_superseded, link_used; another society's link is 404."""
+
+    write_permission = "is_active"
+
+    @extend_schema(request=inline_serializer("SimLinkForm", {}), responses=inline_serializer("SimLinkResult", {}))
+    def post(self, request, token: str):
+        from mail.services import link_follow
+
+        data = _form_data(request)  # the body is parsed first: a malformed one is 400/413 whatever the token
+        _sandbox_of(request)
+        return Response(link_follow(actor=request.user, token=token, data=data))
+
+
+class PasswordResetView(APIView):
+    """MAIL-2: [パスワード再発行] on My Page → ``{sent, reason}`` (a request that sends nothing is still 200)."""
+
+    write_permission = "is_active"
+
+    @extend_schema(request=PasswordResetSerializer, responses=ResetResultSerializer)
+    def post(self, request):
+        data = PasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        society = _sandbox_of(request)
+        result = services.password_reset_request(actor=request.user, society=society, email=data.validated_data["email"],
+                                                 link_url_template=link_url_template(request))
+        return Response({"sent": result.sent, "reason": result.reason})
+
+
+class EmailChangeView(APIView):
+    """MAIL-2: a signed-in member changes the A-Pass e-mail → the confirmation mail to the new address (201)."""
+
+    write_permission = "is_active"
+
+    @extend_schema(request=EmailChangeSerializer, responses={201: MailSentSerializer})
+    def post(self, request):
+        data = EmailChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        society = _sandbox_of(request)
+        mail = services.email_change_request(actor=request.user, society=society, **data.validated_data,
+                                             link_url_template=link_url_template(request))
+        return Response(mail_body(mail), status=201)

@@ -6,4 +6,8 @@ urlpatterns = [
     path("sim/clock/", api.ClockView.as_view(), name="sim-clock"),
     path("sim/apass/", api.APassCreateView.as_view(), name="sim-apass"),
     path("sim/mypage/login/", api.MyPageLoginView.as_view(), name="sim-mypage-login"),
+    path("sim/applications/", api.ApplicationView.as_view(), name="sim-applications"),
+    path("sim/links/<str:token>/", api.LinkFollowView.as_view(), name="sim-link-follow"),
+    path("sim/mypage/password-reset/", api.PasswordResetView.as_view(), name="sim-mypage-password-reset"),
+    path("sim/mypage/email-change/", api.EmailChangeView.as_view(), name="sim-mypage-email-change"),
 ]

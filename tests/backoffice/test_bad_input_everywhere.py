@@ -125,6 +125,8 @@ def kwarg_value(world, name: str, kwarg: str, ids: dict[str, object], bad_id=Non
         return "members"
     if kwarg == "content_type_id":
         return ContentType.objects.get_for_model(Member).pk
+    if kwarg == "token":
+        return "no-such-link-token"  # a mail link's token (the sim API and the My Page simulator's link page)
     if kwarg == "object_id" and name == "admin:view_on_site":
         return world.individual.pk
     if kwarg == "object_id":
