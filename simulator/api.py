@@ -60,8 +60,8 @@ class ClockView(APIView):
     @extend_schema(request=ClockMoveSerializer, responses=ClockSerializer)
     def post(self, request):
         data = ClockMoveSerializer(data=request.data)  # a malformed body is refused as such, first
+        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
         data.is_valid(raise_exception=True)
-        society = _sandbox_of(request)
         if "set" in data.validated_data:
             to = data.validated_data["set"]
         else:
@@ -98,8 +98,8 @@ class APassCreateView(APIView):
     @extend_schema(request=APassCreateSerializer, responses={201: APassSerializer})
     def post(self, request):
         data = APassCreateSerializer(data=request.data)
+        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
         data.is_valid(raise_exception=True)
-        society = _sandbox_of(request)
         apass = services.apass_create(actor=request.user, society=society, **data.validated_data)
         body = {"apass_id": apass.pk, "email": apass.email,
                 "issued_at": serializers.DateTimeField().to_representation(apass.issued_at)}
@@ -116,8 +116,8 @@ class MyPageLoginView(APIView):
     @extend_schema(request=MyPageLoginSerializer, responses=LoginResultSerializer)
     def post(self, request):
         data = MyPageLoginSerializer(data=request.data)
+        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
         data.is_valid(raise_exception=True)
-        society = _sandbox_of(request)
         result = services.mypage_sign_in(actor=request.user, society=society, **data.validated_data)
         return Response({"ok": result.ok, "reason": result.reason, "linked": result.linked})
 
@@ -168,8 +168,8 @@ class ApplicationView(APIView):
     @extend_schema(request=ApplicationSerializer, responses={201: MailSentSerializer})
     def post(self, request):
         data = ApplicationSerializer(data=request.data)
+        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
         data.is_valid(raise_exception=True)
-        society = _sandbox_of(request)
         mail = services.application_request(actor=request.user, society=society, email=data.validated_data["email"],
                                             link_url_template=link_url_template(request))
         return Response(mail_body(mail), status=201)
@@ -203,8 +203,8 @@ class PasswordResetView(APIView):
     @extend_schema(request=PasswordResetSerializer, responses=ResetResultSerializer)
     def post(self, request):
         data = PasswordResetSerializer(data=request.data)
+        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
         data.is_valid(raise_exception=True)
-        society = _sandbox_of(request)
         result = services.password_reset_request(actor=request.user, society=society, email=data.validated_data["email"],
                                                  link_url_template=link_url_template(request))
         return Response({"sent": result.sent, "reason": result.reason})
@@ -218,8 +218,8 @@ class EmailChangeView(APIView):
     @extend_schema(request=EmailChangeSerializer, responses={201: MailSentSerializer})
     def post(self, request):
         data = EmailChangeSerializer(data=request.data)
+        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
         data.is_valid(raise_exception=True)
-        society = _sandbox_of(request)
         mail = services.email_change_request(actor=request.user, society=society, **data.validated_data,
                                              link_url_template=link_url_template(request))
         return Response(mail_body(mail), status=201)
