@@ -25,8 +25,7 @@ from backoffice.adminkit import (
 )
 from backoffice.errors import DomainError
 
-from . import rendering, services
-from .api import search_mails
+from . import rendering, selectors, services
 from .models import LinkState, MailKind, MailTemplate, SentMail
 
 
@@ -74,7 +73,7 @@ class SentMailAdmin(SocietyScopedAdmin):
     list_display = ("sent_at_col", "kind", "to", "subject", "status", "link_col")
     list_display_links = ("subject",)
     list_filter = ("kind", SentDateFilter, MemberIdFilter)
-    search_fields = ("to",)  # shows the box; the search itself is api.search_mails
+    search_fields = ("to",)  # shows the box; the search itself is selectors.search_sent_mails
     ordering = ("-created_at", "-id")
     change_form_template = "admin/mail/sentmail/detail.html"
 
@@ -86,7 +85,7 @@ class SentMailAdmin(SocietyScopedAdmin):
         return super().get_queryset(request).with_link_state(clock.now(user_society(request)))
 
     def get_search_results(self, request, queryset, search_term):
-        return search_mails(queryset, search_term), False
+        return selectors.search_sent_mails(queryset, search_term), False
 
     @admin.display(description=gettext_lazy("Sent at"), ordering="created_at")
     def sent_at_col(self, obj):

@@ -11,26 +11,12 @@ from rest_framework.response import Response
 
 from backoffice import clock, text
 
-from . import services
+from . import selectors, services
 from .models import MailKind, SentMail
 
 
 def operator_now(user):
     return clock.now(getattr(user, "society", None))
-
-
-def search_mails(queryset, value: str):
-    """Free word: a whole address is an exact (indexed) match on the recipient; anything else a part match over
-    address, subject and body of the society's mail (bounded by the capped count)."""
-    value = (value or "").strip()
-    if not value:
-        return queryset
-    address = text.normalize_email(value)
-    if "@" in address and " " not in address and not address.startswith("@") and not address.endswith("@"):
-        return queryset.filter(to=address)
-    from django.db.models import Q
-
-    return queryset.filter(Q(to__icontains=address) | Q(subject__icontains=value) | Q(body__icontains=value))
 
 
 class SentMailFilter(django_filters.FilterSet):
@@ -44,7 +30,7 @@ class SentMailFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_q(self, queryset, name, value):
-        return search_mails(queryset, value)
+        return selectors.search_sent_mails(queryset, value)
 
     def filter_to(self, queryset, name, value):
         return queryset.filter(to=text.normalize_email(value))

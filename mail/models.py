@@ -87,7 +87,8 @@ class SentMail(models.Model):
             models.Index(fields=["society", "to", "-created_at"], name="mail_sent_society_to"),
             models.Index(fields=["society", "member_id", "-created_at"], name="mail_sent_society_member"),
             models.Index(fields=["society", "kind", "-created_at"], name="mail_sent_society_kind_date"),
-            models.Index(fields=["society", "-created_at"], name="mail_sent_society_date"),
+            models.Index(fields=["society", "-created_at", "-id"], name="mail_sent_society_date"),
+            # and the search indexes of migration 0002 (pg_trgm on PostgreSQL, an FTS5 table on SQLite)
             models.Index(fields=["status"], name="mail_sent_status",
                          condition=~Q(status="sent")),
         ]
