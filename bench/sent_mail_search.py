@@ -127,9 +127,10 @@ def build_or_reuse(total: int, other_share: float):
     from members.factories import OperatorFactory, SocietyFactory
     from members.models import Operator, Society
 
-    started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
-    print(f"migrate: {time.perf_counter() - started:.1f} s")
+    fresh = not Society.objects.filter(slug=BENCH_SLUG).exists()
+    if fresh:  # load without the search indexes, then add them as the upgrade of a live database would
+        call_command("migrate", "mail", "0001", interactive=False, verbosity=0)
     other_count = int(total * other_share)
     plan = [(BENCH_SLUG, "ベンチマーク学会", total - other_count, 1), (OTHER_SLUG, "別のベンチマーク学会", other_count, 2)]
     societies = {}
@@ -149,6 +150,9 @@ def build_or_reuse(total: int, other_share: float):
             print(f"built {count:,} mails of {slug!r} through bulk_create_sent_mails in "
                   f"{time.perf_counter() - started:.1f} s")
         societies[slug] = society
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"migrate (the search indexes over the loaded mails when new): {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     with connection.cursor() as cursor:  # planner statistics; on PostgreSQL the GIN pending lists merged
         if connection.vendor == "postgresql":

@@ -82,7 +82,8 @@ class SentMailAdmin(SocietyScopedAdmin):
 
     def get_queryset(self, request):
         self._request_tz = self._tz(request)
-        return super().get_queryset(request).with_link_state(clock.now(user_society(request)))
+        self._request_now = clock.now(user_society(request))
+        return super().get_queryset(request).with_link()
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_sent_mails(queryset, search_term), False
@@ -93,8 +94,8 @@ class SentMailAdmin(SocietyScopedAdmin):
 
     @admin.display(description=gettext_lazy("Link state"))
     def link_col(self, obj):
-        link = getattr(obj, "link", None) if obj.link_state else None
-        return link_state_label(obj.link_state, link.expires_at if link else None, self._request_tz)
+        state = obj.link_state_at(self._request_now)
+        return link_state_label(state, obj.link.expires_at if state else None, self._request_tz)
 
     def has_add_permission(self, request):
         return False
@@ -112,7 +113,8 @@ class SentMailAdmin(SocietyScopedAdmin):
         if mail is None:
             raise Http404(_("Not found."))
         tz = self._tz(request)
-        link = getattr(mail, "link", None) if mail.link_state else None
+        state = mail.link_state_at(clock.now(user_society(request)))
+        link = mail.link if state else None
         context = {
             **self.admin_site.each_context(request),
             "title": str(mail.subject),
@@ -122,7 +124,7 @@ class SentMailAdmin(SocietyScopedAdmin):
             "mail": mail,
             "sent_at": (mail.sent_at or mail.created_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             "link": link,
-            "link_label": link_state_label(mail.link_state, link.expires_at if link else None, tz),
+            "link_label": link_state_label(state, link.expires_at if link else None, tz),
             "may_open_link": link is not None and can_write(request),  # a refusal is shown as a message
             "has_view_permission": True,
         }
@@ -135,7 +137,7 @@ class SentMailAdmin(SocietyScopedAdmin):
         if not can_write(request):
             raise PermissionDenied
         mail = self.get_object(request, object_id)
-        if mail is None or not mail.link_state:
+        if mail is None or not hasattr(mail, "link"):
             raise Http404(_("Not found."))
         data = {k: v for k, v in request.POST.dict().items() if k != "csrfmiddlewaretoken"}
         try:

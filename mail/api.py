@@ -41,7 +41,7 @@ class SentMailSerializer(serializers.ModelSerializer):
     sent_at = serializers.SerializerMethodField()
     link_url = serializers.SerializerMethodField()
     link_expires_at = serializers.SerializerMethodField()
-    link_state = serializers.CharField(allow_null=True)
+    link_state = serializers.SerializerMethodField()
     link_token = serializers.SerializerMethodField()
 
     class Meta:
@@ -63,6 +63,10 @@ class SentMailSerializer(serializers.ModelSerializer):
         link = self._link(obj)
         return serializers.DateTimeField().to_representation(link.expires_at) if link else None
 
+    def get_link_state(self, obj) -> str | None:
+        now = self.context.get("now") or operator_now(self.context["request"].user)
+        return obj.link_state_at(now)
+
     def get_link_token(self, obj) -> str | None:
         link = self._link(obj)
         return link.token if link else None
@@ -76,8 +80,10 @@ class SentMailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SentMail.objects.none()
-        return (SentMail.objects.visible_to(self.request.user).with_link_state(operator_now(self.request.user))
-                .order_by("-created_at", "-id"))
+        return SentMail.objects.visible_to(self.request.user).with_link().order_by("-created_at", "-id")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": operator_now(self.request.user)}
 
     @extend_schema(request=inline_serializer("LinkFormData", {}),
                    responses=inline_serializer("LinkResult", {}))
