@@ -79,7 +79,7 @@ def test_mail1_search_exact_address_is_not_a_part_match(api, admin_client, mails
     ("@kyoto-u.ac", {"jiro"}),
     ("ac.jp", {"hanako", "jiro"}),
     ("example.jp", {"taro", "hanako"}),  # hanako's body holds the link https://example.jp/links/…
-    ("ta", {"taro"}),  # shorter than a trigram: scanned, same answer
+    ("o@", {"taro"}),  # shorter than a trigram: scanned, same answer (no "@" in a random link token)
 ])
 def test_mail1_search_address_part(api, admin_client, mails, q, expected):
     assert found(api, admin_client, mails, q) == expected
@@ -128,7 +128,7 @@ def test_soc2_search_never_finds_another_societys_mail(other_api, other_op, api,
     assert api_ids(api, "別学会") == []
 
 
-@pytest.mark.parametrize("q", ['"', '""', "a\"b*c", "NEAR(x y)", "{to} : x", "x OR y", "-x", "^abc", "%", "%%%",
+@pytest.mark.parametrize("q", ['"', '""', "a\"b*c", "NEAR(x y)", "{to} : x", "x OR y", "-!x", "^abc", "%", "%%%",
                                "\\", "*" * 3, "x" * 2000, "@b", "a@b@c", "😀😀😀"])
 def test_mail1_search_odd_input_is_a_plain_word(api, admin_client, mails, q):
     """Whatever the term holds, it is matched as text (no FTS query syntax, no LIKE wildcard) — never a 500."""
