@@ -25,8 +25,7 @@ from backoffice.adminkit import (
 )
 from backoffice.errors import DomainError
 
-from . import links, rendering, services
-from .api import search_mails
+from . import links, rendering, selectors, services
 from .models import LinkState, MailKind, MailTemplate, SentMail
 
 
@@ -74,7 +73,7 @@ class SentMailAdmin(SocietyScopedAdmin):
     list_display = ("sent_at_col", "kind", "to", "subject", "status", "link_col")
     list_display_links = ("subject",)
     list_filter = ("kind", SentDateFilter, MemberIdFilter)
-    search_fields = ("to",)  # shows the box; the search itself is api.search_mails
+    search_fields = ("to",)  # shows the box; the search itself is selectors.search_sent_mails
     ordering = ("-created_at", "-id")
     change_form_template = "admin/mail/sentmail/detail.html"
 
@@ -83,10 +82,11 @@ class SentMailAdmin(SocietyScopedAdmin):
 
     def get_queryset(self, request):
         self._request_tz = self._tz(request)
-        return super().get_queryset(request).with_link_state(clock.now(user_society(request)))
+        self._request_now = clock.now(user_society(request))
+        return super().get_queryset(request).with_link()
 
     def get_search_results(self, request, queryset, search_term):
-        return search_mails(queryset, search_term), False
+        return selectors.search_sent_mails(queryset, search_term), False
 
     @admin.display(description=gettext_lazy("Sent at"), ordering="created_at")
     def sent_at_col(self, obj):
@@ -94,8 +94,8 @@ class SentMailAdmin(SocietyScopedAdmin):
 
     @admin.display(description=gettext_lazy("Link state"))
     def link_col(self, obj):
-        link = getattr(obj, "link", None) if obj.link_state else None
-        return link_state_label(obj.link_state, link.expires_at if link else None, self._request_tz)
+        state = obj.link_state_at(self._request_now)
+        return link_state_label(state, obj.link.expires_at if state else None, self._request_tz)
 
     def has_add_permission(self, request):
         return False
@@ -117,7 +117,8 @@ class SentMailAdmin(SocietyScopedAdmin):
     def _detail(self, request, mail, link_form=None):
         """The mail's page; ``link_form`` is the bound form of a refused [リンクを開く(会員の代わりに)]."""
         tz = self._tz(request)
-        link = getattr(mail, "link", None) if mail.link_state else None
+        state = mail.link_state_at(clock.now(user_society(request)))
+        link = mail.link if state else None
         context = {
             **self.admin_site.each_context(request),
             "title": str(mail.subject),
@@ -127,7 +128,7 @@ class SentMailAdmin(SocietyScopedAdmin):
             "mail": mail,
             "sent_at": (mail.sent_at or mail.created_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             "link": link,
-            "link_label": link_state_label(mail.link_state, link.expires_at if link else None, tz),
+            "link_label": link_state_label(state, link.expires_at if link else None, tz),
             "may_open_link": link is not None and can_write(request),  # a refusal is shown as a message
             # the form the link asks for (the application form, …), registered by the purpose's owner
             "link_form": link_form if link_form is not None else (
@@ -143,7 +144,7 @@ class SentMailAdmin(SocietyScopedAdmin):
         if not can_write(request):
             raise PermissionDenied
         mail = self.get_object(request, object_id)
-        if mail is None or not mail.link_state:
+        if mail is None or not hasattr(mail, "link"):
             raise Http404(_("Not found."))
         data = {k: v for k, v in request.POST.dict().items() if k != "csrfmiddlewaretoken"}
         try:

@@ -11,26 +11,12 @@ from rest_framework.response import Response
 
 from backoffice import clock, text
 
-from . import services
+from . import selectors, services
 from .models import MailKind, SentMail
 
 
 def operator_now(user):
     return clock.now(getattr(user, "society", None))
-
-
-def search_mails(queryset, value: str):
-    """Free word: a whole address is an exact (indexed) match on the recipient; anything else a part match over
-    address, subject and body of the society's mail (bounded by the capped count)."""
-    value = (value or "").strip()
-    if not value:
-        return queryset
-    address = text.normalize_email(value)
-    if "@" in address and " " not in address and not address.startswith("@") and not address.endswith("@"):
-        return queryset.filter(to=address)
-    from django.db.models import Q
-
-    return queryset.filter(Q(to__icontains=address) | Q(subject__icontains=value) | Q(body__icontains=value))
 
 
 class SentMailFilter(django_filters.FilterSet):
@@ -44,7 +30,7 @@ class SentMailFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_q(self, queryset, name, value):
-        return search_mails(queryset, value)
+        return selectors.search_sent_mails(queryset, value)
 
     def filter_to(self, queryset, name, value):
         return queryset.filter(to=text.normalize_email(value))
@@ -55,7 +41,7 @@ class SentMailSerializer(serializers.ModelSerializer):
     sent_at = serializers.SerializerMethodField()
     link_url = serializers.SerializerMethodField()
     link_expires_at = serializers.SerializerMethodField()
-    link_state = serializers.CharField(allow_null=True)
+    link_state = serializers.SerializerMethodField()
     link_token = serializers.SerializerMethodField()
 
     class Meta:
@@ -77,6 +63,10 @@ class SentMailSerializer(serializers.ModelSerializer):
         link = self._link(obj)
         return serializers.DateTimeField().to_representation(link.expires_at) if link else None
 
+    def get_link_state(self, obj) -> str | None:
+        now = self.context.get("now") or operator_now(self.context["request"].user)
+        return obj.link_state_at(now)
+
     def get_link_token(self, obj) -> str | None:
         link = self._link(obj)
         return link.token if link else None
@@ -90,8 +80,10 @@ class SentMailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SentMail.objects.none()
-        return (SentMail.objects.visible_to(self.request.user).with_link_state(operator_now(self.request.user))
-                .order_by("-created_at", "-id"))
+        return SentMail.objects.visible_to(self.request.user).with_link().order_by("-created_at", "-id")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": operator_now(self.request.user)}
 
     @extend_schema(request=inline_serializer("LinkFormData", {}),
                    responses=inline_serializer("LinkResult", {}))

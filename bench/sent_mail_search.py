@@ -1,0 +1,273 @@
+"""MAIL-1 at scale: median server time of the sent-mail log with 1,000,000 sent mails.
+
+Builds the mails through the factories' bulk path (``mail.factories.bulk_create_sent_mails``) — two societies,
+the bench society holding most of them, about 38 % carrying a link, bodies rendered from the shipped default
+templates — in the database named by ``DATABASE_URL`` (read through dj_database_url, as the settings do), then
+times, in-process with ``django.test.Client`` and an admin operator signed in with ``force_login``:
+
+  (a) the admin changelist [個人会員送信済みメール]   GET /admin/mail/sentmail/?q=...
+  (b) the REST API                                 GET /api/v1/sent-mails/?q=...
+
+for the unfiltered first page, an exact address, a free word of the body, a link token, and (not part of the
+target, reported for the record) a part of an address and a word found in a large share of the mails.
+"Server time" is ``time.perf_counter()`` around ``client.get``: the whole Django request/response cycle, no
+network. DEBUG is forced off while timing. Benchmarks are not tests: this prints figures and asserts nothing.
+
+    DATABASE_URL=sqlite:////tmp/mailbench.sqlite3 .venv/bin/python bench/sent_mail_search.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_mailbench_bench .venv/bin/python bench/sent_mail_search.py
+
+The PostgreSQL database is created if missing; ``--rebuild`` drops and recreates it (SQLite: deletes the
+file). Existing data is reused when the societies already hold the mails asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_SLUG = "bench-mail1"
+OTHER_SLUG = "bench-mail1-other"
+OPERATOR_EMAIL = "bench-operator@bench.example.jp"
+TARGET_MS = 100.0
+TARGETED = {"exact address", "free word", "link token"}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mails", type=int, default=1_000_000, help="sent mails in all (default 1000000)")
+    parser.add_argument("--other-share", type=float, default=0.2,
+                        help="share of the mails in the second society (default 0.2)")
+    parser.add_argument("--repeat", type=int, default=20, help="timed requests per query and endpoint (default 20)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed requests before timing (default 3)")
+    parser.add_argument("--rebuild", action="store_true", help="drop and recreate the database, then build again")
+    parser.add_argument("--word", default="木村 美咲", help="free word of the body (default: a recipient's name)")
+    parser.add_argument("--dense-word", default="年会費", help="a word in many mails, reported for the record")
+    parser.add_argument("--only", choices=["admin", "api"], help="time one endpoint only")
+    return parser.parse_args()
+
+
+# --------------------------------------------------------------------------------------------------
+# Database selection and (re)creation — before Django connects (as bench/members_search.py)
+# --------------------------------------------------------------------------------------------------
+
+
+def prepare_database(rebuild: bool) -> dict:
+    import dj_database_url
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit(
+            "Set DATABASE_URL to a database for the benchmark (it builds 1,000,000 sent mails there), e.g.\n"
+            "  DATABASE_URL=sqlite:////tmp/mailbench.sqlite3 .venv/bin/python bench/sent_mail_search.py\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_mailbench_bench .venv/bin/python bench/sent_mail_search.py"
+        )
+    config = dj_database_url.parse(url)
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        path = Path(config["NAME"])
+        if path.resolve() == (ROOT / "db.sqlite3").resolve():
+            sys.exit("Refusing to build benchmark data in the development database db.sqlite3; use another file.")
+        if rebuild and str(config["NAME"]) != ":memory:":
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    elif engine in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+        import psycopg
+        from psycopg import sql
+
+        name = config["NAME"]
+        params = {
+            "dbname": "postgres",
+            "user": config.get("USER") or None,
+            "password": config.get("PASSWORD") or None,
+            "host": config.get("HOST") or None,
+            "port": config.get("PORT") or None,
+        }
+        with psycopg.connect(**{k: v for k, v in params.items() if v is not None}, autocommit=True) as conn:
+            if rebuild:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    else:
+        sys.exit(f"Unsupported database engine for the benchmark: {engine}")
+    return config
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.base")
+    os.environ["DJANGO_DEBUG"] = "0"  # base.py reads DEBUG from here; forced off again below
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DEBUG = False
+    if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------
+
+
+def build_or_reuse(total: int, other_share: float):
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from mail.factories import bulk_create_sent_mails
+    from mail.models import SentMail
+    from members.factories import OperatorFactory, SocietyFactory
+    from members.models import Operator, Society
+
+    call_command("migrate", interactive=False, verbosity=0)
+    fresh = not Society.objects.filter(slug=BENCH_SLUG).exists()
+    if fresh:  # load without the search indexes, then add them as the upgrade of a live database would
+        call_command("migrate", "mail", "0001", interactive=False, verbosity=0)
+    other_count = int(total * other_share)
+    plan = [(BENCH_SLUG, "ベンチマーク学会", total - other_count, 1), (OTHER_SLUG, "別のベンチマーク学会", other_count, 2)]
+    societies = {}
+    for slug, name, count, seed in plan:
+        society = Society.objects.filter(slug=slug).first()
+        existing = SentMail.objects.filter(society=society).count() if society else 0
+        if society and existing == count:
+            print(f"reusing {existing:,} mails of society {slug!r}")
+        elif society:
+            sys.exit(f"society {slug!r} holds {existing:,} mails, not {count:,}: run again with --rebuild")
+        else:
+            started = time.perf_counter()
+            with transaction.atomic():
+                society = SocietyFactory(slug=slug, name=name)
+                bulk_create_sent_mails(society, count, seed=seed,
+                                       url_template=f"https://{slug}.example.jp/mypage/links/{{token}}/")
+            print(f"built {count:,} mails of {slug!r} through bulk_create_sent_mails in "
+                  f"{time.perf_counter() - started:.1f} s")
+        societies[slug] = society
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"migrate (the search indexes over the loaded mails when new): {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    with connection.cursor() as cursor:  # planner statistics; on PostgreSQL the GIN pending lists merged
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE mail_sentmail")
+            cursor.execute("VACUUM ANALYZE mail_linktoken")
+        else:
+            cursor.execute("ANALYZE")
+    print(f"analyze: {time.perf_counter() - started:.1f} s")
+    society = societies[BENCH_SLUG]
+    operator = Operator.objects.filter(society=society, email=OPERATOR_EMAIL).first()
+    if operator is None:
+        operator = OperatorFactory(society=society, role=Operator.Role.ADMIN, email=OPERATOR_EMAIL, name="ベンチ 担当")
+    return society, operator
+
+
+def pick_queries(society, word: str, dense_word: str) -> dict[str, str]:
+    """Taken from the mail in the middle of the bench society's log: its address, and the token of the
+    middle mail carrying a link."""
+    from mail.models import LinkToken, SentMail
+
+    mails = SentMail.objects.filter(society=society).order_by("pk")
+    middle = mails.filter(pk__gte=mails.values_list("pk", flat=True)[mails.count() // 2]).first()
+    links = LinkToken.objects.filter(society=society).order_by("pk")
+    link = links.filter(pk__gte=links.values_list("pk", flat=True)[links.count() // 2]).first()
+    local, _at, domain = middle.to.partition("@")
+    return {
+        "first page": "",
+        "exact address": middle.to,
+        "free word": word,
+        "link token": link.token,
+        "address part": local.split(".")[0] + "." + local.split(".")[1][:4],
+        "dense word": dense_word,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------------------------------
+
+
+def measure(client, url: str, warmup: int, repeat: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    try:
+        for _ in range(warmup):
+            response = client.get(url)
+            if response.status_code != 200:
+                return {"error": f"HTTP {response.status_code}"}
+        with CaptureQueriesContext(connection) as queries:  # untimed: only to count the queries
+            client.get(url)
+        query_count = len(queries.captured_queries)  # now: the log is reset by the next request
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                return {"error": f"HTTP {response.status_code}"}
+    except Exception as exc:  # the admin is being rewritten: report, don't stop the API figures
+        return {"error": f"{type(exc).__name__}: {exc}"[:120]}
+    result = {"median": statistics.median(times), "min": min(times), "max": max(times), "queries": query_count}
+    if response.get("Content-Type", "").startswith("application/json"):
+        body = response.json()
+        result["hits"] = body.get("count")
+        result["page"] = len(body.get("results", []))
+    return result
+
+
+def main() -> None:
+    args = parse_args()
+    config = prepare_database(args.rebuild)
+    setup_django()
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    vendor_label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(connection.vendor, connection.vendor)
+    print(f"database: {vendor_label} {config['NAME']}")
+    society, operator = build_or_reuse(args.mails, args.other_share)
+    if settings.DEBUG:
+        sys.exit("DEBUG must be False while timing")
+    with connection.cursor() as cursor:
+        cursor.execute("select sqlite_version()" if connection.vendor == "sqlite" else "show server_version")
+        server_version = cursor.fetchone()[0]
+    queries = pick_queries(society, args.word, args.dense_word)
+
+    client = Client()
+    client.force_login(operator)
+    endpoints = {"admin": "/admin/mail/sentmail/", "api": "/api/v1/sent-mails/"}
+    if args.only:
+        endpoints = {args.only: endpoints[args.only]}
+    print(f"{vendor_label} {server_version}, {args.mails:,} mails, DEBUG={settings.DEBUG}, "
+          f"{args.warmup} warm-up + {args.repeat} timed requests each; times in ms")
+    header = (f"{'query':<14} {'q':<44} {'endpoint':<8} {'median':>8} {'min':>8} {'max':>8} {'queries':>7} "
+              f"{'hits':>7}  target")
+    print(header)
+    print("-" * len(header))
+    for label, q in queries.items():
+        for endpoint, path in endpoints.items():
+            url = f"{path}?{urlencode({'q': q})}" if q else path
+            result = measure(client, url, args.warmup, args.repeat)
+            if "error" in result:
+                print(f"{label:<14} {q:<44} {endpoint:<8} {result['error']}")
+                continue
+            hits = result.get("hits")
+            hits_text = "" if "hits" not in result else ("10000+" if hits is None else str(hits))
+            verdict = ("ok" if result["median"] < TARGET_MS else "MISSED") if label in TARGETED else "(for the record)"
+            print(
+                f"{label:<14} {q:<44} {endpoint:<8} {result['median']:8.1f} {result['min']:8.1f} {result['max']:8.1f} "
+                f"{result['queries']:7d} {hits_text:>7}  < {TARGET_MS:.0f} {verdict}"
+            )
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

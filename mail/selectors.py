@@ -1,0 +1,137 @@
+"""Reads of the mail app: the free-word search of [個人会員送信済みメール] (MAIL-1), one selector for the admin
+changelist and the API's ``q``.
+
+Semantics (tests/mail/test_search.py):
+
+- a whole address (``Taro@Example.jp``) is an exact match on the recipient, after the same normalisation as
+  on sending (half-width, lower case) — the help desk's 「メールアドレスで検索」;
+- a link's token (or the URL carrying it) finds the mail that carries that link, and any mail whose text
+  contains it;
+- anything else is a part match: the recipient address (normalised), the subject or the body, letters
+  compared case-insensitively.
+
+Indexes (migration 0002): the exact address uses ``(society, to, -created_at)``; the token its unique index.
+For the part match, PostgreSQL has pg_trgm GIN indexes that its planner uses for these ``LIKE`` conditions by
+itself; SQLite has an FTS5 trigram table kept by triggers, which ``_sqlite_candidates`` uses to narrow the rows
+first — the ``LIKE`` conditions still decide, so the result is exactly that of a full scan.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.db import connections
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from backoffice import text
+
+from .models import LinkToken, SentMail
+
+# new_token() makes 43 characters of the URL-safe alphabet; anything from 20 to 64 (the column) is looked up
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def is_whole_address(value: str) -> bool:
+    return ("@" in value and " " not in value and not value.startswith("@") and not value.endswith("@")
+            and value.count("@") == 1)
+
+
+def token_in(value: str) -> str | None:
+    """The link token ``value`` is, or the last path segment of a link URL pasted whole; else None."""
+    if _TOKEN_RE.match(value):
+        return value
+    if value.startswith(("http://", "https://")) and " " not in value:
+        segments = [s for s in urlsplit(value).path.split("/") if s]
+        if segments and _TOKEN_RE.match(segments[-1]):
+            return segments[-1]
+    return None
+
+
+def search_sent_mails(queryset: QuerySet[SentMail], q: str) -> QuerySet[SentMail]:
+    """MAIL-1's free word over ``queryset`` (already scoped with ``visible_to``)."""
+    q = (q or "").strip()
+    if not q:
+        return queryset
+    address = text.normalize_email(q)
+    if is_whole_address(address):
+        return queryset.filter(to=address)
+    # Addresses are stored normalised (mail_send), so a part of one is matched case-sensitively against the
+    # normalised term: that is what the plain pg_trgm index on "to" serves.
+    terms = [("to", address)] if " " not in address else []
+    terms += [("subject", q), ("body", q)]
+    condition = Q()
+    for column, term in terms:
+        condition |= Q(**{f"{column}__contains" if column == "to" else f"{column}__icontains": term})
+    candidates = _sqlite_candidates(queryset.db, terms)
+    if candidates is not None:
+        condition = candidates & condition
+    token = token_in(q)
+    if token is not None:
+        mail_id = LinkToken.objects.filter(token=token).values_list("mail_id", flat=True).first()
+        if mail_id is not None:  # another society's token: the pk is outside ``queryset`` anyway
+            condition |= Q(pk=mail_id)
+    return queryset.filter(condition)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# SQLite: the FTS5 trigram table of migration 0002
+# --------------------------------------------------------------------------------------------------------------
+
+SQLITE_FTS_TABLE = "mail_sentmail_search"
+SQLITE_FTS_OBJECTS = {
+    ("table", SQLITE_FTS_TABLE),
+    ("trigger", "mail_sentmail_search_ai"),
+    ("trigger", "mail_sentmail_search_ad"),
+    ("trigger", "mail_sentmail_search_au"),
+}
+SQLITE_FTS_COLUMNS = ("to", "subject", "body")
+TRIGRAM = 3
+# Past this many candidates the index loses to the scan in date order, which stops early when matches are dense
+# (the page and the capped count both have a LIMIT): then the search scans instead.
+SQLITE_FTS_MAX_CANDIDATES = 10_000
+
+
+def _sqlite_candidates(using: str, terms: list[tuple[str, str]]) -> Q | None:
+    """``pk IN (FTS5 trigram match)``, or None when the index cannot answer or would not help: not SQLite, the
+    table or a trigger missing, a term shorter than a trigram, or more than SQLITE_FTS_MAX_CANDIDATES
+    candidates (one bounded probe tells)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite" or any(len(term) < TRIGRAM for _column, term in terms):
+        return None
+    if not _sqlite_fts_ready(connection):
+        return None
+    columns_of: dict[str, list[str]] = {}
+    for column, term in terms:
+        columns_of.setdefault(term, []).append(column)
+    phrases = []
+    for term, columns in columns_of.items():  # one phrase per distinct term: its doclists are read once
+        phrase = '"' + term.replace('"', '""') + '"'
+        if set(columns) != set(SQLITE_FTS_COLUMNS):
+            phrase = "{" + " ".join(f'"{c}"' for c in columns) + "} : " + phrase
+        phrases.append(phrase)
+    match = " OR ".join(phrases)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s LIMIT 1 OFFSET %s",
+                       [match, SQLITE_FTS_MAX_CANDIDATES])
+        if cursor.fetchone():
+            return None
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s", [match]))
+
+
+def _sqlite_fts_ready(connection) -> bool:
+    """Whether the FTS table and all its triggers exist (a later migration that rebuilds mail_sentmail drops
+    the triggers). Checked once per database connection on the raw connection: a schema probe, not a query of
+    the request, so query counts do not depend on which request searched first."""
+    connection.ensure_connection()
+    raw = connection.connection
+    cached = getattr(connection, "_mail_search_fts", None)
+    if cached is not None and cached[0] is raw:
+        return cached[1]
+    names = sorted(name for _type, name in SQLITE_FTS_OBJECTS)
+    found = set(raw.execute(f"SELECT type, name FROM sqlite_master WHERE name IN ({', '.join('?' * len(names))})",
+                            names))
+    ready = SQLITE_FTS_OBJECTS <= found
+    connection._mail_search_fts = (raw, ready)
+    return ready
