@@ -34,8 +34,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-#: Plaintexts shorter than this are not looked for (a one-letter test password would match everything).
+#: Plaintexts shorter than this are not looked for (a one-letter test password would match everything), nor
+#: filler of fewer distinct characters than this: the bad-input tests type the same junk ("[[[…]]]", "９９９…")
+#: into every field, the operator form's password included, and the other fields rightly show it back.
 MIN_PASSWORD_LENGTH = 6
+MIN_DISTINCT_CHARACTERS = 3
 HASH_RE = re.compile(
     r"(?:pbkdf2_sha256|pbkdf2_sha1|argon2|bcrypt_sha256|bcrypt|scrypt|unsalted_md5|unsalted_sha1|sha1|md5|crypt)"
     r"\$[A-Za-z0-9+/=$.:_-]{6,}"
@@ -63,7 +66,8 @@ class Scanner:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def remember(self, password) -> None:
-        if isinstance(password, str) and len(password) >= MIN_PASSWORD_LENGTH:
+        if (isinstance(password, str) and len(password) >= MIN_PASSWORD_LENGTH
+                and len(set(password)) >= MIN_DISTINCT_CHARACTERS):
             self.passwords.add(password)
 
     def record(self, where: str, content) -> None:

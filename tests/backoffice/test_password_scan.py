@@ -52,6 +52,8 @@ def test_aps2_scanner_finds_plaintexts_and_hashes_and_passes_clean_text():
     scanner = Scanner()
     scanner.remember(SECRET)
     scanner.remember("abc")  # too short to look for
+    scanner.remember("[[[[[[]]]]]]")  # filler the bad-input tests type into every field
+    assert scanner.passwords == {SECRET}
     assert [f.what for f in scanner.check("page", f"<b>{SECRET}</b>")] == [f"the password {SECRET!r}"]
     assert scanner.check("html", "leaky-Secret-42".replace("-", "&#45;"))  # escaped in HTML
     assert scanner.check("json", '{"p": "leaky\\u002dSecret-42"}')  # escaped in JSON
