@@ -44,6 +44,8 @@ HASH_RE = re.compile(
     r"\$[A-Za-z0-9+/=$.:_-]{6,}"
 )
 
+_JSON_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
 
 @dataclass
 class Finding:
@@ -85,7 +87,7 @@ class Scanner:
         if "%" in text:
             variants.add(urllib.parse.unquote_plus(text))
         if "\\u" in text:
-            variants.add(text.encode("latin-1", "backslashreplace").decode("unicode_escape", "replace"))
+            variants.add(_JSON_ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), text))
         found = []
         for variant in variants:
             match = HASH_RE.search(variant)
