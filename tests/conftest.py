@@ -8,6 +8,14 @@ from rest_framework.test import APIClient
 
 from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory
 
+# APS-2 over the whole run: no response, mail, audit entry or log record carries a password or a hash.
+from tests.password_scan import (  # noqa: F401,E402  (pytest hooks, registered by being here)
+    pytest_configure,
+    pytest_runtest_teardown,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
 
 @pytest.fixture
 def society(db):

@@ -132,7 +132,11 @@ def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str)
         return log(reasons.NO_MEMBERSHIP_HERE, apass)
     if member.apass_id == apass.pk:
         return log(reasons.OK, apass, member, linked=True)
-    member = lock_member(member)  # a link racing an unlink: decide on the locked row
+    # A link racing an unlink (or any member write): decide on the locked row, taking the locks in the order every
+    # members service does — (A-Pass,) society, member — or a writer holding the society and waiting for this
+    # member would deadlock with this sign-in's log, whose foreign key needs the society (PostgreSQL).
+    lock_society(society)
+    member = lock_member(member)
     refusal = selectors.apass_link_refusal(member, apass)
     if refusal is not None:
         eligible = refusal.message is not selectors.MSG_APASS_NOT_ELIGIBLE  # barred by an unlink: not this record
@@ -153,6 +157,13 @@ def apass_unlink(*, actor: Actor, member: Member, new_email: str) -> Member:
     for good. 409 ``apass_not_linked`` when the member is not (or no longer) linked."""
     check_society(actor, member.society_id)
     new = _clean_email(new_email, "new_email")
+    # Lock order as in mypage_sign_in: the A-Pass first, then the society and the member. A sign-in holds its
+    # A-Pass row and then needs the society and member rows (its log's foreign keys, or the link); the unlink's
+    # record needs the A-Pass row. Locking the society or the member first deadlocked the two on PostgreSQL
+    # (tests/members/test_apass_concurrency.py).
+    linked_to = Member.objects.filter(pk=member.pk).values_list("apass_id", flat=True).first()
+    if linked_to is not None:
+        APass.objects.select_for_update().filter(pk=linked_to).first()
     lock_society(member.society)
     member = lock_member(member)
     refusal = selectors.apass_unlink_refusal(member, new)

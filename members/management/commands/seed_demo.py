@@ -1,5 +1,7 @@
 """The demo: two societies (one a training sandbox), operators of each role, member types and 200
-realistic members in every status. Safe to run twice (it skips what exists)."""
+realistic members in every status; in the sandbox, a member for every outcome A–F of seed 000 with A-Passes,
+My Page sign-ins of every reason and mail links in every state (members.showcase). Safe to run twice (it skips
+what exists)."""
 
 import datetime
 
@@ -7,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from backoffice import clock
-from members import services
+from members import services, showcase
 from members.models import Member, MemberType, Operator, Society, Status
 
 PASSWORD = "demo-pass-2026"
@@ -30,7 +32,8 @@ class Command(BaseCommand):
     def handle(self, *args, members, **options):
         from members.factories import bulk_create_members, create_member_with_history
 
-        lines = []
+        lines: list[str] = []
+        showcase_lines: list[str] = []
         for slug, name, sandbox in SOCIETIES:
             society = Society.objects.filter(slug=slug).first() or services.society_create(
                 actor=ACTOR, slug=slug, name=name, sandbox=sandbox,
@@ -49,11 +52,28 @@ class Command(BaseCommand):
                                              role=role, name=f"{name} {role}")
                 if sandbox or role != "trainer":
                     lines.append(f"  学会ID {slug:<9} メール {email:<32} パスワード {PASSWORD}  ({role})")
-            if not Member.objects.filter(society=society).exists():
-                self._members(society, types, members, bulk_create_members, create_member_with_history)
+            fresh = not Member.objects.filter(society=society).exists()
+            if sandbox and not showcase.is_built(society):
+                showcase.build(society, types[0], actor=ACTOR)
+            if fresh:
+                shown = len(showcase.SHOWCASES) if sandbox else 0
+                self._members(society, types, members - shown, bulk_create_members, create_member_with_history)
+            if sandbox:
+                showcase_lines += self._showcase_lines(society)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/admin/ with:"))
         for line in lines:
             self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("Seed 000 (ログインできない) — which member shows what:"))
+        for line in showcase_lines:
+            self.stdout.write(line)
+
+    def _showcase_lines(self, society) -> list[str]:
+        lines = [f"  学会ID {society.slug}  A-Passのパスワード {showcase.APASS_PASSWORD}  "
+                 f"(別サイトのA-Pass: {showcase.OTHER_SITE_EMAIL})"]
+        for case, member in showcase.members_shown(society):
+            who = f"{member.name} <{member.email}>" if member else "(missing)"
+            lines.append(f"  {case.outcome}  {who:<44} {case.shows}")
+        return lines
 
     def _members(self, society, types, count, bulk_create_members, create_member_with_history):
         # A few hand-made members that show each screen, then realistic bulk members in every status.
