@@ -4,7 +4,7 @@ links that make each outcome real. Used by ``seed_demo``; scenarios may reuse it
 
 Nothing here writes around the services: members come from the factories (as the rest of the demo data), A-Passes
 from ``apass_create``, sign-ins from ``mypage_sign_in`` (so every reason is diagnosed by the real code), links
-from ``mail_send`` / ``link_follow`` and the unlink from ``apass_unlink``. Past events (a link sent three days
+from the My Page password-reset service / ``link_follow`` and the unlink from ``apass_unlink``. Past events (a link sent three days
 ago, a sign-in months ago) are done on the sandbox's clock set back for that call only: an unsaved copy of the
 society with an earlier offset, which is exactly what the clock would have said then.
 
@@ -18,19 +18,15 @@ import dataclasses
 import datetime
 
 from backoffice import clock
-from mail import links
-from mail.models import LINK_LIFETIME
-from mail.services import link_follow, mail_send, render_mail
+from mail.services import link_follow
 
 from . import services
+from .services import mypage
 from .factories import create_member_with_history
 from .models import APass, Member, MemberType, Society, Status
 
 #: The password of every demo A-Pass (printed by seed_demo, like the operators' demo password).
 APASS_PASSWORD = "apass-demo-2026"
-#: A harmless link purpose of the demo (「メール受信確認」: the member opened it, so the address receives mail).
-DEMO_LINK_PURPOSE = "demo_mail_check"
-LINK_URL_TEMPLATE = "https://mypage.example.jp/links/{token}/"
 DOMAIN = "example.ac.jp"
 
 
@@ -89,19 +85,6 @@ def _full_width(value: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in value)
 
 
-def _demo_link_handler(*, actor, society, email, payload, data):
-    """The demo purpose's handler: opening the link only proves the address receives mail."""
-    return {"purpose": DEMO_LINK_PURPOSE, "email": email}
-
-
-def _send_link_mail(*, actor, society: Society, kind: str, member: Member, purpose: str, context: dict):
-    expires = clock.now(society) + LINK_LIFETIME
-    subject, body = render_mail(society, kind, {"name": member.name, "link_url": "{link_url}",
-                                                "expires_at": expires.strftime("%Y-%m-%d %H:%M"), **context})
-    return mail_send(actor=actor, society=society, kind=kind, to=member.email, subject=subject, body=body,
-                     member_id=member.pk, link_purpose=purpose, link_url_template=LINK_URL_TEMPLATE)
-
-
 def build(society: Society, member_type: MemberType, *, actor: str) -> list[tuple[Showcase, Member]]:
     """Create the seed 000 members of a training sandbox (call once; ``is_built`` tells). Returns each showcase
     with its member."""
@@ -157,22 +140,16 @@ def build(society: Society, member_type: MemberType, *, actor: str) -> list[tupl
                           password=APASS_PASSWORD)
     sign_in(OTHER_SITE_EMAIL, hours=4)
 
-    # Mail links in every state, on the sandbox clock.
-    if links.link_handler(DEMO_LINK_PURPOSE) is None:
-        links.register_link_handler(DEMO_LINK_PURPOSE, _demo_link_handler)
-    check = _send_link_mail(actor=actor, society=_past(society, hours=3), kind="other", member=members["C"],
-                            purpose=DEMO_LINK_PURPOSE,
-                            context={"title": "メール受信確認のお願い",
-                                     "message": "メールを受信できることを確認するため、以下のURLを開いてください。\n{link_url}"})
-    link_follow(actor=actor, token=check.link.token, data={})  # used
-    _send_link_mail(actor=actor, society=_past(society, hours=1), kind="password_reset", member=members["C"],
-                    purpose="password_reset", context={})  # valid
-    _send_link_mail(actor=actor, society=_past(society, days=3), kind="password_reset", member=members["E"],
-                    purpose="password_reset", context={})  # expired
-    _send_link_mail(actor=actor, society=_past(society, hours=6), kind="password_reset", member=members["F"],
-                    purpose="password_reset", context={})  # superseded by the next one
-    _send_link_mail(actor=actor, society=_past(society, hours=2), kind="password_reset", member=members["F"],
-                    purpose="password_reset", context={})  # valid, but the address no longer receives mail
+    # Mail links in every state, on the sandbox clock, sent by the real My Page service (so each opens for real).
+    def reset_mail(email: str, **ago: float):
+        return mypage.password_reset_request(actor=actor, society=_past(society, **ago), email=email).mail
+
+    used = reset_mail(members["C"].email, hours=3)
+    link_follow(actor=actor, token=used.link.token, data={"password": APASS_PASSWORD})  # used (same password)
+    reset_mail(members["C"].email, hours=1)  # valid
+    reset_mail(members["E"].email, days=3)  # expired: never opened
+    reset_mail(members["F"].email, hours=6)  # superseded by the next one
+    reset_mail(members["F"].email, hours=2)  # valid, but the address no longer receives mail
     return [(s, members[s.outcome]) for s in SHOWCASES]
 
 

@@ -79,8 +79,8 @@ def test_sim3_outcome_c_linked_member_with_a_valid_password_reset_link(seeded):
     assert c.apass is not None and c.apass.email == c.email and c.apass_linked_at is not None
     assert status_of(c) == Status.ACTIVE
     assert reasons_of(c) == ["ok"]
-    assert link_states(sandbox, c, "password_reset") == [LinkState.VALID]
-    assert link_states(sandbox, c, showcase.DEMO_LINK_PURPOSE) == [LinkState.USED]  # the address receives mail
+    # An earlier reset link was opened (the address receives mail); the newest one is still valid.
+    assert link_states(sandbox, c, "password_reset") == [LinkState.USED, LinkState.VALID]
 
 
 def test_sim3_aps6_outcome_d_knows_the_password_after_typing_mistakes(seeded):
