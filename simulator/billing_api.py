@@ -73,9 +73,9 @@ class MyPagePayView(APIView):
 
     @extend_schema(request=MyPagePaySerializer, responses={201: PaymentSerializer})
     def post(self, request):
-        society = _sandbox_of(request)
-        data = MyPagePaySerializer(data=request.data)
+        data = MyPagePaySerializer(data=request.data)  # a malformed body is refused as such, first
         data.is_valid(raise_exception=True)
+        society = _sandbox_of(request)
         invoice = get_object_or_404(Invoice.objects.filter(society=society, confirmed_at__isnull=False),
                                     pk=data.validated_data["invoice"])
         payment = payment_services.mypage_payment_make(

@@ -123,9 +123,9 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=PaymentDeleteSerializer, responses={204: None})
     def destroy(self, request, pk=None):
         """[入金履歴削除] (PAY-2): kept as deleted, with who, when and why."""
-        payment = self.get_object()
         data = PaymentDeleteSerializer(data=request.data if isinstance(request.data, dict) else {})
-        data.is_valid(raise_exception=True)
+        data.is_valid(raise_exception=True)  # a malformed body is refused as such, first
+        payment = self.get_object()
         services.payment_delete(actor=request.user, payment=payment, reason=data.validated_data["reason"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -6,7 +6,7 @@ import django_filters
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -113,12 +113,14 @@ class BankStatementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(StatementSerializer(self._statement(pk)).data)
 
     @extend_schema(responses=StatementRowSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="rows", filterset_class=RowFilter,
-            serializer_class=StatementRowSerializer)
+    @extend_schema(parameters=[OpenApiParameter("state", str, enum=BankStatementRow.State.values)])
+    @action(detail=True, methods=["get"], url_path="rows", serializer_class=StatementRowSerializer)
     def rows(self, request, pk=None):
         statement = self._statement(pk)
-        queryset = self.filter_queryset(
-            BankStatementRow.objects.filter(statement=statement).prefetch_related("payments").order_by("line"))
+        filterset = RowFilter(request.query_params, queryset=BankStatementRow.objects.filter(statement=statement))
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        queryset = filterset.qs.prefetch_related("payments").order_by("line")
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(StatementRowSerializer(page, many=True).data)
 
@@ -127,10 +129,10 @@ class BankStatementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             parser_classes=[JSONParser, FormParser])
     def match(self, request, pk=None, row_id=None):
         """Resolve an unmatched or ambiguous row by hand: ``allocations`` adding up to its amount, all or none."""
+        data = RowMatchSerializer(data=request.data)  # a malformed body is refused as such, first
+        data.is_valid(raise_exception=True)
         statement = self._statement(pk)
         row = get_object_or_404(BankStatementRow.objects.filter(statement=statement), pk=_pk(row_id))
-        data = RowMatchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         allocations = [(a["invoice"], a["amount"]) for a in data.validated_data["allocations"]]
         row = services.statement_row_match(actor=request.user, row=row, allocations=allocations)
         row = BankStatementRow.objects.prefetch_related("payments").get(pk=row.pk)
