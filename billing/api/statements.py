@@ -12,13 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from backoffice.fields import HalfWidthIntegerField
 from backoffice.parsers import FormParser, JSONParser, MultiPartParser as CheckedMultiPartParser
 from backoffice.permissions import operator_society
 
 from ..models import BankStatement, BankStatementRow
 from ..services import statements as services
-from .payments import MAX_AMOUNT, MAX_ID
+from .payments import MAX_ID, AllocationSerializer
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MSG_FILE_REQUIRED = _("Attach the statement file.")
@@ -57,11 +56,6 @@ class StatementUploadSerializer(serializers.Serializer):
         if upload.size > MAX_FILE_BYTES:
             raise serializers.ValidationError({"file": [MSG_FILE_TOO_LARGE]})
         return data
-
-
-class AllocationSerializer(serializers.Serializer):
-    invoice = HalfWidthIntegerField(min_value=1, max_value=MAX_ID)
-    amount = HalfWidthIntegerField(min_value=1, max_value=MAX_AMOUNT)
 
 
 class RowMatchSerializer(serializers.Serializer):
@@ -124,7 +118,8 @@ class BankStatementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(StatementRowSerializer(page, many=True).data)
 
-    @extend_schema(request=RowMatchSerializer, responses=StatementRowSerializer)
+    @extend_schema(request=RowMatchSerializer, responses=StatementRowSerializer,
+                   parameters=[OpenApiParameter("row_id", int, OpenApiParameter.PATH)])
     @action(detail=True, methods=["post"], url_path=r"rows/(?P<row_id>[^/.]+)/match", filterset_class=None,
             parser_classes=[JSONParser, FormParser])
     def match(self, request, pk=None, row_id=None):
