@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.errorpages import error_response
 from simulator.views import clock_move_view
+from simulator.billing_views import mypage_invoices_view
 
 
 @csrf_exempt  # any method gets the JSON 404, not Django's CSRF page: nothing here reads a cookie or writes
@@ -17,6 +18,7 @@ def api_not_found(request, *args, **kwargs):
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/simulation/clock/", clock_move_view, name="sim-clock-move"),
+    path("admin/simulation/mypage/invoices/", mypage_invoices_view, name="sim-mypage-invoices-page"),
     path("admin/simulation/mypage/", include("simulator.mypage_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -108,7 +108,9 @@ def admin_object_ids(world) -> dict[str, object]:
     return ids
 
 
-ID_KWARGS = {"pk", "sid", "object_id"}
+# billing's screens and endpoints also take invoice_id, member_id, payment_id, statement_id and row_id
+BILLING_ID_KWARGS = {"invoice_id", "member_id", "payment_id", "statement_id", "row_id"}
+ID_KWARGS = {"pk", "sid", "object_id"} | BILLING_ID_KWARGS
 SENTINEL_ID = 987654321  # reversed into every id of a path, then replaced by the bad id under test
 
 
@@ -127,6 +129,8 @@ def kwarg_value(world, name: str, kwarg: str, ids: dict[str, object], bad_id=Non
         return ContentType.objects.get_for_model(Member).pk
     if kwarg == "token":
         return "no-such-link-token"  # a mail link's token (the sim API and the My Page simulator's link page)
+    if kwarg in BILLING_ID_KWARGS:
+        return 1
     if kwarg == "object_id" and name == "admin:view_on_site":
         return world.individual.pk
     if kwarg == "object_id":

@@ -1,0 +1,84 @@
+"""My Page simulator, billing side (SIM-2): the member's confirmed invoices and paying one online.
+
+Sandbox societies only (403 ``not_sandbox`` first), trainers and administrators (403 ``permission_denied``), as
+the other simulation endpoints. The views parse input and call ``billing.services.payments``."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backoffice import text
+from backoffice.errors import DomainError
+from backoffice.fields import HalfWidthIntegerField
+from billing import selectors
+from billing.api.payments import MAX_AMOUNT, MAX_ID, PaymentSerializer
+from billing.models import Invoice, PaymentMethod
+from billing.services import payments as payment_services
+from members.models import Member
+
+from .api import _sandbox_of
+
+MSG_EMAIL_REQUIRED = _("Give the member's e-mail address (email).")
+
+
+class MyPageInvoiceSerializer(serializers.ModelSerializer):
+    """An invoice as My Page shows it (API.md's invoice fields)."""
+
+    member = serializers.IntegerField(source="member_id", read_only=True)
+    run = serializers.IntegerField(source="run_id", read_only=True, allow_null=True)
+    total = serializers.IntegerField(read_only=True)
+    paid = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    confirmed = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "member", "run", "name", "category", "fiscal_year", "amount", "adjustment", "total",
+                  "paid", "status", "confirmed", "settlement_number", "due_date", "created_at"]
+        read_only_fields = fields
+
+
+class MyPagePaySerializer(serializers.Serializer):
+    invoice = HalfWidthIntegerField(min_value=1, max_value=MAX_ID)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    amount = HalfWidthIntegerField(min_value=1, max_value=MAX_AMOUNT)
+
+
+class MyPageInvoicesView(APIView):
+    """SIM-2: the confirmed invoices of the member with this e-mail (入金不要 ones too), with their status."""
+
+    write_permission = "is_active"
+
+    @extend_schema(parameters=[OpenApiParameter("email", str, required=True)],
+                   responses=MyPageInvoiceSerializer(many=True))
+    def get(self, request):
+        society = _sandbox_of(request)
+        email = text.normalize_email(request.query_params.get("email", "") or "")
+        if not email:
+            raise DomainError("invalid", MSG_EMAIL_REQUIRED, fields={"email": [str(MSG_EMAIL_REQUIRED)]})
+        member = get_object_or_404(Member.objects.filter(society=society), email=email)
+        return Response(MyPageInvoiceSerializer(selectors.mypage_invoices(member), many=True).data)
+
+
+class MyPagePayView(APIView):
+    """SIM-2: the member pays one confirmed invoice online (card and convenience store up to the outstanding
+    amount, bank check any amount); the payment carries a fresh settlement number."""
+
+    write_permission = "is_active"
+
+    @extend_schema(request=MyPagePaySerializer, responses={201: PaymentSerializer})
+    def post(self, request):
+        data = MyPagePaySerializer(data=request.data)  # a malformed body is refused as such, first
+        data.is_valid(raise_exception=True)
+        society = _sandbox_of(request)
+        invoice = get_object_or_404(Invoice.objects.filter(society=society, confirmed_at__isnull=False),
+                                    pk=data.validated_data["invoice"])
+        payment = payment_services.mypage_payment_make(
+            actor=request.user, member=invoice.member, invoice=invoice, method=data.validated_data["method"],
+            amount=data.validated_data["amount"])
+        return Response(PaymentSerializer(payment).data, status=201)
