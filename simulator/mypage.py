@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from backoffice import clock, text
 from backoffice.adminkit import report_domain_error
 from backoffice.errors import DomainError
+from backoffice.http import client_address
 from mail import links
 from mail.admin import link_state_label
 from mail.models import LinkToken, SentMail
@@ -104,7 +105,8 @@ def _act(request, society, action: str, data: dict):
         messages.success(request, _("An A-Pass was created for %(email)s.") % {"email": apass.email})
         return HttpResponseRedirect(reverse("sim-mypage") + "#sign_in")
     if action == "sign_in":
-        result = services.mypage_sign_in(actor=user, society=society, email=data["email"], password=data["password"])
+        result = services.mypage_sign_in(actor=user, society=society, email=data["email"], password=data["password"],
+                                         client_address=client_address(request))
         reason = MyPageSignIn.Reason(result.reason).label
         if result.ok:
             message = (_("Signed in (%(reason)s); the login is linked to the member record (chain mark).")
