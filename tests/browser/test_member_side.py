@@ -162,6 +162,7 @@ def test_mail2_password_reset_and_email_change_on_the_simulator(page, live_serve
     page.locator("#content-main input[type=submit]").click()
     expect(page.locator(".errornote")).to_be_visible()
     expect(page.locator(".field-session_email .errorlist")).to_contain_text("変更前のメールアドレスでログインした状態")
+    expect(page.locator(".link-state")).to_contain_text("有効期限")  # the refused attempt left the link unused
     shot(page, "15_email_change_wrong_session")
     page.get_by_label("ログイン中のメールアドレス").fill(EMAIL)
     page.locator("#content-main input[type=submit]").click()
