@@ -88,6 +88,11 @@ class SentMailAdmin(SocietyScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_sent_mails(queryset, search_term), False
 
+    def changelist_view(self, request, extra_context=None):
+        # The manual's screen name [個人会員送信済みメール], not Django's 「表示する送信済みメールを選択」.
+        context = {"title": self.model._meta.verbose_name_plural, **(extra_context or {})}
+        return super().changelist_view(request, context)
+
     @admin.display(description=gettext_lazy("Sent at"), ordering="created_at")
     def sent_at_col(self, obj):
         return (obj.sent_at or obj.created_at).astimezone(self._request_tz).strftime("%Y-%m-%d %H:%M")

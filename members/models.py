@@ -454,6 +454,9 @@ class MyPageSignIn(models.Model):
     typed_id = models.CharField(_("typed ID"), max_length=300)
     reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
     at = models.DateTimeField(_("time"))
+    #: The client's address (REMOTE_ADDR, or X-Forwarded-For behind a trusted proxy): the per-address
+    #: rate limit (API.md "Rate limits") counts the failures from it. Empty when unknown.
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
 
     objects = SocietyScopedQuerySet.as_manager()
 
@@ -461,7 +464,8 @@ class MyPageSignIn(models.Model):
         verbose_name = _("My Page sign-in")
         verbose_name_plural = _("My Page sign-ins")
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["apass", "at"]), models.Index(fields=["society", "at"])]
+        indexes = [models.Index(fields=["apass", "at"]), models.Index(fields=["society", "at"]),
+                   models.Index(fields=["society", "client_address", "at"], name="members_signin_address_at")]
 
 
 class APassUnlink(models.Model):

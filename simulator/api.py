@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from backoffice.errors import DomainError
 from backoffice.fields import MAX_DATE, MIN_DATE
+from backoffice.http import client_address
 from members import services
 
 from .clock import clock_body
@@ -118,7 +119,8 @@ class MyPageLoginView(APIView):
         data = MyPageLoginSerializer(data=request.data)
         society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
         data.is_valid(raise_exception=True)
-        result = services.mypage_sign_in(actor=request.user, society=society, **data.validated_data)
+        result = services.mypage_sign_in(actor=request.user, society=society, **data.validated_data,
+                                         client_address=client_address(request))
         return Response({"ok": result.ok, "reason": result.reason, "linked": result.linked})
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from backoffice import clock, text
 from backoffice.adminkit import report_domain_error
 from backoffice.errors import DomainError
+from backoffice.http import client_address
 from mail import links
 from mail.admin import link_state_label
 from mail.models import LinkToken, SentMail
@@ -28,17 +29,21 @@ from members.models import MyPageSignIn
 MAILBOX_LIMIT = 50
 
 
-class ApplyForm(forms.Form):
+class SimulatorForm(forms.Form):
+    required_css_class = "required"  # bold labels, as on the admin's own forms
+
+
+class ApplyForm(SimulatorForm):
     agree = forms.BooleanField(label=gettext_lazy("I agree to the society's membership rules"), required=True,
                                error_messages={"required": gettext_lazy("Agree to the membership rules to apply.")})
     email = forms.CharField(label=gettext_lazy("E-mail address"), max_length=254)
 
 
-class MailboxForm(forms.Form):
+class MailboxForm(SimulatorForm):
     mailbox = forms.CharField(label=gettext_lazy("E-mail address"), max_length=254)
 
 
-class APassForm(forms.Form):
+class APassForm(SimulatorForm):
     email = forms.CharField(label=gettext_lazy("E-mail address"), max_length=254)
     password = forms.CharField(label=gettext_lazy("Password"), max_length=128, strip=False,
                                widget=forms.PasswordInput(render_value=False))
@@ -46,17 +51,17 @@ class APassForm(forms.Form):
                                        help_text=gettext_lazy("Optional: another e-mail address for password resets."))
 
 
-class SignInForm(forms.Form):
+class SignInForm(SimulatorForm):
     email = forms.CharField(label=gettext_lazy("Login ID (e-mail address)"), max_length=300, strip=False)
     password = forms.CharField(label=gettext_lazy("Password"), max_length=128, strip=False, required=False,
                                widget=forms.PasswordInput(render_value=False))
 
 
-class PasswordResetForm(forms.Form):
+class PasswordResetForm(SimulatorForm):
     email = forms.CharField(label=gettext_lazy("Login ID (e-mail address)"), max_length=254)
 
 
-class EmailChangeForm(forms.Form):
+class EmailChangeForm(SimulatorForm):
     session_email = forms.CharField(label=gettext_lazy("E-mail address you are signed in with"), max_length=254)
     password = forms.CharField(label=gettext_lazy("Password"), max_length=128, strip=False,
                                widget=forms.PasswordInput(render_value=False))
@@ -85,8 +90,13 @@ def _link_url_template(request) -> str:
     return request.build_absolute_uri(reverse("sim-mypage-link", args=["TOKEN"])).replace("TOKEN", "{token}")
 
 
+#: Where a result lands: the admin's <main>, whose top holds the messages. Without a fragment the browser would
+#: keep the form's own ("#sign_in", so that a refused form is shown in place) and scroll the message away.
+TO_MESSAGES = "#content-start"
+
+
 def _to_mailbox(address: str) -> HttpResponseRedirect:
-    return HttpResponseRedirect(reverse("sim-mypage") + "?" + urlencode({"mailbox": address}) + "#mailbox")
+    return HttpResponseRedirect(reverse("sim-mypage") + "?" + urlencode({"mailbox": address}) + TO_MESSAGES)
 
 
 def _act(request, society, action: str, data: dict):
@@ -101,10 +111,12 @@ def _act(request, society, action: str, data: dict):
     if action == "apass":
         apass = services.apass_create(actor=user, society=society, email=data["email"], password=data["password"],
                                       recovery_contact=data.get("recovery_contact") or "")
-        messages.success(request, _("An A-Pass was created for %(email)s.") % {"email": apass.email})
-        return HttpResponseRedirect(reverse("sim-mypage") + "#sign_in")
+        # Not "%(email)s …": the admin capitalises a message's first letter, which would misspell the address.
+        messages.success(request, _("An A-Pass was created: %(email)s. Sign in with it below.") % {"email": apass.email})
+        return HttpResponseRedirect(reverse("sim-mypage") + TO_MESSAGES)
     if action == "sign_in":
-        result = services.mypage_sign_in(actor=user, society=society, email=data["email"], password=data["password"])
+        result = services.mypage_sign_in(actor=user, society=society, email=data["email"], password=data["password"],
+                                         client_address=client_address(request))
         reason = MyPageSignIn.Reason(result.reason).label
         if result.ok:
             message = (_("Signed in (%(reason)s); the login is linked to the member record (chain mark).")
@@ -113,7 +125,7 @@ def _act(request, society, action: str, data: dict):
         else:
             detail = f" {result.message}" if result.message else ""
             messages.error(request, _("Sign-in refused: %(reason)s.") % {"reason": reason} + detail)
-        return HttpResponseRedirect(reverse("sim-mypage") + "#sign_in")
+        return HttpResponseRedirect(reverse("sim-mypage") + TO_MESSAGES)
     if action == "password_reset":
         result = services.password_reset_request(actor=user, society=society, email=data["email"],
                                                  link_url_template=template)
@@ -123,7 +135,7 @@ def _act(request, society, action: str, data: dict):
                              % {"to": result.mail.to, "reason": label})
             return _to_mailbox(result.mail.to)
         messages.error(request, _("No mail was sent: %(reason)s.") % {"reason": label})
-        return HttpResponseRedirect(reverse("sim-mypage") + "#password_reset")
+        return HttpResponseRedirect(reverse("sim-mypage") + TO_MESSAGES)
     if action == "email_change":
         mail = services.email_change_request(actor=user, society=society, session_email=data["session_email"],
                                              password=data["password"], new_email=data["new_email"],
@@ -198,6 +210,8 @@ def link_view(request, token: str):
     if link is None:
         raise Http404(_("Not found."))
     form = links.link_form(link.purpose, society, data=request.POST if request.method == "POST" else None)
+    if form is not None:
+        form.required_css_class = "required"
     if request.method == "POST":
         data = {k: v for k, v in request.POST.dict().items() if k != "csrfmiddlewaretoken"}
         try:

@@ -113,6 +113,12 @@ CSRF_FAILURE_VIEW = "backoffice.errorpages.csrf_failure"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply.confit@atlas.jp")
 
+#: How many reverse proxies of ours stand in front of the app servers. 0 (the default): the client address is
+#: REMOTE_ADDR and X-Forwarded-For is ignored (anyone can forge it). N: the address the outermost of our N
+#: proxies saw, read from X-Forwarded-For (backoffice.http.client_address). Counted by the My Page
+#: sign-in's per-address rate limit.
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+
 TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
 
 REST_FRAMEWORK = {

@@ -18,6 +18,7 @@ from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock, text
+from backoffice.http import ip_or_none
 from backoffice.errors import Conflict, DomainError
 from backoffice.services import Actor, check_society, service
 from mail.services import mail_send, render_mail
@@ -30,9 +31,11 @@ MSG_RATE_LIMITED = _("Too many failed sign-ins. Wait a while and try again.")
 MSG_INVALID_EMAIL = _("Enter a valid e-mail address.")
 MSG_PASSWORD_REQUIRED = _("Enter a password.")
 
-#: API.md "Rate limits": 10 failed sign-ins for one account within 15 minutes (society clock).
+#: API.md "Rate limits": 10 failed sign-ins for one account within 15 minutes (society clock) …
 RATE_LIMIT_FAILURES = 10
 RATE_LIMIT_WINDOW = datetime.timedelta(minutes=15)
+#: … or 100 failed ones from one client address (on one society's My Page) within the same window.
+RATE_LIMIT_ADDRESS_FAILURES = 100
 
 
 def _notify_unlinked(*, actor: Actor, member: Member, old_email: str, new_email: str) -> None:
@@ -96,33 +99,45 @@ def _password_reason(apass: APass, password: str) -> str:
 
 
 @service(permission=None)
-def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str) -> SignInResult:
+def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str,
+                   client_address: str | None = None) -> SignInResult:
     """APS-3/APS-6: a My Page sign-in on ``society``'s site, logged with its diagnosed reason.
 
     Strict on purpose: the ID must equal the A-Pass e-mail except for letter case (a full-width ID fails,
     diagnosed ``id_width_or_case``). A success links the member whose e-mail is the A-Pass e-mail unless
-    their status is 退会/除名/申請取下 (``not_eligible``) or a past unlink bars that A-Pass from them."""
+    their status is 退会/除名/申請取下 (``not_eligible``) or a past unlink bars that A-Pass from them.
+
+    Rate limits (API.md): 10 failures for one A-Pass, or 100 from one ``client_address`` (the caller passes
+    ``backoffice.http.client_address(request)``), within 15 minutes of the society clock → ``rate_limited``,
+    the right password included, until the window passes. Refused attempts are logged but do not count."""
     check_society(actor, society.pk)
     typed = email or ""
     now = clock.now(society)
     reasons = MyPageSignIn.Reason
+    client_address = ip_or_none(client_address)
 
     def log(reason: str, apass: APass | None = None, member: Member | None = None, *, linked: bool = False,
             message: Any = "") -> SignInResult:
         MyPageSignIn.objects.create(society=society, apass=apass, member=member, typed_id=typed[:300],
-                                    reason=reason, at=now)
+                                    reason=reason, at=now, client_address=client_address)
         return SignInResult(ok=reason == reasons.OK, reason=str(reason), linked=linked, member=member,
                             message=message)
 
+    def failures(**where) -> int:
+        return (MyPageSignIn.objects.filter(society=society, at__gt=now - RATE_LIMIT_WINDOW, at__lte=now, **where)
+                .exclude(reason__in=[reasons.OK, reasons.RATE_LIMITED]).count())
+
+    # Per address first: guessing IDs from one address is refused whatever ID is typed. Not locked: a few
+    # attempts racing past the 100th are tolerable; locking would serialise a society's sign-ins.
     apass = APass.objects.filter(email=typed.lower()).first() if typed else None
+    if client_address and failures(client_address=client_address) >= RATE_LIMIT_ADDRESS_FAILURES:
+        return log(reasons.RATE_LIMITED, apass, message=MSG_RATE_LIMITED)  # shown on that account's log too
     if apass is None:
         near = APass.objects.filter(email=text.normalize_email(typed)).first() if typed.strip() else None
         return log(reasons.ID_WIDTH_OR_CASE if near else reasons.UNKNOWN_ID, near)
     # Lock the account's row so that concurrent attempts count each other's failures.
     apass = APass.objects.select_for_update().get(pk=apass.pk)
-    failures = (MyPageSignIn.objects.filter(society=society, apass=apass, at__gt=now - RATE_LIMIT_WINDOW, at__lte=now)
-                .exclude(reason__in=[reasons.OK, reasons.RATE_LIMITED]).count())
-    if failures >= RATE_LIMIT_FAILURES:
+    if failures(apass=apass) >= RATE_LIMIT_FAILURES:
         return log(reasons.RATE_LIMITED, apass, message=MSG_RATE_LIMITED)
     reason = _password_reason(apass, password)
     if reason != reasons.OK:
