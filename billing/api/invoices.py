@@ -115,8 +115,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=InvoiceUpdateSerializer, responses=InvoiceSerializer)
     def partial_update(self, request, pk=None):
         """Change the name or the invoice adjustment (請求調整額); 409 invoice_cancelled once cancelled."""
+        data = InvoiceUpdateSerializer(data=request.data)  # the body first: malformed is 400/413 whatever the id
         invoice = self.get_object()
-        data = InvoiceUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invoice = services.invoice_update(actor=request.user, invoice=invoice, **data.validated_data)
         return self._render(invoice)
@@ -125,6 +125,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"], filterset_class=None)
     def confirm(self, request, pk=None):
         """[請求内容確定]: the invoice shows on My Page (BIL-3)."""
+        request.data  # noqa: B018 - the body is parsed first
         invoice = services.invoice_confirm(actor=request.user, invoice=self.get_object())
         return self._render(invoice)
 
@@ -132,6 +133,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"], filterset_class=None)
     def cancel(self, request, pk=None):
         """[請求取消]: 409 invoice_has_payments while a payment is registered, invoice_cancelled (BIL-7)."""
+        request.data  # noqa: B018 - the body is parsed first
         invoice = services.invoice_cancel(actor=request.user, invoice=self.get_object())
         return self._render(invoice)
 

@@ -128,8 +128,8 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=RenameSerializer, responses=BillingRunSerializer)
     def partial_update(self, request, pk=None):
         """BIL-6: renames the run and every one of its invoices, paid ones included."""
+        data = RenameSerializer(data=request.data)  # the body first: a malformed one is 400/413 whatever the id
         run = self.get_object()
-        data = RenameSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         run = invoice_services.billing_run_rename(actor=request.user, run=run, name=data.validated_data["name"])
         return self._render(run)
@@ -138,6 +138,7 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """[請求内容確定] for every invoice of the run (BIL-3)."""
+        request.data  # noqa: B018 - the body is parsed first: a malformed one is 400/413 whatever the id
         run = self.get_object()
         return Response({"confirmed": invoice_services.billing_run_confirm(actor=request.user, run=run)})
 
@@ -145,6 +146,7 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """[請求取消] of the whole run, all or none: 409 invoice_has_payments (BIL-7)."""
+        request.data  # noqa: B018 - the body is parsed first
         run = self.get_object()
         return Response({"cancelled": invoice_services.billing_run_cancel(actor=request.user, run=run)})
 
