@@ -290,17 +290,22 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
         wrong_status = "(x.current_status IS NULL OR x.current_status <> %s)"
         status_reason = (BillingRunSkip.Reason.NOT_APPLYING if billed_status == Status.APPLYING
                          else BillingRunSkip.Reason.NOT_ACTIVE)
-        select = (f"INSERT INTO {skip} (run_id, member_id, member_ref, reason) "
-                  f"SELECT %s, x.id, x.id, CASE WHEN {wrong_status} THEN %s WHEN {is_excluded} THEN %s ELSE %s END "
-                  f"FROM ({scope}) x ")
-        params = [run.pk, billed_status, status_reason, run.pk, BillingRunSkip.Reason.EXCLUDED_TYPE,
-                  BillingRunSkip.Reason.WITHDRAWAL_BEFORE_ALLOCATION, *scope_params]
+        # Cheap conditions first, so the status subquery runs only for the members they leave.
         if plan.listed:
-            where = f"WHERE ({wrong_status} OR {is_excluded} OR {withdraws_early}) AND NOT {already}"
-            params += [billed_status, run.pk, allocation_start, run.pk]
-        else:
-            where = f"WHERE x.current_status = %s AND ({is_excluded} OR {withdraws_early}) AND NOT {already}"
-            params += [billed_status, run.pk, allocation_start, run.pk]
+            select = (f"INSERT INTO {skip} (run_id, member_id, member_ref, reason) "
+                      f"SELECT %s, x.id, x.id, CASE WHEN {wrong_status} THEN %s WHEN {is_excluded} THEN %s ELSE %s END "
+                      f"FROM ({scope}) x ")
+            params = [run.pk, billed_status, status_reason, run.pk, BillingRunSkip.Reason.EXCLUDED_TYPE,
+                      BillingRunSkip.Reason.WITHDRAWAL_BEFORE_ALLOCATION, *scope_params]
+            where = f"WHERE ({is_excluded} OR {withdraws_early} OR {wrong_status}) AND NOT {already}"
+            params += [run.pk, allocation_start, billed_status, run.pk]
+        else:  # only members of the billed status are in scope: their reason is the type or the withdrawal
+            select = (f"INSERT INTO {skip} (run_id, member_id, member_ref, reason) "
+                      f"SELECT %s, x.id, x.id, CASE WHEN {is_excluded} THEN %s ELSE %s END FROM ({scope}) x ")
+            params = [run.pk, run.pk, BillingRunSkip.Reason.EXCLUDED_TYPE,
+                      BillingRunSkip.Reason.WITHDRAWAL_BEFORE_ALLOCATION, *scope_params]
+            where = f"WHERE ({is_excluded} OR {withdraws_early}) AND x.current_status = %s AND NOT {already}"
+            params += [run.pk, allocation_start, billed_status, run.pk]
         cursor.execute(select + where, params)
 
         # The invoices: numbered after the sequence's last number, locked until this chunk commits (BIL-11).
@@ -317,10 +322,10 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
             f"LEFT JOIN (SELECT a.member_id, SUM(a.amount) AS total FROM {adjustment} a "
             f"WHERE a.member_id >= %s AND a.member_id <= %s AND a.id <= %s AND (a.kind = %s OR a.spent_at IS NULL) "
             f"GROUP BY a.member_id) adj ON adj.member_id = x.id "
-            f"WHERE x.current_status = %s AND NOT {is_excluded} AND NOT {withdraws_early} AND NOT {already}",
+            f"WHERE NOT {is_excluded} AND NOT {withdraws_early} AND x.current_status = %s AND NOT {already}",
             [society.pk, last, run.pk, run.name, run.category, run.fiscal_year, due, now, *scope_params,
-             lo, hi, plan.adjustment_max, MemberAdjustment.Kind.PERMANENT, billed_status, run.pk,
-             allocation_start, run.pk],
+             lo, hi, plan.adjustment_max, MemberAdjustment.Kind.PERMANENT, run.pk, allocation_start, billed_status,
+             run.pk],
         )
         created = cursor.rowcount
     numbering.advance(society, numbering.INVOICE, created)
@@ -328,7 +333,7 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
         # ADJ-1: the one-time adjustments these invoices summed are spent (members' rows, members' service).
         billed = Invoice.objects.filter(society_id=society.pk, run_id=run.pk, number__gt=last,
                                         number__lte=last + created).values("member_id")
-        member_adjustments_spend(actor=actor, society=society, members=billed,
+        member_adjustments_spend(actor=actor, society=society, members=billed, member_id_range=(lo, hi),
                                  reference=f"billing run {run.pk}", up_to_id=plan.adjustment_max)
 
 

@@ -31,13 +31,15 @@ def member_adjustment_add(*, actor: Actor, member: Member, kind: str, amount: in
 
 
 @service(permission="can_write")
-def member_adjustments_spend(*, actor: Actor, society, members, reference: str, up_to_id: int | None = None) -> int:
+def member_adjustments_spend(*, actor: Actor, society, members, reference: str, up_to_id: int | None = None,
+                             member_id_range: tuple[int, int] | None = None) -> int:
     """ADJ-1: mark the unspent one-time adjustments of ``members`` (ids: a list, or a queryset of ids that
     the database evaluates — a billing run passes its invoices' member ids) as spent by ``reference``.
 
     Set-based (one UPDATE), so a billing run of 100,000 members spends in one statement. ``up_to_id`` limits
     the spending to the adjustments the caller summed (those with an id up to it): one registered while the
-    caller worked is left for the next invoice. One audit entry for the act (how many, by what) — each
+    caller worked is left for the next invoice. ``member_id_range`` (first, last) narrows the rows looked at, so
+    that a caller working through members in chunks reads each chunk's adjustments only. One audit entry for the act (how many, by what) — each
     adjustment row itself keeps when and by what it was spent."""
     check_society(actor, society.pk)
     reference = (reference or "")[: MemberAdjustment._meta.get_field("spent_reference").max_length]
@@ -45,6 +47,8 @@ def member_adjustments_spend(*, actor: Actor, society, members, reference: str, 
                                            spent_at__isnull=True, member_id__in=members)
     if up_to_id is not None:
         rows = rows.filter(pk__lte=up_to_id)
+    if member_id_range is not None:
+        rows = rows.filter(member_id__gte=member_id_range[0], member_id__lte=member_id_range[1])
     spent = rows.update(spent_at=clock.now(society), spent_reference=reference)
     if spent:
         audit.record(actor=actor, action="members.adjustment.spent", society_id=society.pk,
