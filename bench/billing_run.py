@@ -130,8 +130,16 @@ def time_raw_insert(run_id: int) -> tuple[float, int]:
     from billing.models import Invoice
 
     connection.ensure_connection()
-    raw = connection.connection
-    placeholder = "?" if connection.vendor == "sqlite" else "%s"
+    if connection.vendor == "sqlite":
+        raw, placeholder = connection.connection, "?"  # the sqlite3 connection itself
+    else:  # a plain psycopg connection with the driver's defaults (server-side binding, pipelined executemany)
+        import psycopg
+
+        settings_dict = connection.settings_dict
+        raw = psycopg.connect(dbname=settings_dict["NAME"], user=settings_dict["USER"] or None,
+                              password=settings_dict["PASSWORD"] or None, host=settings_dict["HOST"] or None,
+                              port=settings_dict["PORT"] or None)
+        placeholder = "%s"
     with connection.cursor() as cursor:  # untimed: read the rows back exactly as stored, then remove them
         cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM billing_invoice WHERE run_id = %s ORDER BY number", [run_id])
         rows = cursor.fetchall()
@@ -146,6 +154,8 @@ def time_raw_insert(run_id: int) -> tuple[float, int]:
     raw.commit()
     elapsed = time.perf_counter() - started
     cursor.close()
+    if raw is not connection.connection:
+        raw.close()
     return elapsed, len(rows)
 
 
