@@ -14,6 +14,7 @@ ACTION_LABELS = {
     "billing.run.completed": pgettext_lazy("audit action", "Billing run completed"),
     "billing.run.failed": pgettext_lazy("audit action", "Billing run failed"),
     "billing.run.renamed": pgettext_lazy("audit action", "Billing run renamed"),
+    "billing.run.retried": pgettext_lazy("audit action", "Billing run requested again"),
     "billing.invoice.created": pgettext_lazy("audit action", "Invoice created"),
     "billing.invoice.confirmed": pgettext_lazy("audit action", "Invoice confirmed"),
     "billing.invoice.cancelled": pgettext_lazy("audit action", "Invoice cancelled"),

@@ -22,7 +22,7 @@ def invoice_cancel_refusal(invoice) -> str | None:
 
 __all__ = ["OPEN_STATUSES", "InvoiceStatus", "invoices_of", "invoice_cancel_refusal", "fiscal_year_of", "outstanding_of",
            "payments_of", "known_settlement_numbers", "remarks_name_a_known_settlement", "open_invoices_of_member",
-           "mypage_invoices"]
+           "mypage_invoices", "invoice_edit_refusal"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -75,3 +75,8 @@ def mypage_invoices(member):
     """What the member sees on My Page (BIL-3, BIL-5): confirmed invoices, 入金不要 ones included."""
     return Invoice.objects.filter(member_id=member.pk, confirmed_at__isnull=False).with_status().order_by(
         "-fiscal_year", "-number")
+
+
+def invoice_edit_refusal(invoice):
+    """BIL-7: a cancelled invoice cannot be edited (name, adjustment, confirmation)."""
+    return "invoice_cancelled" if invoice.cancelled_at is not None else None

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "members.member_number.assigned": pgettext_lazy("audit action", "Member numbers assigned"),
     "members.member_number.corrected": pgettext_lazy("audit action", "Member number corrected"),
     "members.adjustment.added": pgettext_lazy("audit action", "Member adjustment registered"),
+    "members.adjustment.spent": pgettext_lazy("audit action", "One-time member adjustments spent by invoices"),
     "members.apass.issued": pgettext_lazy("audit action", "A-Pass issued"),
     "members.member.apass_linked": pgettext_lazy("audit action", "Login linked to A-Pass"),
     "members.member.apass_unlinked": pgettext_lazy("audit action", "Login unlinked from A-Pass"),

@@ -1,1 +1,378 @@
-"""Billing services: runs."""
+"""Billing services: runs ([請求情報作成], BIL-1, BIL-2, BIL-5, BIL-11).
+
+``billing_run_request`` writes the request (state 作成依頼中) and enqueues the task after commit;
+``billing_run_execute`` (the task's body) bills the members set-based inside the database: one
+``INSERT … SELECT`` per chunk of members for the invoices (numbers by ``ROW_NUMBER()`` after the locked
+sequence's last number), one for the skips, the adjustment sums by a grouped subquery, and the one-time
+adjustments spent by one UPDATE through the members service. Chunks commit one by one so that
+[請求情報作成履歴] sees the progress; a failed run is marked 失敗 and ``billing_run_retry`` runs it again
+without billing anyone twice (the one-live-invoice-per-run-and-member constraint, and the insert skips
+members the run already billed).
+
+Who bills whom (API.md, Clarifications): an annual (or other) run bills members whose status is active on
+the run's request date (society clock), an admission run applying members; ``member_ids`` narrows the set
+and the same rules apply; every listed or eligible member not billed is a ``BillingRunSkip`` with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+from backoffice import audit, clock
+from backoffice.errors import DomainError
+from backoffice.services import Actor, check_actor, check_society, service
+from members.models import Member, MemberAdjustment, MemberStatus, MemberType, Status
+from members.services import member_adjustments_spend
+
+from .. import numbering
+from ..models import BillingRun, BillingRunSkip, Category, Invoice
+
+logger = logging.getLogger(__name__)
+
+#: Members examined per committed chunk: the progress bar moves this often, and a failure keeps the chunks
+#: already committed (a retry completes the rest).
+CHUNK = 20_000
+MAX_MEMBER_ID = 2**63 - 1
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+MSG_NAME_REQUIRED = _("Enter the invoice name.")
+MSG_NAME_TOO_LONG = _("The invoice name is at most %(n)d characters.")
+MSG_UNKNOWN_CATEGORY = _("Unknown invoice category: %(value)s")
+MSG_FISCAL_YEAR = _("Enter a fiscal year between %(min)d and %(max)d.")
+MSG_MEMBER_TYPE_UNKNOWN = _("Unknown member type.")
+MSG_MEMBER_IDS = _("Give the members to bill as a list of member ids (at least one).")
+MSG_RETRY_NOT_FAILED = _("Only a failed billing run can be run again.")
+MSG_REQUEST_KEY = _("The idempotency key is at most 64 characters.")
+
+
+def status_billed(category: str) -> str:
+    """Which member status a run of ``category`` bills (admission: applying; annual and other: active)."""
+    return Status.APPLYING if category == Category.ADMISSION else Status.ACTIVE
+
+
+def _invalid(message, field: str) -> DomainError:
+    return DomainError("invalid", message, fields={field: [str(message)]})
+
+
+def clean_run_name(name) -> str:
+    name = (name or "").strip() if isinstance(name, str) else ""
+    limit = BillingRun._meta.get_field("name").max_length
+    if not name:
+        raise _invalid(MSG_NAME_REQUIRED, "name")
+    if len(name) > limit:
+        raise _invalid(MSG_NAME_TOO_LONG % {"n": limit}, "name")
+    return name
+
+
+def clean_category(category) -> str:
+    if category not in Category.values:
+        raise _invalid(MSG_UNKNOWN_CATEGORY % {"value": category}, "category")
+    return category
+
+
+def clean_fiscal_year(fiscal_year) -> int:
+    if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int) or not MIN_YEAR <= fiscal_year <= MAX_YEAR:
+        raise _invalid(MSG_FISCAL_YEAR % {"min": MIN_YEAR, "max": MAX_YEAR}, "fiscal_year")
+    return fiscal_year
+
+
+def _clean_member_ids(member_ids) -> list[int] | None:
+    if member_ids is None:
+        return None
+    ids = list(member_ids)
+    if not ids or any(isinstance(i, bool) or not isinstance(i, int) or not 0 < i <= MAX_MEMBER_ID for i in ids):
+        raise _invalid(MSG_MEMBER_IDS, "member_ids")
+    return sorted(set(ids))
+
+
+@service(permission="can_write")
+def billing_run_request(*, actor: Actor, society, name: str, category: str, fiscal_year: int,
+                        allocation_start: datetime.date, due_date: datetime.date | None = None,
+                        exclude_member_types: Iterable[MemberType] = (), member_ids: Sequence[int] | None = None,
+                        request_key: str | None = None) -> BillingRun:
+    """[請求情報作成]: write the request (作成依頼中) and run it in the background after commit (BIL-1).
+
+    The same ``request_key`` (the API's ``Idempotency-Key``, the admin form's hidden key) is the same run: a
+    double submission — even two at the same moment — creates one run and one set of invoices."""
+    check_society(actor, society.pk)
+    request_key = (request_key or "").strip()
+    if len(request_key) > BillingRun._meta.get_field("request_key").max_length:
+        raise _invalid(MSG_REQUEST_KEY, "request_key")
+    if request_key:
+        existing = BillingRun.objects.filter(society=society, request_key=request_key).first()
+        if existing is not None:
+            return existing
+    name = clean_run_name(name)
+    category = clean_category(category)
+    fiscal_year = clean_fiscal_year(fiscal_year)
+    if not isinstance(allocation_start, datetime.date):
+        raise _invalid(_("Enter the allocation start month as YYYY-MM."), "allocation_start")
+    allocation_start = allocation_start.replace(day=1)
+    types = list(exclude_member_types or ())
+    if any(getattr(t, "society_id", None) != society.pk for t in types):
+        raise _invalid(MSG_MEMBER_TYPE_UNKNOWN, "exclude_member_types")
+    ids = _clean_member_ids(member_ids)
+    now = clock.now(society)
+    run = BillingRun(society=society, name=name, category=category, fiscal_year=fiscal_year,
+                     allocation_start=allocation_start, due_date=due_date, member_ids=ids, request_key=request_key,
+                     requested_by=audit.actor_label(actor)[:255], requested_on=now.date(), requested_at=now)
+    if request_key:
+        # Two identical submissions at once: the second one's insert meets the unique (society, request_key)
+        # after the first commits — it answers with that run.
+        from django.db import IntegrityError
+
+        try:
+            with transaction.atomic():
+                run.save()
+        except IntegrityError:
+            return BillingRun.objects.get(society=society, request_key=request_key)
+    else:
+        run.save()
+    if types:
+        run.exclude_member_types.set(types)
+    audit.record(actor=actor, action="billing.run.requested", target=run, after={
+        "name": name, "category": category, "fiscal_year": fiscal_year,
+        "allocation_start": allocation_start.isoformat(), "due_date": due_date.isoformat() if due_date else None,
+        "exclude_member_types": [t.code for t in types], "member_ids": len(ids) if ids is not None else None,
+        "requested_on": run.requested_on.isoformat(),
+    })
+    _enqueue_after_commit(run.pk)
+    return run
+
+
+def _enqueue_after_commit(run_id: int) -> None:
+    from ..tasks import execute_billing_run
+
+    transaction.on_commit(lambda: execute_billing_run.enqueue(run_id))
+
+
+@service(permission="can_write")
+def billing_run_retry(*, actor: Actor, run: BillingRun) -> BillingRun:
+    """Run a failed run again (作成依頼中 once more). Members it already billed are not billed twice."""
+    check_society(actor, run.society_id)
+    run = BillingRun.objects.select_for_update().get(pk=run.pk)
+    if run.state != BillingRun.State.FAILED:
+        raise DomainError("invalid", MSG_RETRY_NOT_FAILED, status=409)
+    before = {"state": run.state, "error": run.error}
+    run.state = BillingRun.State.REQUESTED
+    run.error = ""
+    run.save(update_fields=["state", "error"])
+    audit.record_change(actor=actor, action="billing.run.retried", target=run, before=before,
+                        after={"state": run.state, "error": run.error})
+    _enqueue_after_commit(run.pk)
+    return run
+
+
+# ---------------------------------------------------------------------------------------------------
+# Execution (the task's body)
+# ---------------------------------------------------------------------------------------------------
+
+
+def billing_run_execute(*, actor: Actor, run_id: int) -> str:
+    """Bill the run's members; returns the run's final state.
+
+    Not one transaction on purpose: the start, every chunk of members and the end each commit on their own,
+    so that [請求情報作成履歴] shows the progress while it runs; each chunk is all or nothing (its invoices,
+    numbers, skips and spent adjustments together). Any failure marks the run 失敗 with the error."""
+    check_actor(actor, None)
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().select_related("society").filter(pk=run_id).first()
+        if run is None or run.state != BillingRun.State.REQUESTED:
+            return run.state if run is not None else "missing"
+        run.state = BillingRun.State.RUNNING
+        run.started_at = clock.now(run.society)
+        run.finished_at = None
+        run.processed_count = 0
+        run.save(update_fields=["state", "started_at", "finished_at", "processed_count"])
+        BillingRunSkip.objects.filter(run=run).delete()  # a retry lists its skips afresh
+    try:
+        plan = _plan(run)
+        plan.resuming = Invoice.objects.filter(run_id=run.pk).exists()
+        BillingRun.objects.filter(pk=run.pk).update(target_count=plan.target)
+        processed = 0
+        for lo, hi, size in plan.chunks:
+            with transaction.atomic():
+                _bill_chunk(actor, run, plan, lo, hi)
+                processed = min(plan.target, processed + size)
+                BillingRun.objects.filter(pk=run.pk).update(processed_count=processed)
+        with transaction.atomic():
+            return _finish(actor, run, plan)
+    except Exception as exc:  # any failure: the run says so and can be retried
+        logger.exception("billing run %s failed", run_id)
+        with transaction.atomic():
+            failed = BillingRun.objects.select_for_update().get(pk=run_id)
+            failed.state = BillingRun.State.FAILED
+            failed.error = f"{type(exc).__name__}: {exc}"[:2000]
+            failed.finished_at = clock.now(run.society)
+            failed.save(update_fields=["state", "error", "finished_at"])
+            audit.record(actor=actor, action="billing.run.failed", target=failed,
+                         after={"state": failed.state, "error": failed.error})
+        return BillingRun.State.FAILED
+
+
+class _Plan:
+    def __init__(self, target: int, chunks: list[tuple[int, int, int]], listed: bool, adjustment_max: int):
+        self.target = target
+        self.chunks = chunks  # (first member id, last member id, members in the chunk)
+        self.listed = listed
+        self.adjustment_max = adjustment_max  # adjustments up to this id are summed and spent
+        #: A retry of a run that already billed some members: the inserts must leave those out. A first
+        #: execution skips that check (its chunks are disjoint ranges of members), which spares PostgreSQL an
+        #: anti-join it plans on the invoice table's statistics of before the run.
+        self.resuming = False
+
+
+def _plan(run: BillingRun) -> _Plan:
+    """The chunks of member ids the run walks through, and how many members it examines (the progress)."""
+    adjustment_max = MemberAdjustment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    if run.member_ids is not None:
+        ids = sorted(set(run.member_ids))
+        chunks = [(ids[i], ids[min(i + CHUNK, len(ids)) - 1], min(CHUNK, len(ids) - i))
+                  for i in range(0, len(ids), CHUNK)]
+        return _Plan(len(ids), chunks, True, adjustment_max)
+    members = Member.objects.filter(society_id=run.society_id).order_by("pk")
+    target = members.count()
+    chunks = []
+    for start in range(0, target, CHUNK):
+        size = min(CHUNK, target - start)
+        ids = members.values_list("pk", flat=True)
+        chunks.append((ids[start], ids[start + size - 1], size))
+    return _Plan(target, chunks, False, adjustment_max)
+
+
+def _t(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _typed(sql_type: str) -> str:
+    """A parameter in a SELECT list: PostgreSQL must be told its type (text would not go into a date
+    column); SQLite must not (its CAST to "date" would make a number of it)."""
+    return f"CAST(%s AS {sql_type})" if connection.vendor == "postgresql" else "%s"
+
+
+def _listed_ids_sql() -> str:
+    """The run's ``member_ids`` (JSON) as rows of ids, for ``IN (…)``; parameter: the run id."""
+    run_table = _t(BillingRun._meta.db_table)
+    if connection.vendor == "postgresql":
+        return f"SELECT (jsonb_array_elements_text(member_ids))::bigint FROM {run_table} WHERE id = %s"
+    return f"SELECT CAST(value AS INTEGER) FROM json_each((SELECT member_ids FROM {run_table} WHERE id = %s))"
+
+
+def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) -> None:
+    """Invoices and skips for the members with ids in [lo, hi]: two INSERT … SELECT, then one UPDATE of the
+    one-time adjustments the invoices summed (BIL-1, BIL-2, BIL-5, BIL-11, ADJ-1)."""
+    society = run.society
+    ops = connection.ops
+    member, status, mtype = _t(Member._meta.db_table), _t(MemberStatus._meta.db_table), _t(MemberType._meta.db_table)
+    adjustment, invoice = _t(MemberAdjustment._meta.db_table), _t(Invoice._meta.db_table)
+    skip = _t(BillingRunSkip._meta.db_table)
+    excluded = _t(BillingRun.exclude_member_types.through._meta.db_table)
+    on_date = ops.adapt_datefield_value(run.requested_on)
+    allocation_start = ops.adapt_datefield_value(run.allocation_start)
+    billed_status = status_billed(run.category)
+
+    # The members of the chunk with their current status on the run's date (MEM-4: latest entry on or before).
+    scope = (f"SELECT m.id, m.member_type_id, m.scheduled_withdrawal_date, "
+             f"(SELECT s.status FROM {status} s WHERE s.member_id = m.id AND s.effective_date <= %s "
+             f"ORDER BY s.effective_date DESC LIMIT 1) AS current_status "
+             f"FROM {member} m WHERE m.society_id = %s AND m.id >= %s AND m.id <= %s")
+    scope_params: list = [on_date, society.pk, lo, hi]
+    if plan.listed:
+        scope += f" AND m.id IN ({_listed_ids_sql()})"
+        scope_params.append(run.pk)
+    is_excluded = f"x.member_type_id IN (SELECT membertype_id FROM {excluded} WHERE billingrun_id = %s)"
+    withdraws_early = "(x.scheduled_withdrawal_date IS NOT NULL AND x.scheduled_withdrawal_date < %s)"
+    already = (f"EXISTS (SELECT 1 FROM {invoice} i WHERE i.run_id = %s AND i.member_id = x.id "
+               f"AND i.cancelled_at IS NULL)")
+    not_already = f" AND NOT {already}" if plan.resuming else ""
+    not_already_params = [run.pk] if plan.resuming else []
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The per-member status subquery makes the planner's cost high enough for JIT compilation, which
+            # costs more than it saves on these index-driven statements (measured: bench/README.md).
+            cursor.execute("SET LOCAL jit = off")
+        # Skips first: every listed member, or every member of the billed status, that will not be billed.
+        wrong_status = "(x.current_status IS NULL OR x.current_status <> %s)"
+        status_reason = (BillingRunSkip.Reason.NOT_APPLYING if billed_status == Status.APPLYING
+                         else BillingRunSkip.Reason.NOT_ACTIVE)
+        # Cheap conditions first, so the status subquery runs only for the members they leave.
+        if plan.listed:
+            select = (f"INSERT INTO {skip} (run_id, member_id, member_ref, reason) "
+                      f"SELECT %s, x.id, x.id, CASE WHEN {wrong_status} THEN %s WHEN {is_excluded} THEN %s ELSE %s END "
+                      f"FROM ({scope}) x ")
+            params = [run.pk, billed_status, status_reason, run.pk, BillingRunSkip.Reason.EXCLUDED_TYPE,
+                      BillingRunSkip.Reason.WITHDRAWAL_BEFORE_ALLOCATION, *scope_params]
+            where = f"WHERE ({is_excluded} OR {withdraws_early} OR {wrong_status}){not_already}"
+            params += [run.pk, allocation_start, billed_status, *not_already_params]
+        else:  # only members of the billed status are in scope: their reason is the type or the withdrawal
+            select = (f"INSERT INTO {skip} (run_id, member_id, member_ref, reason) "
+                      f"SELECT %s, x.id, x.id, CASE WHEN {is_excluded} THEN %s ELSE %s END FROM ({scope}) x ")
+            params = [run.pk, run.pk, BillingRunSkip.Reason.EXCLUDED_TYPE,
+                      BillingRunSkip.Reason.WITHDRAWAL_BEFORE_ALLOCATION, *scope_params]
+            where = f"WHERE ({is_excluded} OR {withdraws_early}) AND x.current_status = %s{not_already}"
+            params += [run.pk, allocation_start, billed_status, *not_already_params]
+        cursor.execute(select + where, params)
+
+        # The invoices: numbered after the sequence's last number, locked until this chunk commits (BIL-11).
+        last = numbering.lock(society, numbering.INVOICE)
+        now = ops.adapt_datetimefield_value(clock.now(society))
+        due = ops.adapt_datefield_value(run.due_date)
+        cursor.execute(
+            f"INSERT INTO {invoice} (society_id, number, member_id, run_id, name, category, fiscal_year, amount, "
+            f"adjustment, due_date, confirmed_at, cancelled_at, cancelled_by, settlement_number, created_at) "
+            f"SELECT %s, %s + ROW_NUMBER() OVER (ORDER BY x.id), x.id, %s, {_typed('varchar')}, "
+            f"{_typed('varchar')}, %s, t.annual_fee, COALESCE(adj.total, 0), {_typed('date')}, NULL, NULL, '', '', "
+            f"{_typed('timestamp with time zone')} "
+            f"FROM ({scope}) x JOIN {mtype} t ON t.id = x.member_type_id "
+            f"LEFT JOIN (SELECT a.member_id, SUM(a.amount) AS total FROM {adjustment} a "
+            f"WHERE a.member_id >= %s AND a.member_id <= %s AND a.id <= %s AND (a.kind = %s OR a.spent_at IS NULL) "
+            f"GROUP BY a.member_id) adj ON adj.member_id = x.id "
+            f"WHERE NOT {is_excluded} AND NOT {withdraws_early} AND x.current_status = %s{not_already} "
+            f"RETURNING member_id",
+            [society.pk, last, run.pk, run.name, run.category, run.fiscal_year, due, now, *scope_params,
+             lo, hi, plan.adjustment_max, MemberAdjustment.Kind.PERMANENT, run.pk, allocation_start, billed_status,
+             *not_already_params],
+        )
+        billed = [row[0] for row in cursor.fetchall()]
+    created = len(billed)
+    numbering.advance(society, numbering.INVOICE, created)
+    if created:
+        # ADJ-1: the one-time adjustments these invoices summed are spent (members' rows, members' service).
+        # (the chunk's invoices by their number range: one index range, however stale the table's statistics)
+        billed_members = Invoice.objects.filter(society_id=society.pk, number__gt=last,
+                                                number__lte=last + created).values("member_id")
+        member_adjustments_spend(actor=actor, society=society, members=billed_members, member_id_range=(lo, hi),
+                                 reference=f"billing run {run.pk}", up_to_id=plan.adjustment_max)
+
+
+def _finish(actor: Actor, run: BillingRun, plan: _Plan) -> str:
+    run = BillingRun.objects.select_for_update().select_related("society").get(pk=run.pk)
+    if plan.listed:  # listed ids that are no member of this society
+        member = _t(Member._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {_t(BillingRunSkip._meta.db_table)} (run_id, member_id, member_ref, reason) "
+                f"SELECT %s, NULL, ids.id, %s FROM ({_listed_ids_sql()}) ids(id) "
+                f"WHERE ids.id NOT IN (SELECT id FROM {member} WHERE society_id = %s)"
+                if connection.vendor == "postgresql" else
+                f"INSERT INTO {_t(BillingRunSkip._meta.db_table)} (run_id, member_id, member_ref, reason) "
+                f"SELECT %s, NULL, ids.value, %s FROM json_each((SELECT member_ids FROM "
+                f"{_t(BillingRun._meta.db_table)} WHERE id = %s)) ids "
+                f"WHERE ids.value NOT IN (SELECT id FROM {member} WHERE society_id = %s)",
+                [run.pk, BillingRunSkip.Reason.NOT_FOUND, run.pk, run.society_id],
+            )
+    run.state = BillingRun.State.DONE
+    run.created_count = Invoice.objects.filter(run=run, cancelled_at__isnull=True).count()
+    run.skipped_count = BillingRunSkip.objects.filter(run=run).count()
+    run.processed_count = plan.target
+    run.finished_at = clock.now(run.society)
+    run.save(update_fields=["state", "created_count", "skipped_count", "processed_count", "finished_at"])
+    audit.record(actor=actor, action="billing.run.completed", target=run, after={
+        "state": run.state, "created_count": run.created_count, "skipped_count": run.skipped_count})
+    return run.state

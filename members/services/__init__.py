@@ -3,7 +3,7 @@ touched, atomic, one audit entry per changed object. Split by concern; import fr
 
 from ._common import MSG_EMAIL_IN_USE  # noqa: F401
 from .apass import SignInResult, apass_create, apass_unlink, mypage_sign_in  # noqa: F401
-from .adjustments import member_adjustment_add  # noqa: F401
+from .adjustments import member_adjustment_add, member_adjustments_spend  # noqa: F401
 from .applications import application_request, proxy_application_create  # noqa: F401
 from .mypage import ResetReason, ResetResult, email_change_request, password_reset_request  # noqa: F401
 from .members import EDITABLE_MEMBER_FIELDS, member_create, member_email_release, member_update  # noqa: F401

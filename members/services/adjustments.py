@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from backoffice import audit
+from backoffice import audit, clock
 from backoffice.errors import DomainError
 from backoffice.services import Actor, check_society, service
 
@@ -28,3 +28,29 @@ def member_adjustment_add(*, actor: Actor, member: Member, kind: str, amount: in
     audit.record(actor=actor, action="members.adjustment.added", target=member,
                  after={"kind": kind, "amount": amount, "note": note, "adjustment_id": adjustment.pk})
     return adjustment
+
+
+@service(permission="can_write")
+def member_adjustments_spend(*, actor: Actor, society, members, reference: str, up_to_id: int | None = None,
+                             member_id_range: tuple[int, int] | None = None) -> int:
+    """ADJ-1: mark the unspent one-time adjustments of ``members`` (ids: a list, or a queryset of ids that
+    the database evaluates — a billing run passes its invoices' member ids) as spent by ``reference``.
+
+    Set-based (one UPDATE), so a billing run of 100,000 members spends in one statement. ``up_to_id`` limits
+    the spending to the adjustments the caller summed (those with an id up to it): one registered while the
+    caller worked is left for the next invoice. ``member_id_range`` (first, last) narrows the rows looked at, so
+    that a caller working through members in chunks reads each chunk's adjustments only. One audit entry for the act (how many, by what) — each
+    adjustment row itself keeps when and by what it was spent."""
+    check_society(actor, society.pk)
+    reference = (reference or "")[: MemberAdjustment._meta.get_field("spent_reference").max_length]
+    rows = MemberAdjustment.objects.filter(member__society_id=society.pk, kind=MemberAdjustment.Kind.ONE_TIME,
+                                           spent_at__isnull=True, member_id__in=members)
+    if up_to_id is not None:
+        rows = rows.filter(pk__lte=up_to_id)
+    if member_id_range is not None:
+        rows = rows.filter(member_id__gte=member_id_range[0], member_id__lte=member_id_range[1])
+    spent = rows.update(spent_at=clock.now(society), spent_reference=reference)
+    if spent:
+        audit.record(actor=actor, action="members.adjustment.spent", society_id=society.pk,
+                     after={"spent_reference": reference, "adjustments": spent})
+    return spent
