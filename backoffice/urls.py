@@ -17,6 +17,7 @@ def api_not_found(request, *args, **kwargs):
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/simulation/clock/", clock_move_view, name="sim-clock-move"),
+    path("admin/billing/", include("billing.admin.urls")),  # PDFs, downloads, 督促メール送信 (before the admin site)
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
