@@ -129,3 +129,15 @@ def test_bil12_remind_action_for_the_invoice_search(rf, staff_op, invoices):
 def test_soc2_remind_screen_hides_another_societys_invoices(client, other_op, invoices):
     client.force_login(other_op)
     assert client.get("/admin/billing/remind/", {"ids": str(invoices["unpaid"].pk)}).status_code == 404
+
+
+def test_bil12_audit_entry_reads_in_japanese(staff_op, invoices):
+    from django.utils import translation
+
+    from backoffice import audit
+
+    invoices_remind(actor=staff_op, invoices=[invoices["partial"]])
+    with translation.override("ja"):
+        assert audit.action_label("billing.reminder.sent") == "督促メール送信"
+        assert audit.field_label("outstanding", action="billing.reminder.sent", model=Invoice) == "未入金額"
+        assert audit.field_choices("status", action="billing.reminder.sent", model=Invoice)["partially_paid"] == "一部入金"
