@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/simulation/clock/", clock_move_view, name="sim-clock-move"),
     path("admin/simulation/mypage/invoices/", mypage_invoices_view, name="sim-mypage-invoices-page"),
     path("admin/simulation/mypage/", include("simulator.mypage_urls")),
+    path("admin/billing/", include("billing.admin.urls")),  # PDFs, downloads, 督促メール送信 (before the admin site)
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

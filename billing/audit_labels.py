@@ -7,7 +7,16 @@ from django.utils.translation import pgettext_lazy
 
 from backoffice import audit
 
-from .models import BankStatement, BankStatementRow, BillingRun, Category, Invoice, Payment, PaymentMethod
+from .models import (
+    BankStatement,
+    BankStatementRow,
+    BillingRun,
+    Category,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+)
 
 ACTION_LABELS = {
     "billing.run.requested": pgettext_lazy("audit action", "Billing run requested"),
@@ -50,6 +59,15 @@ PAYMENT_FIELDS = {
 }
 
 
+REMINDER_FIELDS = {
+    "status": pgettext_lazy("invoice status", "Status"),
+    "outstanding": pgettext_lazy("reminder", "Outstanding amount"),
+    "to": pgettext_lazy("reminder", "Sent to"),
+    "sent_mail_id": pgettext_lazy("reminder", "Sent mail"),
+    "reminder_id": pgettext_lazy("reminder", "Reminder log"),
+}
+
+
 def register() -> None:
     audit.register_action_labels(ACTION_LABELS)
     audit.register_target_models(BillingRun, Invoice, Payment, BankStatement, BankStatementRow)
@@ -57,3 +75,4 @@ def register() -> None:
                                 choices={"category": Category.choices, "state": BillingRun.State.choices})
     audit.register_field_labels(Invoice, INVOICE_FIELDS, choices={"category": Category.choices})
     audit.register_field_labels(Payment, PAYMENT_FIELDS, choices={"method": PaymentMethod.choices})
+    audit.register_field_labels("billing.reminder.sent", REMINDER_FIELDS, choices={"status": InvoiceStatus.choices})

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from backoffice.scoping import SocietyScopedQuerySet
+from members.models import Member
 
 
 class Category(models.TextChoices):
@@ -371,3 +372,13 @@ class Reminder(models.Model):
 
     class Meta:
         ordering = ["-sent_at", "-id"]
+
+
+class LapseCandidate(Member):
+    """会員資格喪失候補 (MEM-9): the members of ``billing.selectors.lapse_candidates``, as a screen of its own
+    (a proxy: no table, the members' rows)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = pgettext_lazy("billing", "Lapse candidate")
+        verbose_name_plural = pgettext_lazy("billing", "Lapse candidates")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .models import OPEN_STATUSES, Invoice, InvoiceStatus, Payment
+import datetime
+from collections import defaultdict
+
+from django.db.models import Count
+
+from backoffice import clock
+
+from .models import OPEN_STATUSES, Category, Invoice, InvoiceStatus, Payment
 
 
 def invoices_of(operator):
@@ -22,7 +29,9 @@ def invoice_cancel_refusal(invoice) -> str | None:
 
 __all__ = ["OPEN_STATUSES", "InvoiceStatus", "invoices_of", "invoice_cancel_refusal", "fiscal_year_of", "outstanding_of",
            "payments_of", "known_settlement_numbers", "remarks_name_a_known_settlement", "open_invoices_of_member",
-           "mypage_invoices", "invoice_edit_refusal"]
+           "mypage_invoices", "invoice_edit_refusal",
+           "current_fiscal_year", "export_first_year", "reminder_skip_reason", "lapse_candidates",
+           "unpaid_years_by_member", "with_unpaid_years", "lapse_refusal_ids"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -80,3 +89,107 @@ def mypage_invoices(member):
 def invoice_edit_refusal(invoice):
     """BIL-7: a cancelled invoice cannot be edited (name, adjustment, confirmation)."""
     return "invoice_cancelled" if invoice.cancelled_at is not None else None
+
+
+def current_fiscal_year(society) -> int:
+    """The fiscal year of today on the society clock (SIM-1)."""
+    return fiscal_year_of(society, clock.today(society))
+
+
+#: BIL-9: the current fiscal year, the three before it and all later ones.
+EXPORT_YEARS_BACK = 3
+
+
+def export_first_year(society) -> int:
+    return current_fiscal_year(society) - EXPORT_YEARS_BACK
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reminders (BIL-12)
+# ---------------------------------------------------------------------------------------------------
+
+#: Why an invoice gets no 督促 mail: its status (BIL-4) is one of these, or it is not on My Page yet.
+REMINDER_SKIP_STATUSES = {
+    InvoiceStatus.PAID: "paid",
+    InvoiceStatus.OVERPAID: "overpaid",
+    InvoiceStatus.CANCELLED: "cancelled",
+    InvoiceStatus.NO_PAYMENT_NEEDED: "no_payment_needed",
+}
+REMINDER_NOT_CONFIRMED = "not_confirmed"
+
+
+def reminder_skip_reason(invoice) -> str | None:
+    """Why ``invoice`` (annotated by ``with_status``) gets no reminder, or None when it is still owed: only
+    confirmed invoices that are 未入金 or 一部入金 are reminded (BIL-12; an unconfirmed one is not on My Page,
+    BIL-3). The reminder service asks this under a lock, at send time."""
+    reason = REMINDER_SKIP_STATUSES.get(invoice.status)
+    if reason is not None:
+        return reason
+    if invoice.confirmed_at is None:
+        return REMINDER_NOT_CONFIRMED
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lapse after non-payment (MEM-9)
+# ---------------------------------------------------------------------------------------------------
+
+LAPSE_CATEGORIES = (Category.ADMISSION, Category.ANNUAL)
+
+
+def _unpaid_invoices(society, today: datetime.date):
+    """Confirmed admission and annual invoices of fiscal years before the current one that are 未入金 or
+    一部入金 (API.md Clarifications, Lapse)."""
+    return (
+        Invoice.objects.in_society(society).with_status()
+        .filter(confirmed_at__isnull=False, category__in=LAPSE_CATEGORIES,
+                fiscal_year__lt=fiscal_year_of(society, today), status__in=OPEN_STATUSES)
+    )
+
+
+def lapse_candidates(society, today: datetime.date | None = None):
+    """MEM-9: the society's members — joined/active on ``today`` (the society clock by default), the only
+    status 退会 can follow — whose unpaid fiscal years number at least ``Society.lapse_threshold_years``.
+    A queryset of members with ``current_status`` and ``unpaid_year_count``, so a list is one query and
+    a page of it is paginated like any other; ``unpaid_years_by_member`` gives the years of a page."""
+    from members.models import Status
+    from members.selectors import members_of
+
+    today = today or clock.today(society)
+    threshold = max(1, society.lapse_threshold_years)
+    counted = (
+        _unpaid_invoices(society, today).order_by().values("member_id")
+        .annotate(years=Count("fiscal_year", distinct=True)).filter(years__gte=threshold)
+        .values("member_id")
+    )
+    return (
+        members_of(society, today=today).filter(pk__in=counted, current_status=Status.ACTIVE)
+        .order_by("member_number", "pk")
+    )
+
+
+def unpaid_years_by_member(society, member_ids, today: datetime.date | None = None) -> dict[int, list[int]]:
+    """{member id: [unpaid fiscal years, oldest first]} for ``member_ids`` (one query)."""
+    today = today or clock.today(society)
+    years: dict[int, set[int]] = defaultdict(set)
+    rows = (_unpaid_invoices(society, today).filter(member_id__in=list(member_ids))
+            .order_by().values_list("member_id", "fiscal_year"))
+    for member_id, year in rows:
+        years[member_id].add(year)
+    return {member_id: sorted(ys) for member_id, ys in years.items()}
+
+
+def with_unpaid_years(society, members, today: datetime.date | None = None) -> list:
+    """``members`` (a page of ``lapse_candidates``) each with ``unpaid_years`` set."""
+    members = list(members)
+    years = unpaid_years_by_member(society, [m.pk for m in members], today)
+    for member in members:
+        member.unpaid_years = years.get(member.pk, [])
+    return members
+
+
+def lapse_refusal_ids(society, member_ids, today: datetime.date | None = None) -> list[int]:
+    """The ids among ``member_ids`` that are not lapse candidates (any more): the bulk withdrawal refuses them."""
+    ids = {int(i) for i in member_ids}
+    still = set(lapse_candidates(society, today).filter(pk__in=ids).values_list("pk", flat=True))
+    return sorted(ids - still)
