@@ -50,6 +50,15 @@ admin.site.site_url = None
 admin.site.login_template = "admin/members/login.html"
 admin.site.index_template = "admin/members/home.html"  # the secretariat's first page, not the stock app list
 
+#: Screens of other apps a member's page links to (members/ knows no invoices: billing registers its links here).
+#: Each provider is ``provider(request, member) -> [(label, url, element id), …]``, asked on [会員情報変更].
+MEMBER_PAGE_LINKS: list = []
+
+
+def register_member_page_links(provider) -> None:
+    if provider not in MEMBER_PAGE_LINKS:
+        MEMBER_PAGE_LINKS.append(provider)
+
 
 # ---------------------------------------------------------------------------------------------------
 # Societies, operators, member types
@@ -282,6 +291,7 @@ class MemberAdmin(ServiceAdmin):
                 extra["email_changes"] = list(obj.email_changes.all()[:20])
                 extra["sign_ins"] = selectors.recent_sign_ins(request.user, member=obj)
                 extra["password_hidden"] = selectors.MSG_PASSWORD_HIDDEN
+                extra["other_app_links"] = [link for provider in MEMBER_PAGE_LINKS for link in provider(request, obj)]
         else:
             extra["title"] = _("Register member")
         return super().changeform_view(request, object_id, form_url, extra)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -19,7 +20,8 @@ from backoffice.adminkit import ServiceAdmin, can_write, report_domain_error, us
 from backoffice.errors import DomainError
 
 from ..models import Category, Invoice, InvoiceStatus
-from ..selectors import invoice_cancel_refusal, invoices_of
+from ..selectors import invoice_cancel_refusal, invoices_of, reminder_skip_reason
+from ..templatetags.billing_format import yen
 from ..services import invoices as services
 
 
@@ -135,7 +137,7 @@ class InvoiceAdmin(ServiceAdmin):
     """[個人会員請求検索]"""
 
     form = InvoiceForm
-    list_display = ("number", "member_col", "name", "category", "fiscal_year", "amount", "adjustment", "total_col",
+    list_display = ("number", "member_col", "name", "category", "fiscal_year", "amount_col", "adjustment_col", "total_col",
                     "paid_col", "status_col", "confirmed_col", "operations")
     list_display_links = ("number",)
     list_filter = (StatusFilter, CategoryFilter, FiscalYearFilter, MemberIdFilter, RunIdFilter)
@@ -160,13 +162,21 @@ class InvoiceAdmin(ServiceAdmin):
         return format_html('<a href="{}">{}</a>', reverse("admin:members_member_change", args=[invoice.member_id]),
                            str(invoice.member))
 
+    @admin.display(description=pgettext_lazy("billing", "Amount billed"), ordering="amount")
+    def amount_col(self, invoice):
+        return yen(invoice.amount)
+
+    @admin.display(description=pgettext_lazy("billing", "Adjustment"), ordering="adjustment")
+    def adjustment_col(self, invoice):
+        return yen(invoice.adjustment)
+
     @admin.display(description=gettext_lazy("Total"), ordering="total")
     def total_col(self, invoice):
-        return invoice.total
+        return yen(invoice.total)
 
     @admin.display(description=pgettext_lazy("billing", "Amount paid"), ordering="paid")
     def paid_col(self, invoice):
-        return invoice.paid
+        return yen(invoice.paid)
 
     @admin.display(description=pgettext_lazy("billing", "Invoice and payment status"), ordering="status")
     def status_col(self, invoice):
@@ -198,7 +208,9 @@ class InvoiceAdmin(ServiceAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra = {"title": Invoice._meta.verbose_name_plural, "module_name": Invoice._meta.verbose_name,
-                 "can_write": can_write(request), **(extra_context or {})}
+                 "can_write": can_write(request),
+                 "is_nav_sidebar_enabled": False,  # twelve columns need the width at 1280 px (issue 7)
+                 **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 
     def get_actions(self, request):
@@ -272,7 +284,7 @@ class InvoiceAdmin(ServiceAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["member", "name", "category", "fiscal_year", "amount", "due_date"]
-        return ["number", "member", "run", "name", "category", "fiscal_year", "amount", "adjustment", "due_date",
+        return ["number", "member", "run", "name", "category", "fiscal_year", "amount_col", "adjustment", "due_date",
                 "confirmed_at", "cancelled_at", "settlement_number"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -292,9 +304,22 @@ class InvoiceAdmin(ServiceAdmin):
             obj = self.get_queryset(request).filter(pk=_id(object_id)).first()
             if obj is not None:
                 extra.update(invoice=obj, status_label=InvoiceStatus(obj.status).label,
-                             cancel_refusal=invoice_cancel_refusal(obj))
+                             cancel_refusal=invoice_cancel_refusal(obj), **self._invoice_links(request, obj))
         extra.setdefault("title", _("Invoice") if object_id else _("Add an invoice"))
         return super().changeform_view(request, object_id, form_url, extra)
+
+    def _invoice_links(self, request, invoice) -> dict:
+        """Where an invoice's page leads (issue 7): [入金情報登録] (its page shows the invoice's [入金履歴] to every
+        role; the form only to roles that write), [入金履歴], 請求書PDF and, for an invoice still owed and a role
+        that writes, 督促メール送信."""
+        links = {
+            "register_url": reverse("admin:billing_payment_register", args=[invoice.pk]),
+            "payments_url": reverse("admin:billing_payment_changelist") + "?" + urlencode({"invoice": invoice.pk}),
+            "pdf_url": reverse("billing-invoice-pdf", kwargs={"pk": invoice.pk}),
+        }
+        if can_write(request) and reminder_skip_reason(invoice) is None:
+            links["remind_url"] = reverse("billing-remind") + "?" + urlencode({"ids": invoice.pk})
+        return links
 
     def save_with_service(self, request, form, obj):
         data = form.cleaned_data

@@ -26,6 +26,7 @@ from members.models import Member
 from .. import selectors
 from ..models import ONLINE_METHODS, Channel, Invoice, InvoiceStatus, Payment, PaymentMethod
 from ..services import payments as services
+from ..templatetags.billing_format import yen
 
 MAX_AMOUNT = 10**10
 OFFLINE_CHOICES = [(v, label) for v, label in PaymentMethod.choices if v not in ONLINE_METHODS]
@@ -109,7 +110,7 @@ class PaymentAdmin(SocietyScopedAdmin):
     """[入金履歴]"""
 
     list_display = ("receipt_col", "invoice_col", "member_col", "amount_col", "method_col", "paid_on_col",
-                    "remarks_col", "deletion_col", "operations")
+                    "remarks_col", "deletion_col", "receipt_pdf", "operations")
     list_display_links = None
     list_filter = (InvoiceFilter, MemberFilter, DeletedFilter, "method")
     list_select_related = ("society", "invoice", "invoice__member")
@@ -137,7 +138,7 @@ class PaymentAdmin(SocietyScopedAdmin):
 
     @admin.display(description=pgettext_lazy("billing", "Amount paid"), ordering="amount")
     def amount_col(self, obj):
-        return _struck(obj, f"{obj.amount:,}")
+        return _struck(obj, yen(obj.amount))
 
     @admin.display(description=pgettext_lazy("billing", "Payment method"))
     def method_col(self, obj):
@@ -160,6 +161,12 @@ class PaymentAdmin(SocietyScopedAdmin):
         return format_html('<span class="payment-deleted">{} {}<br>{}</span>', obj.deleted_by,
                            local.strftime("%Y-%m-%d %H:%M"), obj.deleted_reason or "—")
 
+    @admin.display(description=pgettext_lazy("billing", "Receipt"))
+    def receipt_pdf(self, obj):
+        """領収書 PDF (BIL-10), also of a deleted payment (stamped 削除済み)."""
+        return format_html('<a href="{}" class="receipt-pdf">{}</a>',
+                           reverse("billing-receipt-pdf", kwargs={"pk": obj.pk}), _("Receipt (PDF)"))
+
     @admin.display(description=gettext_lazy("Operations"))
     def operations(self, obj):
         if obj.deleted:
@@ -173,7 +180,7 @@ class PaymentAdmin(SocietyScopedAdmin):
         return tuple(c for c in self.list_display if c != "operations")
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"title": _("Payment history"), **(extra_context or {})}
+        extra = {"title": _("Payment history"), "is_nav_sidebar_enabled": False, **(extra_context or {})}
         member_id = request.GET.get("member", "")
         if member_id.isdigit() and can_write(request):
             extra["split_url"] = reverse("admin:billing_payment_split", args=[int(member_id)])
@@ -222,6 +229,8 @@ class PaymentAdmin(SocietyScopedAdmin):
         return TemplateResponse(request, "admin/billing/payment/register.html", self._context(
             request, _("Register payment information"), invoice=invoice, form=form, payments=payments,
             outstanding=selectors.outstanding_of(invoice), status_label=InvoiceStatus(invoice.status).label,
+            invoice_url=reverse("admin:billing_invoice_change", args=[invoice.pk]),
+            pdf_url=reverse("billing-invoice-pdf", kwargs={"pk": invoice.pk}),
             payments_url=reverse("admin:billing_payment_changelist") + "?" + urlencode({"invoice": invoice.pk}),
             split_url=reverse("admin:billing_payment_split", args=[invoice.member_id])))
 

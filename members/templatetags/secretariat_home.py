@@ -30,6 +30,15 @@ class Shortcut:
     id: str
 
 
+#: Shortcuts of other apps (billing's screens), placed after the member screens: ``provider(operator) -> [Shortcut]``.
+SHORTCUT_PROVIDERS: list = []
+
+
+def register_shortcuts(provider) -> None:
+    if provider not in SHORTCUT_PROVIDERS:
+        SHORTCUT_PROVIDERS.append(provider)
+
+
 def _changelist(model) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 
@@ -48,6 +57,8 @@ def shortcuts_for(operator) -> list[Shortcut]:
     if operator.society_id is not None and operator.can_write:
         items.append(Shortcut(_("Assign member numbers"), reverse("admin:members_member_numbers"),
                               _("Give member numbers to joined members who have none."), "numbers"))
+    for provider in SHORTCUT_PROVIDERS:
+        items.extend(provider(operator))
     items.append(Shortcut(capfirst(MemberType._meta.verbose_name_plural), _changelist(MemberType),
                           _("Member types and their annual fees."), "member-types"))
     items.append(Shortcut(capfirst(AuditEntry._meta.verbose_name_plural), _changelist(AuditEntry),

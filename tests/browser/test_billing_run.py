@@ -79,3 +79,25 @@ def test_bil1_annual_run_goes_from_requested_to_done_without_a_reload_and_bil3_c
     page.screenshot(path=str(SHOTS / "billing_run_04_confirmed.png"), full_page=True)
     assert Invoice.objects.filter(run=run, confirmed_at__isnull=False).count() == 3
     assert not Invoice.objects.filter(member=student).exists()
+
+    # Issue 7: from the run to its invoices in [個人会員請求検索], an invoice's page, its 請求書 PDF and links.
+    invoice = Invoice.objects.filter(run=run).order_by("number").first()
+    page.click("text=この請求の一覧（個人会員請求検索）")
+    expect(page.locator("h1")).to_have_text("個人会員請求検索")
+    expect(page.locator("#result_list")).to_contain_text("10,000円")
+    page.screenshot(path=str(SHOTS / "billing_run_05_invoice_search.png"), full_page=True)
+    page.click(f"#result_list a[href^='/admin/billing/invoice/{invoice.pk}/change/']")
+    expect(page.locator("#invoice-status")).to_have_text("未入金")
+    expect(page.locator("#invoice-remind")).to_have_text("督促メール送信")
+    expect(page.locator("#invoice-register-payment")).to_have_text("[入金情報登録]")
+    page.screenshot(path=str(SHOTS / "billing_run_06_invoice.png"), full_page=True)
+    pdf_url = page.get_attribute("#invoice-pdf", "href")
+    response = page.request.get(f"{live_server.url}{pdf_url}")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
+    (SHOTS / "billing_run_07_invoice.pdf").write_bytes(response.body())
+    page.click("#invoice-register-payment")
+    expect(page.locator("h1")).to_have_text("入金情報登録")
+    expect(page.locator("#outstanding")).to_have_text("10,000円")
+    page.screenshot(path=str(SHOTS / "billing_run_08_payment_register.png"), full_page=True)

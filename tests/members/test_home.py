@@ -12,7 +12,10 @@ from members.models import Operator, Status
 
 pytestmark = pytest.mark.django_db
 
-ALL_SHORTCUTS = {"individual", "corporate", "numbers", "member-types", "audit", "operators", "societies"}
+# billing registers its screens (billing.admin.links): those any role reads, and [請求情報作成] for roles that write
+BILLING_SHORTCUTS = {"billing-runs", "invoices", "bank-statements", "payments", "lapse"}
+ALL_SHORTCUTS = {"individual", "corporate", "numbers", "member-types", "audit", "operators", "societies",
+                 "billing-run-add", *BILLING_SHORTCUTS}
 
 
 @pytest.fixture
@@ -88,17 +91,18 @@ def test_first_page_marks_a_sandbox_society_and_shows_its_moved_clock(client):
 
 
 def test_soc3_first_page_shortcuts_for_staff(client, staff_op):
-    assert set(shortcut_links(home(client, staff_op))) == {"individual", "corporate", "numbers", "member-types", "audit"}
+    assert set(shortcut_links(home(client, staff_op))) == {"individual", "corporate", "numbers", "member-types", "audit",
+                                                          "billing-run-add", *BILLING_SHORTCUTS}
 
 
 def test_soc3_first_page_shortcuts_for_trainer(client, trainer_op):
     assert set(shortcut_links(home(client, trainer_op))) == {"individual", "corporate", "numbers", "member-types",
-                                                            "audit"}
+                                                            "audit", "billing-run-add", *BILLING_SHORTCUTS}
 
 
 def test_soc3_first_page_shortcuts_for_viewer_offer_no_write_screen(client, viewer_op):
     links = shortcut_links(home(client, viewer_op))
-    assert set(links) == {"individual", "corporate", "member-types", "audit"}
+    assert set(links) == {"individual", "corporate", "member-types", "audit", *BILLING_SHORTCUTS}
     assert "会員番号採番" not in home(client, viewer_op)
 
 
