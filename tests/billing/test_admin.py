@@ -178,3 +178,13 @@ def test_soc2_soc3_other_society_404_viewer_reads_only(client, viewer_op, other_
     assert client.get("/admin/billing/billingrun/add/").status_code == 403
     assert client.post(f"/admin/billing/invoice/{invoice.pk}/cancel/").status_code == 403
     assert "invoice-cancel" not in client.get(f"/admin/billing/invoice/{invoice.pk}/change/").content.decode()
+
+
+def test_bil7_invoice_page_greys_out_cancel_while_a_payment_is_registered(staff_client, society, regular_type):
+    invoice = InvoiceFactory(member=MemberFactory(society=society, member_type=regular_type))
+    url = f"/admin/billing/invoice/{invoice.pk}/change/"
+    assert 'id="invoice-cancel" value="請求取消">' in staff_client.get(url).content.decode()
+    PaymentFactory(invoice=invoice, amount=1_000)
+    html = staff_client.get(url).content.decode()
+    assert re.search(r'id="invoice-cancel" value="請求取消" disabled', html)
+    assert "入金情報が登録されている場合は、請求取消できません" in html
