@@ -1,0 +1,135 @@
+"""SIM-3 scenarios: ``scenarios_reset`` (command ``reset_scenarios`` and the button [シナリオ再作成]) rebuilds a
+sandbox's scenario members — seed 000's outcomes A–F and the billing states — once, in one audited act, without
+touching the members the operators created; the scenario list (シナリオ一覧) says which member shows what."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from backoffice.errors import DomainError
+from backoffice.models import AuditEntry
+from billing import selectors as billing_selectors
+from billing.models import BankStatementRow, Invoice, InvoiceStatus, Payment
+from members import showcase
+from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory, create_member_with_history
+from members.models import APass, Member, Status
+from simulator import scenarios
+from simulator.models import ScenarioMember
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox(db):
+    society = SocietyFactory(slug="training", name="研修用学会", is_sandbox=True)
+    MemberTypeFactory(society=society, code="regular", name="正会員", annual_fee=10_000)
+    MemberTypeFactory(society=society, code="honorary", name="名誉会員", annual_fee=0)
+    return society
+
+
+@pytest.fixture
+def trainer(sandbox):
+    return OperatorFactory(society=sandbox, role="trainer", email="trainer@training.example.jp")
+
+
+@pytest.fixture
+def built(sandbox, trainer):
+    scenarios.scenarios_reset(actor=trainer, society=sandbox)
+    return sandbox
+
+
+def statuses(society) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for status in Invoice.objects.filter(society=society).with_status().values_list("status", flat=True):
+        found[status] = found.get(status, 0) + 1
+    return found
+
+
+def test_sim3_reset_twice_leaves_exactly_one_set_of_scenario_members(built, trainer):
+    first = set(Member.objects.filter(society=built).values_list("email", flat=True))
+    scenarios.scenarios_reset(actor=trainer, society=built)
+    members = Member.objects.filter(society=built)
+    assert set(members.values_list("email", flat=True)) == first
+    assert members.count() == scenarios.scenario_count(built) == ScenarioMember.objects.filter(society=built).count()
+    assert all(row.member is not None for row in scenarios.scenario_list(built))
+    # one A-Pass per scenario address, no leftovers of the first build
+    assert APass.objects.filter(email=showcase.SHOWCASES[1].email).count() == 1
+    assert APass.objects.filter(email=showcase.OTHER_SITE_EMAIL).count() == 1
+
+
+def test_sim3_every_billing_status_exists_after_a_reset(built, trainer):
+    scenarios.scenarios_reset(actor=trainer, society=built)
+    assert set(statuses(built)) == {s.value for s in InvoiceStatus}
+    invoices = Invoice.objects.filter(society=built)
+    assert invoices.filter(confirmed_at__isnull=True).exists()  # an unconfirmed one (BIL-3)
+    assert {f for f in invoices.values_list("fiscal_year", flat=True)} >= {
+        billing_selectors.current_fiscal_year(built), billing_selectors.current_fiscal_year(built) - 1}
+    payments = Payment.objects.filter(society=built)
+    assert payments.filter(deleted_at__isnull=False).count() == 1  # PAY-2
+    split = Member.objects.get(society=built, scenario__key="split")
+    assert payments.filter(invoice__member=split).values("invoice__fiscal_year").distinct().count() == 2  # PAY-4
+    rows = BankStatementRow.objects.filter(society=built)
+    assert sorted(rows.values_list("state", flat=True)) == ["ambiguous", "matched", "unmatched"]  # PAY-6
+
+
+def test_sim3_mem9_lapse_candidates_exist(built):
+    candidates = set(billing_selectors.lapse_candidates(built).values_list("scenario__key", flat=True))
+    assert candidates == {"lapse_unpaid", "lapse_partial"}
+
+
+def test_sim3_operator_created_members_survive_a_reset(built, trainer):
+    mine = create_member_with_history(Status.ACTIVE, society=built, email="mine@example.jp",
+                                      member_type=built.member_types.get(code="regular"))
+    scenarios.scenarios_reset(actor=trainer, society=built)
+    assert Member.objects.filter(pk=mine.pk).exists()
+    assert not ScenarioMember.objects.filter(member=mine).exists()
+
+
+def test_sim3_reset_refused_outside_a_sandbox(society, admin_op):
+    with pytest.raises(DomainError) as exc:
+        scenarios.scenarios_reset(actor=admin_op, society=society)
+    assert (exc.value.code, exc.value.status) == ("not_sandbox", 403)
+    assert not AuditEntry.objects.filter(action="simulator.scenarios.reset").exists()
+
+
+def test_sim3_reset_refused_for_staff_and_viewers_of_the_sandbox(sandbox):
+    for role in ("staff", "viewer"):
+        with pytest.raises(DomainError) as exc:
+            scenarios.scenarios_reset(actor=OperatorFactory(society=sandbox, role=role), society=sandbox)
+        assert (exc.value.code, exc.value.status) == ("permission_denied", 403)
+    assert not Member.objects.filter(society=sandbox).exists()
+
+
+def test_sim3_reset_of_another_society_is_not_found(sandbox, other_op):
+    with pytest.raises(DomainError) as exc:
+        scenarios.scenarios_reset(actor=other_op, society=sandbox)
+    assert exc.value.status == 404
+
+
+def test_sim3_reset_is_one_audited_act(built, trainer):
+    entries = AuditEntry.objects.filter(action="simulator.scenarios.reset")
+    assert entries.count() == 1
+    entry = entries.get()
+    assert entry.actor_user == trainer and entry.society_id == built.pk
+    assert entry.after == {"scenario_members": scenarios.scenario_count(built)}
+    from backoffice import audit
+    assert audit.action_label("simulator.scenarios.reset") != "simulator.scenarios.reset"
+
+
+def test_sim3_reset_scenarios_command(sandbox, capsys):
+    call_command("reset_scenarios", "--society", "training")
+    call_command("reset_scenarios", "--society", "training")
+    out = capsys.readouterr().out
+    assert Member.objects.filter(society=sandbox).count() == scenarios.scenario_count(sandbox)
+    for row in scenarios.scenario_list(sandbox):
+        assert row.member.email in out
+    assert AuditEntry.objects.filter(action="simulator.scenarios.reset", actor_label="system: reset_scenarios").count() == 2
+
+
+def test_sim3_reset_scenarios_command_refuses_outside_a_sandbox(society):
+    with pytest.raises(CommandError, match="not_sandbox"):
+        call_command("reset_scenarios", "--society", "jsbo")
+    with pytest.raises(CommandError):
+        call_command("reset_scenarios", "--society", "nope")
