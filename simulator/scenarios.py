@@ -123,10 +123,10 @@ def scenario_list(society: Society) -> list[Row]:
     rows = []
     if society.is_sandbox:
         for case, member in showcase.members_shown(society):
-            rows.append(Row(seed000_key(case.outcome), str(case.outcome),
+            rows.append(Row(seed000_key(case.outcome), f"ログインできない {case.outcome}",
                             case.shows, registered.get(seed000_key(case.outcome)) or member))
     for case in BILLING:
-        rows.append(Row(case.key, case.key, case.shows, registered.get(case.key)))
+        rows.append(Row(case.key, case.shows.split(":")[0], case.shows, registered.get(case.key)))
     return rows
 
 

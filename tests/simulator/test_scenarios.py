@@ -133,3 +133,48 @@ def test_sim3_reset_scenarios_command_refuses_outside_a_sandbox(society):
         call_command("reset_scenarios", "--society", "jsbo")
     with pytest.raises(CommandError):
         call_command("reset_scenarios", "--society", "nope")
+
+
+# --- the screens: シナリオ一覧 and [シナリオ再作成] -----------------------------------------------------------
+
+
+def test_sim3_first_page_links_the_scenario_list_and_reset_for_trainers_only(sandbox, trainer, client):
+    client.force_login(trainer)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert reverse("sim-scenarios") in page and reverse("sim-scenarios-reset") in page
+    client.force_login(OperatorFactory(society=sandbox, role="staff"))
+    assert reverse("sim-scenarios-reset") not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_sim3_scenario_list_names_each_member_and_what_it_shows(built, trainer, client, django_assert_max_num_queries):
+    client.force_login(trainer)
+    with django_assert_max_num_queries(25):
+        page = client.get(reverse("sim-scenarios")).content.decode()
+    for row in scenarios.scenario_list(built):
+        assert row.member.name in page and row.shows in page
+        assert reverse("admin:members_member_change", args=[row.member.pk]) in page
+
+
+def test_sim3_reset_button_confirms_then_rebuilds(built, trainer, client):
+    client.force_login(trainer)
+    before = set(Member.objects.filter(society=built).values_list("pk", flat=True))
+    confirm = client.get(reverse("sim-scenarios-reset"))
+    assert confirm.status_code == 200 and set(Member.objects.filter(society=built).values_list("pk", flat=True)) == before
+    response = client.post(reverse("sim-scenarios-reset"))
+    assert response.status_code == 302 and response.url == reverse("sim-scenarios")
+    after = set(Member.objects.filter(society=built).values_list("pk", flat=True))
+    assert len(after) == len(before) and not after & before
+    assert AuditEntry.objects.filter(action="simulator.scenarios.reset").count() == 2
+
+
+def test_sim3_reset_button_refused_for_staff_and_outside_a_sandbox(built, client, society, admin_op):
+    before = Member.objects.filter(society=built).count()
+    client.force_login(OperatorFactory(society=built, role="staff"))
+    response = client.post(reverse("sim-scenarios-reset"), follow=True)
+    assert response.status_code == 200 and Member.objects.filter(society=built).count() == before
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    client.force_login(admin_op)
+    response = client.post(reverse("sim-scenarios-reset"), follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert not Member.objects.filter(society=society).exists()
+    assert AuditEntry.objects.filter(action="simulator.scenarios.reset").count() == 1
