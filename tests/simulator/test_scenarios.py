@@ -178,3 +178,37 @@ def test_sim3_reset_button_refused_for_staff_and_outside_a_sandbox(built, client
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     assert not Member.objects.filter(society=society).exists()
     assert AuditEntry.objects.filter(action="simulator.scenarios.reset").count() == 1
+
+
+def test_sim3_reset_after_a_training_session_removes_what_the_trainees_did_to_scenario_members(built, trainer):
+    """Payments, reminders, a matched statement row, an unlink and a new A-Pass, sign-ins: all of it hangs off
+    the scenario members and goes with them; the rebuilt set is whole again."""
+
+    from backoffice import clock
+    from billing.services import payments, reminders, statements
+    from members import services as member_services
+
+    today = clock.today(built)
+    unpaid = Invoice.objects.get(member__scenario__key="unpaid", fiscal_year=billing_selectors.current_fiscal_year(built))
+    payments.payment_register(actor=trainer, invoice=unpaid, amount=1_000, method="bank_transfer", paid_on=today)
+    reminders.invoices_remind(actor=trainer, invoices=[Invoice.objects.get(
+        member__scenario__key="partially_paid", fiscal_year=unpaid.fiscal_year)])
+    row = BankStatementRow.objects.get(society=built, state="ambiguous")
+    aoki = Invoice.objects.get(member__scenario__key="statement_ambiguous_2", fiscal_year=unpaid.fiscal_year)
+    statements.statement_row_match(actor=trainer, row=row, allocations=[(aoki, row.amount)])
+    f = Member.objects.get(society=built, scenario__key="seed000_F")
+    member_services.apass_unlink(actor=trainer, member=f, new_email=showcase.F_NEW_EMAIL)
+    member_services.apass_create(actor=trainer, society=built, email=showcase.F_NEW_EMAIL, password="new-pass-2026")
+    member_services.mypage_sign_in(actor=trainer, society=built, email=showcase.F_NEW_EMAIL, password="new-pass-2026")
+    mine = create_member_with_history(Status.ACTIVE, society=built, email="mine@example.jp",
+                                      member_type=built.member_types.get(code="regular"))
+
+    scenarios.scenarios_reset(actor=trainer, society=built)
+    assert Member.objects.filter(society=built).count() == scenarios.scenario_count(built) + 1
+    assert Member.objects.filter(pk=mine.pk).exists()
+    assert not APass.objects.filter(email=showcase.F_NEW_EMAIL).exists()
+    f = Member.objects.get(society=built, scenario__key="seed000_F")
+    assert f.email == showcase.SHOWCASES[5].email and f.apass_id is not None
+    assert set(statuses(built)) == {s.value for s in InvoiceStatus}
+    assert sorted(BankStatementRow.objects.filter(society=built).values_list("state", flat=True)) == [
+        "ambiguous", "matched", "unmatched"]
