@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.errorpages import error_response
-from simulator.views import clock_move_view
+from simulator.views import clock_move_view, scenario_list_view, scenario_reset_view
 from simulator.billing_views import mypage_invoices_view
 
 
@@ -18,6 +18,8 @@ def api_not_found(request, *args, **kwargs):
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/simulation/clock/", clock_move_view, name="sim-clock-move"),
+    path("admin/simulation/scenarios/", scenario_list_view, name="sim-scenarios"),
+    path("admin/simulation/scenarios/reset/", scenario_reset_view, name="sim-scenarios-reset"),
     path("admin/simulation/mypage/invoices/", mypage_invoices_view, name="sim-mypage-invoices-page"),
     path("admin/simulation/mypage/", include("simulator.mypage_urls")),
     path("admin/billing/", include("billing.admin.urls")),  # PDFs, downloads, 督促メール送信 (before the admin site)

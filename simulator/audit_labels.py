@@ -14,5 +14,8 @@ def register() -> None:
         "simulator.notice.created": pgettext_lazy("audit action", "My Page notice registered"),
         "simulator.notice.updated": pgettext_lazy("audit action", "My Page notice changed"),
         "simulator.notice.moved": pgettext_lazy("audit action", "My Page notice moved"),
+        "simulator.scenarios.reset": pgettext_lazy("audit action", "Scenarios reset"),
     })
+    audit.register_field_labels("simulator.scenarios.reset",
+                                {"scenario_members": pgettext_lazy("audit field", "Scenario members")})
     audit.register_target_models(MyPageNotice)

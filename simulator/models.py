@@ -37,3 +37,26 @@ class MyPageNotice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ScenarioMember(models.Model):
+    """A member built by the scenarios of a society (SIM-3): ``reset_scenarios`` removes exactly these (and what
+    hangs off them) and builds them again; members the operators created are never listed here."""
+
+    society = models.ForeignKey("members.Society", verbose_name=_("society"), on_delete=models.CASCADE,
+                                related_name="+")
+    member = models.OneToOneField("members.Member", verbose_name=_("member"), on_delete=models.CASCADE,
+                                  related_name="scenario")
+    key = models.CharField(_("scenario"), max_length=40)
+    position = models.PositiveIntegerField(default=0)
+
+    objects = SocietyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("scenario member")
+        verbose_name_plural = _("scenario members")
+        ordering = ["society", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["society", "key"], name="scenario_member_one_per_key")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -57,3 +57,56 @@ def clock_move(request):
 
 
 clock_move_view = admin.site.admin_view(clock_move)
+
+
+# ---------------------------------------------------------------------------------------------------
+# SIM-3: the scenario list (シナリオ一覧) and [シナリオ再作成]
+# ---------------------------------------------------------------------------------------------------
+
+
+def _scenario_context(request, title):
+    from django.contrib.admin import site
+
+    return {**site.each_context(request), "title": title, "society": request.user.society}
+
+
+def scenario_list(request):
+    """Each scenario member of the operator's society with what it demonstrates and a link to its record."""
+    from django.http import Http404
+    from django.template.response import TemplateResponse
+
+    from . import scenarios
+
+    society = getattr(request.user, "society", None)
+    if society is None:
+        raise Http404
+    return TemplateResponse(request, "simulator/scenario_list.html", {
+        **_scenario_context(request, _("Scenario list")), "rows": scenarios.scenario_list(society),
+        "can_reset": society.is_sandbox and request.user.can_use_training_tools})
+
+
+def scenario_reset(request):
+    """[シナリオ再作成]: GET asks for confirmation, POST rebuilds the sandbox's scenario members (the service
+    refuses outside a sandbox and for staff and viewers)."""
+    from django.template.response import TemplateResponse
+
+    from . import scenarios
+
+    society = getattr(request.user, "society", None)
+    if request.method != "POST":
+        return TemplateResponse(request, "simulator/scenario_reset.html", {
+            **_scenario_context(request, _("Reset scenarios")),
+            "count": scenarios.scenario_count(society) if society else 0})
+    try:
+        if society is None:
+            raise DomainError("not_sandbox", scenarios.MSG_NOT_SANDBOX, status=403)
+        rows = scenarios.scenarios_reset(actor=request.user, society=society)
+    except DomainError as exc:
+        report_domain_error(request, exc)
+        return HttpResponseRedirect(reverse("admin:index"))
+    messages.success(request, _("The scenarios were rebuilt: %(count)d scenario members.") % {"count": len(rows)})
+    return HttpResponseRedirect(reverse("sim-scenarios"))
+
+
+scenario_list_view = admin.site.admin_view(scenario_list)
+scenario_reset_view = admin.site.admin_view(scenario_reset)

@@ -11,6 +11,8 @@ from django.db import transaction
 from backoffice import clock
 from members import services, showcase
 from members.models import Member, MemberType, Operator, Society, Status
+from simulator import scenarios
+from simulator.management.commands import reset_scenarios
 
 PASSWORD = "demo-pass-2026"
 SOCIETIES = [
@@ -34,6 +36,7 @@ class Command(BaseCommand):
 
         lines: list[str] = []
         showcase_lines: list[str] = []
+        scenario_lines: list[str] = []
         for slug, name, sandbox in SOCIETIES:
             society = Society.objects.filter(slug=slug).first() or services.society_create(
                 actor=ACTOR, slug=slug, name=name, sandbox=sandbox,
@@ -53,18 +56,23 @@ class Command(BaseCommand):
                 if sandbox or role != "trainer":
                     lines.append(f"  学会ID {slug:<9} メール {email:<32} パスワード {PASSWORD}  ({role})")
             fresh = not Member.objects.filter(society=society).exists()
-            if sandbox and not showcase.is_built(society):
-                showcase.build(society, types[0], actor=ACTOR)
+            if not scenarios.is_built(society):  # SIM-3: seed 000's members (sandbox) and the billing scenarios
+                scenarios.build(society, actor=ACTOR)
             if fresh:
-                shown = len(showcase.SHOWCASES) if sandbox else 0
+                shown = scenarios.scenario_count(society)
                 self._members(society, types, members - shown, bulk_create_members, create_member_with_history)
             if sandbox:
                 showcase_lines += self._showcase_lines(society)
+            scenario_lines += [f"  学会ID {slug}"] + reset_scenarios.scenario_lines(
+                [row for row in scenarios.scenario_list(society) if not row.key.startswith("seed000_")])
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/admin/ with:"))
         for line in lines:
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS("Seed 000 (ログインできない) — which member shows what:"))
         for line in showcase_lines:
+            self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("Billing scenarios (SIM-3, シナリオ一覧) — which member shows what:"))
+        for line in scenario_lines:
             self.stdout.write(line)
 
     def _showcase_lines(self, society) -> list[str]:

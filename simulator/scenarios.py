@@ -1,0 +1,321 @@
+"""The scenarios of a society (SIM-3), built in this one place: a member in every branch of every flow — seed
+000's outcomes A–F (``members.showcase``, training sandboxes only) and the billing states (every 請求・入金状況,
+a deleted payment, a split payment, an unconfirmed invoice, lapse candidates, an imported bank statement) — and
+the scenario list that says which member demonstrates what.
+
+``scenarios_reset`` (the command ``reset_scenarios`` and the button [シナリオ再作成]) removes the previous scenario
+members of a sandbox and everything hanging off them, then builds them again, in one transaction; ``build`` is
+what ``seed_demo`` calls for a society that has none yet. Everything is written through the domain services
+(members from the factories, like the rest of the demo data), as a system actor; the reset itself is one audit
+entry ``simulator.scenarios.reset`` by the operator who asked.
+
+Japanese here is fixture data (names, what each member shows), like the factories' names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from backoffice import audit, clock
+from backoffice.errors import DomainError
+from backoffice.services import Actor, check_society, is_system_actor, service
+from billing import selectors as billing_selectors
+from billing.models import (BankStatement, BankStatementRow, BillingRun, Category, Invoice, Payment,
+                            PaymentMethod, Reminder)
+from billing.services import invoices as invoice_services
+from billing.services import payments as payment_services
+from billing.services import runs as run_services
+from billing.services import statements as statement_services
+from members import services as member_services
+from members import showcase
+from members.factories import create_member_with_history
+from members.models import APass, APassUnlink, Member, MemberType, MyPageSignIn, Society, Status
+
+from .models import ScenarioMember
+
+DOMAIN = "example.ac.jp"
+STATEMENT_FILENAME = "シナリオ_入金明細.csv"
+#: Member types the billing scenarios use (created in a sandbox that has none).
+TYPES = {"regular": ("正会員", 10_000), "honorary": ("名誉会員", 0)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    key: str
+    name: str
+    kana: str
+    email: str
+    member_type: str  # a MemberType code
+    shows: str  # what the member demonstrates
+
+
+# Family names outside the factories' list, so that a bank statement's kana finds exactly the member meant.
+BILLING = [
+    Scenario("paid", "岡田 和也", "オカダ カズヤ", f"kazuya.okada@{DOMAIN}", "regular",
+             "入金済: 昨年度・今年度とも銀行振込で全額入金"),
+    Scenario("unpaid", "松田 恵", "マツダ メグミ", f"megumi.matsuda@{DOMAIN}", "regular",
+             "未入金: 昨年度は入金済、今年度の年会費が未入金(督促メールの対象)"),
+    Scenario("partially_paid", "石井 大輔", "イシイ ダイスケ", f"daisuke.ishii@{DOMAIN}", "regular",
+             "一部入金: 今年度の年会費を郵便振替で一部だけ入金"),
+    Scenario("overpaid", "原田 真理", "ハラダ マリ", f"mari.harada@{DOMAIN}", "regular",
+             "過入金: 今年度の年会費を銀行振込(ROBOT PAYMENT)で請求額より多く入金"),
+    Scenario("no_payment_needed", "藤原 昭", "フジワラ アキラ", f"akira.fujiwara@{DOMAIN}", "honorary",
+             "入金不要: 名誉会員(年会費0円)の請求"),
+    Scenario("cancelled", "後藤 翔", "ゴトウ ショウ", f"sho.goto@{DOMAIN}", "regular",
+             "取消・入金履歴削除: 今年度の入金を削除(PAY-2、取り消し線で表示)してから請求取消(BIL-7)"),
+    Scenario("split", "長谷川 聡", "ハセガワ サトシ", f"satoshi.hasegawa@{DOMAIN}", "regular",
+             "複数年度への振り分け: 1回の銀行振込を昨年度と今年度の請求に振り分け(PAY-4)"),
+    Scenario("unconfirmed", "村上 優", "ムラカミ ユウ", f"yu.murakami@{DOMAIN}", "regular",
+             "請求内容未確定: 今年度の大会参加費の請求が未確定(マイページに表示されない、BIL-3)"),
+    Scenario("lapse_unpaid", "近藤 隆", "コンドウ タカシ", f"takashi.kondo@{DOMAIN}", "regular",
+             "会員資格喪失候補: 一昨年度の入会時請求と昨年度・今年度の年会費が未入金(MEM-9)"),
+    Scenario("lapse_partial", "坂本 由紀", "サカモト ユキ", f"yuki.sakamoto@{DOMAIN}", "regular",
+             "会員資格喪失候補: 一昨年度が未入金、昨年度が一部入金(MEM-9)"),
+    Scenario("statement_matched", "遠藤 健", "エンドウ ケン", f"ken.endo@{DOMAIN}", "regular",
+             "入金消込: 明細の振込人名義(ｴﾝﾄﾞｳ ｹﾝ)と金額が一致して消込済(PAY-6)"),
+    Scenario("statement_ambiguous_1", "青木 翼", "アオキ ツバサ", f"tsubasa.aoki@{DOMAIN}", "regular",
+             "入金消込: 同じフリガナの会員が2人いるため明細の行が候補複数([消込]で手作業、PAY-6)"),
+    Scenario("statement_ambiguous_2", "青木 翼", "アオキ ツバサ", f"tsubasa.aoki2@{DOMAIN}", "regular",
+             "入金消込: 候補複数のもう1人の青木 翼(PAY-6)"),
+]
+#: The statement's row that points at nobody (該当なし).
+UNMATCHED_PAYER = "ｶ)ｻﾝﾌﾟﾙｼｮｳｼﾞ"
+
+MSG_NOT_SANDBOX = _("Scenarios can be reset only in a training sandbox society.")
+MSG_DENIED = _("Only trainers and administrators reset the scenarios.")
+
+
+def seed000_key(outcome: str) -> str:
+    return f"seed000_{outcome}"
+
+
+def scenario_count(society: Society) -> int:
+    return (len(showcase.SHOWCASES) if society.is_sandbox else 0) + len(BILLING)
+
+
+def is_built(society: Society) -> bool:
+    """Whether the society already has its scenarios (the seed 000 showcase of an older demo counts)."""
+    return ScenarioMember.objects.filter(society=society).exists() or (
+        society.is_sandbox and showcase.is_built(society))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The scenario list
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Row:
+    key: str
+    label: str  # "A"…"F", "4" or the billing case
+    shows: str
+    member: Member | None
+
+
+def scenario_list(society: Society) -> list[Row]:
+    """Each scenario of ``society`` with its member (``None`` when it is missing), in the order of the list."""
+    registered = {s.key: s.member for s in
+                  ScenarioMember.objects.filter(society=society).select_related("member", "member__apass")}
+    rows = []
+    if society.is_sandbox:
+        for case, member in showcase.members_shown(society):
+            rows.append(Row(seed000_key(case.outcome), f"ログインできない {case.outcome}",
+                            case.shows, registered.get(seed000_key(case.outcome)) or member))
+    for case in BILLING:
+        rows.append(Row(case.key, case.shows.split(":")[0], case.shows, registered.get(case.key)))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# Building
+# ---------------------------------------------------------------------------------------------------
+
+
+def _member_type(society: Society, code: str, *, actor: Actor) -> MemberType:
+    found = MemberType.objects.filter(society=society, code=code).first()
+    if found is None:
+        name, fee = TYPES[code]
+        found = member_services.member_type_create(actor=actor, society=society, code=code, name=name,
+                                                   annual_fee=fee)
+    return found
+
+
+def _past(society: Society, days: int) -> Society:
+    earlier = Society.objects.get(pk=society.pk)
+    earlier.clock_offset = (society.clock_offset or datetime.timedelta()) - datetime.timedelta(days=days)
+    return earlier
+
+
+def build(society: Society, *, actor: Actor) -> list[Row]:
+    """Build the scenarios of ``society`` (it has none: see ``is_built``): seed 000's members in a sandbox, then
+    the billing scenarios. Returns the scenario list."""
+    position = 0
+
+    def register(key: str, member: Member) -> None:
+        nonlocal position
+        ScenarioMember.objects.create(society=society, member=member, key=key, position=position)
+        position += 1
+
+    if society.is_sandbox:
+        for case, member in showcase.build(society, _member_type(society, "regular", actor=actor), actor=actor):
+            register(seed000_key(case.outcome), member)
+    for key, member in _build_billing(society, actor=actor).items():
+        register(key, member)
+    return scenario_list(society)
+
+
+def _total(invoice: Invoice) -> int:
+    return invoice.amount + invoice.adjustment
+
+
+def _build_billing(society: Society, *, actor: Actor) -> dict[str, Member]:
+    today = clock.today(society)
+    this_year = billing_selectors.current_fiscal_year(society)
+    last_year = this_year - 1
+    start_month = getattr(society, "fiscal_year_start_month", 4) or 4
+    types = {code: _member_type(society, code, actor=actor) for code in TYPES}
+    members = {
+        s.key: create_member_with_history(Status.ACTIVE, applied_on=today - datetime.timedelta(days=800),
+                                          society=society, member_type=types[s.member_type], name=s.name,
+                                          name_kana=s.kana, email=s.email)
+        for s in BILLING
+    }
+    ids = sorted(m.pk for m in members.values())
+
+    def run(year: int, days_ago: int) -> dict[int, Invoice]:
+        """An annual run of ``year`` for the scenario members, requested ``days_ago`` on the society clock,
+        executed here (not in the background) and confirmed."""
+        requested = run_services.billing_run_request(
+            actor=actor, society=_past(society, days_ago), name=f"{year}年度 年会費", category=Category.ANNUAL,
+            fiscal_year=year, allocation_start=datetime.date(year, start_month, 1),
+            due_date=datetime.date(year, start_month, 1) + datetime.timedelta(days=90), member_ids=ids)
+        run_services.billing_run_execute(actor=actor, run_id=requested.pk)
+        requested.refresh_from_db()
+        invoice_services.billing_run_confirm(actor=actor, run=requested)
+        return {i.member_id: i for i in Invoice.objects.filter(run=requested)}
+
+    # Last year's run was requested a year ago, this year's a month ago (or today, early in the year).
+    last = run(last_year, 365)
+    this = run(this_year, min(30, (today - datetime.date(this_year, start_month, 1)).days))
+
+    def pay(invoice: Invoice, amount: int | None = None, method: str = PaymentMethod.BANK_TRANSFER,
+            days_ago: int = 0, remarks: str = "") -> Payment:
+        return payment_services.payment_register(
+            actor=actor, invoice=invoice, amount=_total(invoice) if amount is None else amount, method=method,
+            paid_on=today - datetime.timedelta(days=days_ago), remarks=remarks)
+
+    m = {key: member.pk for key, member in members.items()}
+    # last year: everyone paid (about ten months ago) except the split, the lapse and the statement cases
+    for key in ("paid", "unpaid", "partially_paid", "overpaid", "cancelled", "unconfirmed", "statement_matched",
+                "statement_ambiguous_1", "statement_ambiguous_2"):
+        pay(last[m[key]], days_ago=300)
+    pay(last[m["lapse_partial"]], amount=3_000, method=PaymentMethod.POSTAL_TRANSFER, days_ago=280)
+    # this year
+    pay(this[m["paid"]], days_ago=20)
+    pay(this[m["partially_paid"]], amount=_total(this[m["partially_paid"]]) // 2,
+        method=PaymentMethod.POSTAL_TRANSFER, days_ago=15)
+    pay(this[m["overpaid"]], amount=_total(this[m["overpaid"]]) + 2_000, method=PaymentMethod.BANK_CHECK,
+        days_ago=10)
+    pay(this[m["unconfirmed"]], days_ago=12)
+    wrong = pay(this[m["cancelled"]], days_ago=14, remarks="二重請求分")
+    payment_services.payment_delete(actor=actor, payment=wrong, reason="請求取消のため入金履歴を削除(別の請求へ振替)")
+    invoice_services.invoice_cancel(actor=actor, invoice=this[m["cancelled"]])
+    both = [last[m["split"]], this[m["split"]]]
+    payment_services.payments_split(actor=actor, member=members["split"], method=PaymentMethod.BANK_TRANSFER,
+                                    paid_on=today - datetime.timedelta(days=5), remarks="2年度分をまとめて振込",
+                                    allocations=[(i, _total(i)) for i in both])
+    # not confirmed: a single invoice (その他) still being prepared
+    invoice_services.invoice_create(actor=actor, society=society, member=members["unconfirmed"],
+                                    name=f"{this_year}年度 年次大会参加費", category=Category.OTHER,
+                                    fiscal_year=this_year, amount=5_000)
+    # lapse candidates: the admission invoice of the year before last, never paid
+    for key in ("lapse_unpaid", "lapse_partial"):
+        admission = invoice_services.invoice_create(
+            actor=actor, society=society, member=members[key], name=f"{last_year - 1}年度 入会金・年会費",
+            category=Category.ADMISSION, fiscal_year=last_year - 1, amount=_total(last[m[key]]))
+        invoice_services.invoice_confirm(actor=actor, invoice=admission)
+    # the bank statement: one row matched, one pointing at two members, one at nobody
+    paid_on = (today - datetime.timedelta(days=2)).isoformat()
+    rows = [("ｴﾝﾄﾞｳ ｹﾝ", _total(this[m["statement_matched"]])), ("ｱｵｷ ﾂﾊﾞｻ", _total(this[m["statement_ambiguous_1"]])),
+            (UNMATCHED_PAYER, 7_000)]
+    csv = "取引日,金額,振込人名義\n" + "".join(f"{paid_on},{amount},{payer}\n" for payer, amount in rows)
+    statement_services.statement_import(actor=actor, society=society, data=csv.encode("utf-8"), file_format="csv",
+                                        filename=STATEMENT_FILENAME)
+    return members
+
+
+# ---------------------------------------------------------------------------------------------------
+# Removing
+# ---------------------------------------------------------------------------------------------------
+
+
+def _legacy_emails() -> set[str]:
+    return {s.email for s in showcase.SHOWCASES} | {showcase.F_NEW_EMAIL, showcase.UNLINKED_NEW_EMAIL}
+
+
+def _scenario_apass_emails() -> set[str]:
+    return _legacy_emails() | {showcase.OTHER_SITE_EMAIL} | {s.email for s in BILLING}
+
+
+def remove(society: Society) -> int:
+    """Delete the scenario members of ``society`` and what hangs off them: invoices, payments, reminders, the
+    scenario runs and bank statement, My Page sign-ins, e-mail and status history, the A-Passes created for the
+    scenarios (unless a member outside them uses one). Sent mails stay in the log; the audit trail stays.
+    Returns how many members were removed."""
+    member_ids = set(ScenarioMember.objects.filter(society=society).values_list("member_id", flat=True))
+    if society.is_sandbox:  # the seed 000 showcase of a demo built before scenarios were registered
+        member_ids |= set(Member.objects.filter(society=society, email__in=_legacy_emails())
+                          .values_list("pk", flat=True))
+    if not member_ids and not society.is_sandbox:
+        return 0
+    apass_ids = set(Member.objects.filter(pk__in=member_ids, apass__isnull=False).values_list("apass_id", flat=True))
+    apass_ids |= set(APassUnlink.objects.filter(member_id__in=member_ids).values_list("apass_id", flat=True))
+    if society.is_sandbox:
+        apass_ids |= set(APass.objects.filter(email__in=_scenario_apass_emails()).values_list("pk", flat=True))
+    # an A-Pass some other member (another society's, or one an operator created) uses stays
+    apass_ids -= set(Member.objects.filter(apass_id__in=apass_ids).exclude(pk__in=member_ids)
+                     .values_list("apass_id", flat=True))
+    apass_ids -= set(APassUnlink.objects.filter(apass_id__in=apass_ids).exclude(member_id__in=member_ids)
+                     .values_list("apass_id", flat=True))
+
+    invoices = Invoice.objects.filter(member_id__in=member_ids)
+    run_ids = set(invoices.exclude(run=None).values_list("run_id", flat=True))
+    Reminder.objects.filter(Q(invoice__in=invoices) | Q(member_id__in=member_ids)).delete()
+    payments = Payment.objects.filter(invoice__in=invoices)
+    payments.delete()
+    statements = BankStatement.objects.filter(society=society, filename=STATEMENT_FILENAME)
+    # a scenario statement whose rows an operator matched to their own members' invoices stays
+    statements.exclude(lines__payments__isnull=False).delete()
+    BankStatementRow.objects.filter(member_id__in=member_ids).update(member=None)
+    invoices.delete()
+    BillingRun.objects.filter(pk__in=run_ids, invoices__isnull=True).delete()
+    MyPageSignIn.objects.filter(Q(member_id__in=member_ids) | Q(apass_id__in=apass_ids)).delete()
+    APassUnlink.objects.filter(member_id__in=member_ids).delete()
+    Member.objects.filter(pk__in=member_ids).delete()  # status and e-mail history, adjustments, registrations
+    APass.objects.filter(pk__in=apass_ids).delete()
+    return len(member_ids)
+
+
+@service(permission=None)
+def scenarios_reset(*, actor: Actor, society: Society) -> list[Row]:
+    """SIM-3 [シナリオ再作成]: remove the sandbox's scenario members and build them again, in one transaction and
+    one audit entry. Outside a sandbox 403 ``not_sandbox``; only trainers and administrators of the sandbox
+    (``can_use_training_tools``), else 403 ``permission_denied``. Operator-created members are not touched."""
+    check_society(actor, society.pk)
+    society = Society.objects.select_for_update().get(pk=society.pk)  # two resets at once queue here
+    if not society.is_sandbox:
+        raise DomainError("not_sandbox", MSG_NOT_SANDBOX, status=403)
+    if not is_system_actor(actor) and not getattr(actor, "can_use_training_tools", False):
+        raise DomainError("permission_denied", MSG_DENIED, status=403)
+    before = ScenarioMember.objects.filter(society=society).count()
+    removed = remove(society)
+    system = f"system: scenarios reset by {audit.actor_label(actor)}"[:255]
+    rows = build(society, actor=system)
+    audit.record(actor=actor, action="simulator.scenarios.reset", target=society, society_id=society.pk,
+                 before={"scenario_members": max(before, removed)},
+                 after={"scenario_members": sum(1 for r in rows if r.member is not None)})
+    return rows
