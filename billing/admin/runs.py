@@ -126,7 +126,9 @@ class BillingRunAdmin(SocietyScopedAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra = {"title": BillingRun._meta.verbose_name_plural, "can_write": can_write(request),
-                 "add_url": reverse("admin:billing_billingrun_add"), **(extra_context or {})}
+                 "add_url": reverse("admin:billing_billingrun_add"),
+                 "is_nav_sidebar_enabled": False,  # the progress column and 操作 need the width at 1280 px
+                 **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 
     # --- screens ---
