@@ -47,8 +47,10 @@ def test_sim2_the_page_in_japanese_linked_from_the_first_page(browser):
     assert PAGE in home and "マイページシミュレーター" in home
     html = browser.get(PAGE).content.decode()
     for label in ("マイページシミュレーター", "メールボックス", "会員規約に同意する", "A-Pass作成", "マイページにログイン",
-                  "パスワード再発行", "メールアドレス変更", "パスワード再設定用の連絡先", "ログイン中のメールアドレス"):
+                  "パスワード再発行", "メールアドレス変更", "パスワード再設定用の連絡先", "ログイン中のメールアドレス",
+                  "請求・お支払い（マイページ）"):
         assert label in html, label
+    assert 'action="/admin/simulation/mypage/invoices/"' in html  # SIM-2: the member's invoices, pay online
 
 
 def test_sim2_apply_read_the_mailbox_and_follow_the_link_with_its_form(browser, sandbox):
