@@ -250,18 +250,18 @@ def _plan(run: BillingRun) -> _Plan:
         chunks = [(ids[i], ids[min(i + CHUNK, len(ids)) - 1], min(CHUNK, len(ids) - i))
                   for i in range(0, len(ids), CHUNK)]
         return _Plan(len(ids), chunks, True, adjustment_max)
-    # Every chunk's first and last member id in one statement (numbered in id order), not two OFFSET probes a chunk.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT x.id, x.rn, x.total FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn, "
-            f"COUNT(*) OVER () AS total FROM {_t(Member._meta.db_table)} WHERE society_id = %s) x "
-            f"WHERE x.rn %% %s = 1 OR x.rn %% %s = 0 OR x.rn = x.total ORDER BY x.rn",
-            [run.society_id, CHUNK, CHUNK])
-        rows = cursor.fetchall()
-    target = rows[0][2] if rows else 0
-    first_of = {(rn - 1) // CHUNK: member_id for member_id, rn, _total in rows if (rn - 1) % CHUNK == 0}
-    last_of = {(rn - 1) // CHUNK: member_id for member_id, rn, _total in rows if rn % CHUNK == 0 or rn == target}
-    chunks = [(first_of[i], last_of[i], min(CHUNK, target - i * CHUNK)) for i in range(len(first_of))]
+    members = Member.objects.filter(society_id=run.society_id).order_by("pk")
+    ids = members.values_list("pk", flat=True)
+    target = members.count()
+    chunks = []
+    lo = ids.first()
+    for start in range(0, target, CHUNK):
+        size = min(CHUNK, target - start)
+        # From the chunk's first id: its last id and the next chunk's first, in one probe that walks this chunk's
+        # index entries only (an OFFSET from the society's first member would walk all the chunks before it).
+        hi, *rest = ids.filter(pk__gte=lo)[size - 1:size + 1]
+        chunks.append((lo, hi, size))
+        lo = rest[0] if rest else None
     return _Plan(target, chunks, False, adjustment_max)
 
 
