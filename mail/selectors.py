@@ -5,14 +5,17 @@ Semantics (tests/mail/test_search.py):
 
 - a whole address (``Taro@Example.jp``) is an exact match on the recipient, after the same normalisation as
   on sending (half-width, lower case) — the help desk's 「メールアドレスで検索」;
-- a link's token (or the URL carrying it) finds the mail that carries that link, and any mail whose text
-  contains it;
+- a link's token (or the URL carrying it) finds the mail that carries that link, and that mail alone (a random
+  43-character token is in no other mail's text; answering the one row spares the index walk of a 41-trigram
+  phrase: bench/README.md). A token-shaped term that is no known token is a part match like any other;
 - anything else is a part match: the recipient address (normalised), the subject or the body, letters
   compared case-insensitively.
 
 Indexes (migration 0002): the exact address uses ``(society, to, -created_at)``; the token its unique index.
-For the part match, PostgreSQL has pg_trgm GIN indexes that its planner uses for these ``LIKE`` conditions by
-itself; SQLite has an FTS5 trigram table kept by triggers, which ``_sqlite_candidates`` uses to narrow the rows
+For the part match, PostgreSQL has pg_trgm GIN indexes; its planner, misled by the ``LIKE`` selectivity
+estimate, would rather walk the date index of a page and filter, so ``_postgresql_candidates`` fetches the
+matching ids first (the trigram bitmap, at most PG_MAX_CANDIDATES) and the page and count read those rows by
+primary key; SQLite has an FTS5 trigram table kept by triggers, which ``_sqlite_candidates`` uses to narrow the rows
 first — the ``LIKE`` conditions still decide, so the result is exactly that of a full scan.
 """
 
@@ -57,6 +60,11 @@ def search_sent_mails(queryset: QuerySet[SentMail], q: str) -> QuerySet[SentMail
     address = text.normalize_email(q)
     if is_whole_address(address):
         return queryset.filter(to=address)
+    token = token_in(q)
+    if token is not None:
+        mail_id = LinkToken.objects.filter(token=token).values_list("mail_id", flat=True).first()
+        if mail_id is not None:  # another society's token: the pk is outside ``queryset`` anyway
+            return queryset.filter(pk=mail_id)
     # Addresses are stored normalised (mail_send), so a part of one is matched case-sensitively against the
     # normalised term: that is what the plain pg_trgm index on "to" serves.
     terms = [("to", address)] if " " not in address else []
@@ -67,12 +75,30 @@ def search_sent_mails(queryset: QuerySet[SentMail], q: str) -> QuerySet[SentMail
     candidates = _sqlite_candidates(queryset.db, terms)
     if candidates is not None:
         condition = candidates & condition
-    token = token_in(q)
-    if token is not None:
-        mail_id = LinkToken.objects.filter(token=token).values_list("mail_id", flat=True).first()
-        if mail_id is not None:  # another society's token: the pk is outside ``queryset`` anyway
-            condition |= Q(pk=mail_id)
+    ids = _postgresql_candidates(queryset, condition)
+    if ids is not None:
+        return queryset.filter(pk__in=ids)
     return queryset.filter(condition)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# PostgreSQL: the trigram candidates first
+# --------------------------------------------------------------------------------------------------------------
+
+# Up to this many matches, the page and the count read the matching rows by primary key; past it the matches are
+# dense enough for the planner's walk in date order (the page stops after 20 rows, the count at its cap).
+PG_MAX_CANDIDATES = 2_000
+
+
+def _postgresql_candidates(queryset: QuerySet[SentMail], condition: Q) -> list[int] | None:
+    """The ids of ``queryset``'s rows matching ``condition`` when there are at most PG_MAX_CANDIDATES, else None
+    (and None off PostgreSQL). Unordered and bounded, this one statement is planned on the trigram indexes'
+    bitmap; the page's ``ORDER BY created_at`` would otherwise make PostgreSQL walk the date index and filter,
+    because its estimate of a ``LIKE '%…%'`` match is several times too high (bench/README.md, MAIL-1)."""
+    if connections[queryset.db].vendor != "postgresql":
+        return None
+    ids = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[:PG_MAX_CANDIDATES + 1])
+    return ids if len(ids) <= PG_MAX_CANDIDATES else None
 
 
 # --------------------------------------------------------------------------------------------------------------
