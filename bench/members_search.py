@@ -60,9 +60,9 @@ def prepare_database(rebuild: bool) -> dict:
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit(
-            "Set DATABASE_URL to a database for the benchmark (it builds 100,000 members there), e.g.\n"
-            "  DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/members_search.py\n"
-            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice_bench .venv/bin/python bench/members_search.py"
+            "Set DATABASE_URL to a database for the benchmark (it builds its data there), e.g.\n"
+            f"  DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python {sys.argv[0]}\n"
+            f"  DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice_bench .venv/bin/python {sys.argv[0]}"
         )
     config = dj_database_url.parse(url)
     engine = config["ENGINE"]

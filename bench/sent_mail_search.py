@@ -23,7 +23,6 @@ file). Existing data is reused when the societies already hold the mails asked f
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -52,70 +51,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dense-word", default="年会費", help="a word in many mails, reported for the record")
     parser.add_argument("--only", choices=["admin", "api"], help="time one endpoint only")
     return parser.parse_args()
-
-
-# --------------------------------------------------------------------------------------------------
-# Database selection and (re)creation — before Django connects (as bench/members_search.py)
-# --------------------------------------------------------------------------------------------------
-
-
-def prepare_database(rebuild: bool) -> dict:
-    import dj_database_url
-
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        sys.exit(
-            "Set DATABASE_URL to a database for the benchmark (it builds 1,000,000 sent mails there), e.g.\n"
-            "  DATABASE_URL=sqlite:////tmp/mailbench.sqlite3 .venv/bin/python bench/sent_mail_search.py\n"
-            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_mailbench_bench .venv/bin/python bench/sent_mail_search.py"
-        )
-    config = dj_database_url.parse(url)
-    engine = config["ENGINE"]
-    if engine == "django.db.backends.sqlite3":
-        path = Path(config["NAME"])
-        if path.resolve() == (ROOT / "db.sqlite3").resolve():
-            sys.exit("Refusing to build benchmark data in the development database db.sqlite3; use another file.")
-        if rebuild and str(config["NAME"]) != ":memory:":
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-    elif engine in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
-        import psycopg
-        from psycopg import sql
-
-        name = config["NAME"]
-        params = {
-            "dbname": "postgres",
-            "user": config.get("USER") or None,
-            "password": config.get("PASSWORD") or None,
-            "host": config.get("HOST") or None,
-            "port": config.get("PORT") or None,
-        }
-        with psycopg.connect(**{k: v for k, v in params.items() if v is not None}, autocommit=True) as conn:
-            if rebuild:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    else:
-        sys.exit(f"Unsupported database engine for the benchmark: {engine}")
-    return config
-
-
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.base")
-    os.environ["DJANGO_DEBUG"] = "0"  # base.py reads DEBUG from here; forced off again below
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.DEBUG = False
-    if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
-        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-
-
-# --------------------------------------------------------------------------------------------------
-# Data
-# --------------------------------------------------------------------------------------------------
 
 
 def build_or_reuse(total: int, other_share: float):
@@ -224,6 +159,8 @@ def measure(client, url: str, warmup: int, repeat: int) -> dict:
 
 def main() -> None:
     args = parse_args()
+    from members_search import prepare_database, setup_django  # the same database preparation
+
     config = prepare_database(args.rebuild)
     setup_django()
 
