@@ -9,29 +9,14 @@ from rest_framework.test import APIClient
 
 from backoffice import clock
 from backoffice.models import AuditEntry
-from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory
+from members.factories import MemberTypeFactory, OperatorFactory
+from tests.simulator.helpers import client_for
 from members.models import Status
 
 from ..members.helpers import assert_error, make_member
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/sim/clock/"
-
-
-@pytest.fixture
-def sandbox(db):
-    return SocietyFactory(slug="training", name="研修用学会", is_sandbox=True)
-
-
-def client_for(operator) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(operator)
-    return client
-
-
-@pytest.fixture
-def trainer(sandbox):
-    return client_for(OperatorFactory(society=sandbox, role="trainer", email="trainer@training.example.jp"))
 
 
 def test_sim1_clock_reads_the_sandbox_time(trainer, sandbox):

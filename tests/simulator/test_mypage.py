@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from backoffice.models import AuditEntry
-from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory
+from members.factories import MemberTypeFactory, OperatorFactory
+from tests.simulator.helpers import client_for
 from members.models import APass, MyPageSignIn
 
 from ..members.helpers import assert_error, make_member
 
 pytestmark = pytest.mark.django_db
 APASS, LOGIN = "/api/v1/sim/apass/", "/api/v1/sim/mypage/login/"
-
-
-@pytest.fixture
-def sandbox(db):
-    return SocietyFactory(slug="training", name="研修用学会", is_sandbox=True)
-
-
-def client_for(operator) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(operator)
-    return client
-
-
-@pytest.fixture
-def trainer(sandbox):
-    return client_for(OperatorFactory(society=sandbox, role="trainer", email="trainer@training.example.jp"))
 
 
 def test_aps1_issue_an_apass_never_answers_the_password(trainer, sandbox):

@@ -5,34 +5,18 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from backoffice.models import AuditEntry
 from billing.factories import InvoiceFactory
 from billing.models import Payment
 from mail.models import SentMail
 from members.factories import MemberFactory, MemberTypeFactory, OperatorFactory, SocietyFactory
+from tests.simulator.helpers import client_for
 
 from ..members.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 INVOICES, PAY = "/api/v1/sim/mypage/invoices/", "/api/v1/sim/mypage/pay/"
-
-
-@pytest.fixture
-def sandbox(db):
-    return SocietyFactory(slug="training", name="研修用学会", is_sandbox=True)
-
-
-def client_for(operator) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(operator)
-    return client
-
-
-@pytest.fixture
-def trainer(sandbox):
-    return client_for(OperatorFactory(society=sandbox, role="trainer", email="trainer@training.example.jp"))
 
 
 @pytest.fixture

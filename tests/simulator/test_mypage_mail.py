@@ -8,12 +8,12 @@ import datetime
 
 import pytest
 from django.contrib.auth.hashers import check_password
-from rest_framework.test import APIClient
 
 from backoffice.models import AuditEntry
 from mail.models import SentMail
 from members import services
-from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory
+from members.factories import MemberTypeFactory, OperatorFactory
+from tests.simulator.helpers import client_for
 from members.models import APass, MemberEmailChange
 
 from ..members.helpers import assert_error, make_member
@@ -23,22 +23,6 @@ APASS, LOGIN = "/api/v1/sim/apass/", "/api/v1/sim/mypage/login/"
 RESET, CHANGE = "/api/v1/sim/mypage/password-reset/", "/api/v1/sim/mypage/email-change/"
 APPLY = "/api/v1/sim/applications/"
 MSG_WRONG_SESSION = "変更前のメールアドレスでログインした状態"
-
-
-def client_for(operator) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(operator)
-    return client
-
-
-@pytest.fixture
-def sandbox(db):
-    return SocietyFactory(slug="training", name="研修用学会", is_sandbox=True)
-
-
-@pytest.fixture
-def trainer(sandbox):
-    return client_for(OperatorFactory(society=sandbox, role="trainer", email="trainer@training.example.jp"))
 
 
 @pytest.fixture
