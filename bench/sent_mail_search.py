@@ -23,7 +23,6 @@ file). Existing data is reused when the societies already hold the mails asked f
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -123,43 +122,9 @@ def pick_queries(society, word: str, dense_word: str) -> dict[str, str]:
     }
 
 
-# --------------------------------------------------------------------------------------------------
-# Timing
-# --------------------------------------------------------------------------------------------------
-
-
-def measure(client, url: str, warmup: int, repeat: int) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    try:
-        for _ in range(warmup):
-            response = client.get(url)
-            if response.status_code != 200:
-                return {"error": f"HTTP {response.status_code}"}
-        with CaptureQueriesContext(connection) as queries:  # untimed: only to count the queries
-            client.get(url)
-        query_count = len(queries.captured_queries)  # now: the log is reset by the next request
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                return {"error": f"HTTP {response.status_code}"}
-    except Exception as exc:  # the admin is being rewritten: report, don't stop the API figures
-        return {"error": f"{type(exc).__name__}: {exc}"[:120]}
-    result = {"median": statistics.median(times), "min": min(times), "max": max(times), "queries": query_count}
-    if response.get("Content-Type", "").startswith("application/json"):
-        body = response.json()
-        result["hits"] = body.get("count")
-        result["page"] = len(body.get("results", []))
-    return result
-
-
 def main() -> None:
     args = parse_args()
-    from members_search import prepare_database, setup_django  # the same database preparation
+    from members_search import measure, prepare_database, setup_django  # the same preparation and timing
 
     config = prepare_database(args.rebuild)
     setup_django()
