@@ -145,7 +145,13 @@ class BillingRun(models.Model):
 
 
 class BillingRunSkip(models.Model):
-    """A member the run did not bill, and why (BIL-1, BIL-2)."""
+    """A member the run did not bill, and why (BIL-1, BIL-2).
+
+    The run's report, written only by the run's set-based ``INSERT … SELECT`` from the member rows it reads in
+    the same transaction — tens of thousands of rows per annual run. Its keys are therefore not foreign-key
+    constraints in the database (``db_constraint=False``): PostgreSQL would check each row's two keys one by one
+    at the chunk's commit, about a quarter of a run's time (bench/README.md, BIL-1). Django still keeps them —
+    deleting a run or a member deletes its skip rows (``CASCADE``) — and the rows are read by run only."""
 
     class Reason(models.TextChoices):
         NOT_ACTIVE = "not_active", _("not active on the run's date")
@@ -155,8 +161,9 @@ class BillingRunSkip(models.Model):
         ALREADY_BILLED = "already_billed", _("already billed by this run")
         NOT_FOUND = "not_found", _("no such member in this society")
 
-    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="skips")
-    member = models.ForeignKey("members.Member", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="skips", db_constraint=False)
+    member = models.ForeignKey("members.Member", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                               db_constraint=False, db_index=False)
     #: The id as requested, kept when no such member exists.
     member_ref = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=40, choices=Reason.choices)
@@ -195,12 +202,14 @@ class InvoiceQuerySet(SocietyScopedQuerySet):
 
 
 class Invoice(models.Model):
+    # society and member have no index of their own: (society, number) and (member, fiscal_year) serve their
+    # look-ups, and every index is paid for by each of a billing run's inserts (bench/README.md, BIL-1).
     society = models.ForeignKey("members.Society", verbose_name=_("society"), on_delete=models.PROTECT,
-                                related_name="invoices")
+                                related_name="invoices", db_index=False)
     #: 請求番号 (BIL-11).
     number = models.PositiveBigIntegerField(pgettext_lazy("billing", "Invoice number"))
     member = models.ForeignKey("members.Member", verbose_name=_("member"), on_delete=models.PROTECT,
-                               related_name="invoices")
+                               related_name="invoices", db_index=False)
     run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices",
                             verbose_name=pgettext_lazy("billing", "Billing run"))
     name = models.CharField(pgettext_lazy("billing", "Invoice name"), max_length=100)

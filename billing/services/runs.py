@@ -241,6 +241,9 @@ class _Plan:
         #: execution skips that check (its chunks are disjoint ranges of members), which spares PostgreSQL an
         #: anti-join it plans on the invoice table's statistics of before the run.
         self.resuming = False
+        #: Invoices and skips inserted by this execution (a first execution's counts; a retry counts afresh).
+        self.created = 0
+        self.skipped = 0
 
 
 def _plan(run: BillingRun) -> _Plan:
@@ -339,6 +342,7 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
             where = f"WHERE ({is_excluded} OR {withdraws_early}) AND x.current_status = %s{not_already}"
             params += [run.pk, allocation_start, billed_status, *not_already_params]
         cursor.execute(select + where, params)
+        plan.skipped += cursor.rowcount
 
         # The invoices: numbered after the sequence's last number, locked until this chunk commits (BIL-11).
         last = numbering.lock(society, numbering.INVOICE)
@@ -354,19 +358,18 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
             f"LEFT JOIN (SELECT a.member_id, SUM(a.amount) AS total FROM {adjustment} a "
             f"WHERE a.member_id >= %s AND a.member_id <= %s AND a.id <= %s AND (a.kind = %s OR a.spent_at IS NULL) "
             f"GROUP BY a.member_id) adj ON adj.member_id = x.id "
-            f"WHERE NOT {is_excluded} AND NOT {withdraws_early} AND x.current_status = %s{not_already} "
-            f"RETURNING member_id",
+            f"WHERE NOT {is_excluded} AND NOT {withdraws_early} AND x.current_status = %s{not_already}",
             [society.pk, last, run.pk, run.name, run.category, run.fiscal_year, due, now, *scope_params,
              lo, hi, plan.adjustment_max, MemberAdjustment.Kind.PERMANENT, run.pk, allocation_start, billed_status,
              *not_already_params],
         )
-        billed = [row[0] for row in cursor.fetchall()]
-    created = len(billed)
+        created = cursor.rowcount
+    plan.created += created
     numbering.advance(society, numbering.INVOICE, created)
     if created:
         # ADJ-1: the one-time adjustments these invoices summed are spent (members' rows, members' service).
         # (the chunk's invoices by their number range: one index range, however stale the table's statistics;
-        # measured: handing the service the RETURNING list instead makes PostgreSQL scan the members table)
+        # measured: handing the service the list of billed members instead makes PostgreSQL scan the members table)
         billed_members = Invoice.objects.filter(society_id=society.pk, number__gt=last,
                                                 number__lte=last + created).values("member_id")
         member_adjustments_spend(actor=actor, society=society, members=billed_members, member_id_range=(lo, hi),
@@ -389,9 +392,13 @@ def _finish(actor: Actor, run: BillingRun, plan: _Plan) -> str:
                 f"WHERE ids.value NOT IN (SELECT id FROM {member} WHERE society_id = %s)",
                 [run.pk, BillingRunSkip.Reason.NOT_FOUND, run.pk, run.society_id],
             )
+            plan.skipped += cursor.rowcount
     run.state = BillingRun.State.DONE
-    run.created_count = Invoice.objects.filter(run=run, cancelled_at__isnull=True).count()
-    run.skipped_count = BillingRunSkip.objects.filter(run=run).count()
+    # A first execution counted what it inserted; a retry also holds the invoices of the attempt before it
+    # (its skips were listed afresh: the execution deletes the earlier ones first).
+    run.created_count = (Invoice.objects.filter(run=run, cancelled_at__isnull=True).count() if plan.resuming
+                         else plan.created)
+    run.skipped_count = plan.skipped
     run.processed_count = plan.target
     run.finished_at = clock.now(run.society)
     run.save(update_fields=["state", "created_count", "skipped_count", "processed_count", "finished_at"])
