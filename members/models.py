@@ -379,7 +379,11 @@ class MemberStatus(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "effective_date"], name="one_status_per_member_per_date"),
         ]
-        indexes = [models.Index(fields=["member", "-effective_date"])]
+        # A member's status on a date is the latest entry on or before it (MEM-4): this index answers it without
+        # reading the table on PostgreSQL (``include``; SQLite builds it without), once per member in a billing
+        # run or a status search (bench/README.md, BIL-1).
+        indexes = [models.Index(fields=["member", "-effective_date"], include=["status"],
+                                name="member_status_on_date_idx")]
 
     def __str__(self) -> str:
         return f"{self.effective_date} {self.get_status_display()}"

@@ -222,8 +222,8 @@ def _commit_without_waiting_for_disk() -> None:
     durable: the run's last transaction (完了 or 失敗) commits synchronously, which flushes the WAL of every chunk
     before it. A database server crash mid-run may lose the last committed chunks together with the progress that
     counted them, never part of a chunk (the database stays consistent); the run is then left 作成中, as after any
-    crash mid-run. (bench/README.md, BIL-1: the chunk commits are about 40 % of a PostgreSQL run, mostly the
-    deferred foreign-key checks, which this does not change; it spares the flush wait only.)"""
+    crash mid-run. (bench/README.md, BIL-1: the chunk commits are about a third of a PostgreSQL run, mostly the
+    invoices' deferred foreign-key checks, which this does not change; it spares the flush wait only.)"""
     # Only when the chunk's transaction is the outermost one: inside a caller's transaction (a test, an eager task
     # backend) SET LOCAL would reach that transaction's commit too.
     if connection.vendor == "postgresql" and connection.in_atomic_block and not connection.savepoint_ids:
