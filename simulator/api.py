@@ -48,11 +48,27 @@ def _sandbox_of(request):
     return society
 
 
-class ClockView(APIView):
+class SandboxView(APIView):
+    """A simulation endpoint. Any signed-in operator reaches it; it answers, in this order: a body that cannot be
+    parsed (400/413), ``not_sandbox`` and ``permission_denied`` (403, API.md), then the body's fields (400) — see
+    :meth:`sandbox_and_body`."""
+
+    write_permission = "is_active"
+    #: The request body's serializer, for :meth:`sandbox_and_body`.
+    body_serializer: type[serializers.Serializer] | None = None
+
+    def sandbox_and_body(self, request) -> tuple:
+        """The caller's sandbox society and the validated body."""
+        data = self.body_serializer(data=request.data)  # reading request.data parses the body first
+        society = _sandbox_of(request)
+        data.is_valid(raise_exception=True)
+        return society, data.validated_data
+
+
+class ClockView(SandboxView):
     """SIM-1: the sandbox's simulation clock."""
 
-    # Any signed-in operator reaches the view, which answers not_sandbox before permission_denied (API.md).
-    write_permission = "is_active"
+    body_serializer = ClockMoveSerializer
 
     @extend_schema(responses=ClockSerializer)
     def get(self, request):
@@ -60,15 +76,13 @@ class ClockView(APIView):
 
     @extend_schema(request=ClockMoveSerializer, responses=ClockSerializer)
     def post(self, request):
-        data = ClockMoveSerializer(data=request.data)  # a malformed body is refused as such, first
-        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
-        data.is_valid(raise_exception=True)
-        if "set" in data.validated_data:
-            to = data.validated_data["set"]
+        society, data = self.sandbox_and_body(request)
+        if "set" in data:
+            to = data["set"]
         else:
             from backoffice import clock
 
-            to = clock.now(society) + datetime.timedelta(hours=data.validated_data["advance_hours"])
+            to = clock.now(society) + datetime.timedelta(hours=data["advance_hours"])
         society = services.society_clock_move(actor=request.user, society=society, to=to)
         return Response(clock_body(society))
 
@@ -91,17 +105,15 @@ LoginResultSerializer = inline_serializer("SimMyPageLogin", {
     "ok": serializers.BooleanField(), "reason": serializers.CharField(), "linked": serializers.BooleanField()})
 
 
-class APassCreateView(APIView):
+class APassCreateView(SandboxView):
     """APS-1: the member issues an A-Pass on the My Page simulator (never answers the password)."""
 
-    write_permission = "is_active"
+    body_serializer = APassCreateSerializer
 
     @extend_schema(request=APassCreateSerializer, responses={201: APassSerializer})
     def post(self, request):
-        data = APassCreateSerializer(data=request.data)
-        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
-        data.is_valid(raise_exception=True)
-        apass = services.apass_create(actor=request.user, society=society, **data.validated_data)
+        society, data = self.sandbox_and_body(request)
+        apass = services.apass_create(actor=request.user, society=society, **data)
         body = {"apass_id": apass.pk, "email": apass.email,
                 "issued_at": serializers.DateTimeField().to_representation(apass.issued_at)}
         if apass.recovery_contact:
@@ -109,17 +121,15 @@ class APassCreateView(APIView):
         return Response(body, status=201)
 
 
-class MyPageLoginView(APIView):
+class MyPageLoginView(SandboxView):
     """APS-3/APS-6: a My Page sign-in; a refused one is still 200 with ``ok: false`` and its reason."""
 
-    write_permission = "is_active"
+    body_serializer = MyPageLoginSerializer
 
     @extend_schema(request=MyPageLoginSerializer, responses=LoginResultSerializer)
     def post(self, request):
-        data = MyPageLoginSerializer(data=request.data)
-        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
-        data.is_valid(raise_exception=True)
-        result = services.mypage_sign_in(actor=request.user, society=society, **data.validated_data,
+        society, data = self.sandbox_and_body(request)
+        result = services.mypage_sign_in(actor=request.user, society=society, **data,
                                          client_address=client_address(request))
         return Response({"ok": result.ok, "reason": result.reason, "linked": result.linked})
 
@@ -162,17 +172,15 @@ ResetResultSerializer = inline_serializer("SimPasswordReset", {
     "sent": serializers.BooleanField(), "reason": serializers.CharField()})
 
 
-class ApplicationView(APIView):
+class ApplicationView(SandboxView):
     """APP-1: the applicant agrees to the rules and gives an e-mail → 「メールアドレス認証のご連絡」 (201)."""
 
-    write_permission = "is_active"
+    body_serializer = ApplicationSerializer
 
     @extend_schema(request=ApplicationSerializer, responses={201: MailSentSerializer})
     def post(self, request):
-        data = ApplicationSerializer(data=request.data)
-        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
-        data.is_valid(raise_exception=True)
-        mail = services.application_request(actor=request.user, society=society, email=data.validated_data["email"],
+        society, data = self.sandbox_and_body(request)
+        mail = services.application_request(actor=request.user, society=society, email=data["email"],
                                             link_url_template=link_url_template(request))
         return Response(mail_body(mail), status=201)
 
@@ -182,11 +190,9 @@ def _form_data(request) -> dict:
     return {k: v for k, v in data.items() if k != "csrfmiddlewaretoken"} if isinstance(data, dict) else {}
 
 
-class LinkFollowView(APIView):
+class LinkFollowView(SandboxView):
     """Follow a mail's link as the member (the form fields the link asks for in the body); 409 link_expired,
     link_superseded, link_used; another society's link is 404."""
-
-    write_permission = "is_active"
 
     @extend_schema(request=inline_serializer("SimLinkForm", {}), responses=inline_serializer("SimLinkResult", {}))
     def post(self, request, token: str):
@@ -197,31 +203,27 @@ class LinkFollowView(APIView):
         return Response(link_follow(actor=request.user, token=token, data=data))
 
 
-class PasswordResetView(APIView):
+class PasswordResetView(SandboxView):
     """MAIL-2: [パスワード再発行] on My Page → ``{sent, reason}`` (a request that sends nothing is still 200)."""
 
-    write_permission = "is_active"
+    body_serializer = PasswordResetSerializer
 
     @extend_schema(request=PasswordResetSerializer, responses=ResetResultSerializer)
     def post(self, request):
-        data = PasswordResetSerializer(data=request.data)
-        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
-        data.is_valid(raise_exception=True)
-        result = services.password_reset_request(actor=request.user, society=society, email=data.validated_data["email"],
+        society, data = self.sandbox_and_body(request)
+        result = services.password_reset_request(actor=request.user, society=society, email=data["email"],
                                                  link_url_template=link_url_template(request))
         return Response({"sent": result.sent, "reason": result.reason})
 
 
-class EmailChangeView(APIView):
+class EmailChangeView(SandboxView):
     """MAIL-2: a signed-in member changes the A-Pass e-mail → the confirmation mail to the new address (201)."""
 
-    write_permission = "is_active"
+    body_serializer = EmailChangeSerializer
 
     @extend_schema(request=EmailChangeSerializer, responses={201: MailSentSerializer})
     def post(self, request):
-        data = EmailChangeSerializer(data=request.data)
-        society = _sandbox_of(request)  # not_sandbox / permission_denied before anything about the body
-        data.is_valid(raise_exception=True)
-        mail = services.email_change_request(actor=request.user, society=society, **data.validated_data,
+        society, data = self.sandbox_and_body(request)
+        mail = services.email_change_request(actor=request.user, society=society, **data,
                                              link_url_template=link_url_template(request))
         return Response(mail_body(mail), status=201)

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from backoffice import text
 from backoffice.errors import DomainError
@@ -21,7 +20,7 @@ from billing.models import Invoice, PaymentMethod
 from billing.services import payments as payment_services
 from members.models import Member
 
-from .api import _sandbox_of
+from .api import SandboxView, _sandbox_of
 
 MSG_EMAIL_REQUIRED = _("Give the member's e-mail address (email).")
 
@@ -49,10 +48,8 @@ class MyPagePaySerializer(serializers.Serializer):
     amount = HalfWidthIntegerField(min_value=1, max_value=MAX_AMOUNT)
 
 
-class MyPageInvoicesView(APIView):
+class MyPageInvoicesView(SandboxView):
     """SIM-2: the confirmed invoices of the member with this e-mail (入金不要 ones too), with their status."""
-
-    write_permission = "is_active"
 
     @extend_schema(parameters=[OpenApiParameter("email", str, required=True)],
                    responses=MyPageInvoiceSerializer(many=True))
@@ -65,20 +62,17 @@ class MyPageInvoicesView(APIView):
         return Response(MyPageInvoiceSerializer(selectors.mypage_invoices(member), many=True).data)
 
 
-class MyPagePayView(APIView):
+class MyPagePayView(SandboxView):
     """SIM-2: the member pays one confirmed invoice online (card and convenience store up to the outstanding
     amount, bank check any amount); the payment carries a fresh settlement number."""
 
-    write_permission = "is_active"
+    body_serializer = MyPagePaySerializer
 
     @extend_schema(request=MyPagePaySerializer, responses={201: PaymentSerializer})
     def post(self, request):
-        data = MyPagePaySerializer(data=request.data)  # a malformed body is refused as such, first
-        data.is_valid(raise_exception=True)
-        society = _sandbox_of(request)
+        society, data = self.sandbox_and_body(request)
         invoice = get_object_or_404(Invoice.objects.filter(society=society, confirmed_at__isnull=False),
-                                    pk=data.validated_data["invoice"])
+                                    pk=data["invoice"])
         payment = payment_services.mypage_payment_make(
-            actor=request.user, member=invoice.member, invoice=invoice, method=data.validated_data["method"],
-            amount=data.validated_data["amount"])
+            actor=request.user, member=invoice.member, invoice=invoice, method=data["method"], amount=data["amount"])
         return Response(PaymentSerializer(payment).data, status=201)

@@ -177,3 +177,21 @@ def test_sim2_endpoints_sandbox_trainers_and_admins_only(sandbox, api, path, bod
     assert_error(staff.post(path, body, format="json"), 403, "permission_denied")
     admin = client_for(OperatorFactory(society=sandbox, role="admin"))
     assert admin.post(path, body, format="json").status_code not in (403, 500)
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/sim/clock/", "/api/v1/sim/apass/", "/api/v1/sim/mypage/login/", APPLY, RESET, CHANGE,
+    "/api/v1/sim/links/abc/", "/api/v1/sim/mypage/pay/",
+])
+def test_sim_every_endpoint_judges_the_body_text_then_the_sandbox_then_the_fields(sandbox, api, path):
+    """SIM-1/SIM-2 (API.md): a body that is no JSON is 400 anywhere; outside a sandbox every simulation endpoint
+    answers not_sandbox, whatever the fields; in a sandbox, a staff member's is permission_denied; only then are
+    the fields judged (400 invalid)."""
+    assert_error(api.post(path, data="{", content_type="application/json"), 400, "invalid")
+    wrong_fields = {"email": [], "invoice": "x", "advance_hours": "x", "password": 1}
+    assert_error(api.post(path, wrong_fields, format="json"), 403, "not_sandbox")
+    staff = client_for(OperatorFactory(society=sandbox, role="staff"))
+    assert_error(staff.post(path, wrong_fields, format="json"), 403, "permission_denied")
+    if "/links/" not in path:  # a link's form fields are judged by the link's handler, after the token
+        trainer = client_for(OperatorFactory(society=sandbox, role="trainer"))
+        assert_error(trainer.post(path, wrong_fields, format="json"), 400, "invalid")
