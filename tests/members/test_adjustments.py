@@ -89,3 +89,34 @@ def test_adj1_viewer_and_other_society_refused(viewer_api, other_api, society, r
                  403, "permission_denied")
     assert_error(other_api.post(url(member), {"kind": "one_time", "amount": 100}, format="json"), 404, "not_found")
     assert state() == before
+
+
+def test_adj1_spend_marks_only_unspent_one_time_adjustments_of_this_societys_members(society, regular_type, staff_op):
+    """ADJ-1 (the service a billing run calls): the members' unspent one-time adjustments up to the id the caller
+    summed, within the id range, are spent with the reference — never a permanent one, an already spent one, or one
+    of another society's member, even when the caller names that member."""
+    from members.factories import MemberFactory, SocietyFactory
+
+    mine, other_mine = make_member(society, regular_type), make_member(society, regular_type)
+    stranger = MemberFactory(society=SocietyFactory(slug="elsewhere"))
+    spend = MemberAdjustment.objects.create(member=mine, kind="one_time", amount=-1000)
+    keep_permanent = MemberAdjustment.objects.create(member=mine, kind="permanent", amount=-500)
+    not_named = MemberAdjustment.objects.create(member=other_mine, kind="one_time", amount=-700)
+    strangers = MemberAdjustment.objects.create(member=stranger, kind="one_time", amount=-900)
+    later = MemberAdjustment.objects.create(member=mine, kind="one_time", amount=-300)
+    spent = services.member_adjustments_spend(
+        actor=staff_op, society=society, members=[mine.pk, stranger.pk], reference="billing run 7",
+        up_to_id=strangers.pk, member_id_range=(min(mine.pk, stranger.pk), max(mine.pk, stranger.pk)))
+    assert spent == 1
+    rows = {a.pk: (a.spent_at is not None, a.spent_reference) for a in MemberAdjustment.objects.all()}
+    assert rows[spend.pk] == (True, "billing run 7")
+    assert not any(rows[a.pk][0] for a in (keep_permanent, not_named, strangers, later))
+    entry = last_audit()
+    assert (entry.action, entry.after) == ("members.adjustment.spent", {"spent_reference": "billing run 7", "adjustments": 1})
+    # given as a query of ids, like a billing run does
+    from members.models import Member
+
+    assert services.member_adjustments_spend(actor=staff_op, society=society, members=Member.objects.values("pk"),
+                                             reference="billing run 8") == 2  # later and not_named; never strangers
+    strangers.refresh_from_db()
+    assert strangers.spent_at is None
