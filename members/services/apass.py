@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import unicodedata
 from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock, text
@@ -98,6 +99,19 @@ def _password_reason(apass: APass, password: str) -> str:
     return MyPageSignIn.Reason.WRONG_PASSWORD
 
 
+def _take_turns_with_attempts_from(society: Society, address: str) -> None:
+    """SEC-2: until this transaction ends, other sign-in attempts on ``society`` from ``address`` wait.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by society and address — only attempts from the same
+    address wait for each other, not the society's other sign-ins. SQLite: nothing to do, its transactions begin
+    IMMEDIATE and take turns anyway (backoffice/settings)."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"mypage-sign-in:{society.pk}:{address}".encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+
+
 @service(permission=None)
 def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str,
                    client_address: str | None = None) -> SignInResult:
@@ -112,9 +126,13 @@ def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str,
     the right password included, until the window passes. Refused attempts are logged but do not count."""
     check_society(actor, society.pk)
     typed = email or ""
-    now = clock.now(society)
     reasons = MyPageSignIn.Reason
     client_address = ip_or_none(client_address)
+    if client_address:
+        # Attempts from one address take turns, so that concurrent ones count each other's failures (the 100th is
+        # exact) — and read the clock once it is their turn, or a later attempt's log would lie after their "now".
+        _take_turns_with_attempts_from(society, client_address)
+    now = clock.now(society)
 
     def log(reason: str, apass: APass | None = None, member: Member | None = None, *, linked: bool = False,
             message: Any = "") -> SignInResult:
@@ -127,8 +145,7 @@ def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str,
         return (MyPageSignIn.objects.filter(society=society, at__gt=now - RATE_LIMIT_WINDOW, at__lte=now, **where)
                 .exclude(reason__in=[reasons.OK, reasons.RATE_LIMITED]).count())
 
-    # Per address first: guessing IDs from one address is refused whatever ID is typed. Not locked: a few
-    # attempts racing past the 100th are tolerable; locking would serialise a society's sign-ins.
+    # Per address first: guessing IDs from one address is refused whatever ID is typed.
     apass = APass.objects.filter(email=typed.lower()).first() if typed else None
     if client_address and failures(client_address=client_address) >= RATE_LIMIT_ADDRESS_FAILURES:
         return log(reasons.RATE_LIMITED, apass, message=MSG_RATE_LIMITED)  # shown on that account's log too

@@ -139,3 +139,26 @@ def test_aps4_an_old_a_pass_signing_in_while_it_is_unlinked_never_relinks(live_s
     assert APassUnlink.objects.filter(member=member).count() == 1
     assert audit_trail(member) == ["members.member.apass_linked", "members.member.apass_unlinked"]
     assert_old_apass_never_relinks(trainer, sandbox, member, "linked@example.ac.jp")
+
+
+def test_sec2_concurrent_attempts_from_one_address_count_each_other_at_the_hundredth(live_server, sandbox):
+    """SEC-2: with 99 failures from one address, six wrong attempts from it at the same moment let exactly one more
+    through (the 100th failure) and refuse the other five as rate_limited — on SQLite and on PostgreSQL."""
+    from members.models import MyPageSignIn
+
+    trainer = OperatorFactory(society=sandbox, role="trainer")
+    for i in range(99):
+        result = services.mypage_sign_in(actor=trainer, society=sandbox, email=f"guess{i}@example.jp",
+                                         password="x", client_address="127.0.0.1")
+        assert result.reason == "unknown_id"
+    tokens = [Token.objects.create(user=OperatorFactory(society=sandbox, role="trainer")).key for _ in range(6)]
+    for conn in connections.all():
+        conn.close()
+
+    answers = at_once(6, lambda i: api_post(f"{live_server.url}{SIM}", tokens[i],
+                                            {"email": f"late{i}@example.jp", "password": "x"}))
+
+    assert [status for status, _body in answers] == [200] * 6, answers
+    reasons = sorted(body["reason"] for _status, body in answers)
+    assert reasons == ["rate_limited"] * 5 + ["unknown_id"], answers
+    assert MyPageSignIn.objects.filter(client_address="127.0.0.1").exclude(reason="rate_limited").count() == 100
