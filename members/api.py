@@ -45,6 +45,30 @@ def society_of(request):
     return society
 
 
+MSG_MYPAGE_EMAIL_REQUIRED = _("Give the member's e-mail address (email).")
+
+
+def simulation_society(request):
+    """The caller's society, which must be a training sandbox (403 ``not_sandbox``) the caller may train in (403
+    ``permission_denied``): every simulation endpoint's first check (API.md, Simulation access)."""
+    society = getattr(request.user, "society", None)
+    if society is None or not society.is_sandbox:
+        raise DomainError("not_sandbox", _("The simulation exists only in a training sandbox society."), status=403)
+    if not request.user.can_use_training_tools:
+        raise DomainError("permission_denied", _("Only trainers and administrators use the simulation."),
+                          status=403)
+    return society
+
+
+def mypage_member(request) -> Member:
+    """The member a My Page request is made as (SIM-2): ``?email=`` in the caller's sandbox society."""
+    society = simulation_society(request)
+    email = text.normalize_email(request.query_params.get("email", "") or "")
+    if not email:
+        raise DomainError("invalid", MSG_MYPAGE_EMAIL_REQUIRED, fields={"email": [str(MSG_MYPAGE_EMAIL_REQUIRED)]})
+    return get_object_or_404(Member.objects.filter(society=society), email=email)
+
+
 class TokenView(APIView):
     """POST {society, email, password} → {token}."""
 

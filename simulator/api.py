@@ -10,10 +10,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backoffice.errors import DomainError
 from backoffice.fields import MAX_DATE, MIN_DATE
 from backoffice.http import client_address
 from members import services
+from members.api import simulation_society
 
 from .clock import clock_body
 
@@ -37,17 +37,6 @@ class ClockMoveSerializer(serializers.Serializer):
         return data
 
 
-def _sandbox_of(request):
-    """The caller's society, which must be a training sandbox (403 not_sandbox) the caller may train in."""
-    society = getattr(request.user, "society", None)
-    if society is None or not society.is_sandbox:
-        raise DomainError("not_sandbox", _("The simulation exists only in a training sandbox society."), status=403)
-    if not request.user.can_use_training_tools:
-        raise DomainError("permission_denied", _("Only trainers and administrators use the simulation."),
-                          status=403)
-    return society
-
-
 class SandboxView(APIView):
     """A simulation endpoint. Any signed-in operator reaches it; it answers, in this order: a body that cannot be
     parsed (400/413), ``not_sandbox`` and ``permission_denied`` (403, API.md), then the body's fields (400) — see
@@ -60,7 +49,7 @@ class SandboxView(APIView):
     def sandbox_and_body(self, request) -> tuple:
         """The caller's sandbox society and the validated body."""
         data = self.body_serializer(data=request.data)  # reading request.data parses the body first
-        society = _sandbox_of(request)
+        society = simulation_society(request)
         data.is_valid(raise_exception=True)
         return society, data.validated_data
 
@@ -72,7 +61,7 @@ class ClockView(SandboxView):
 
     @extend_schema(responses=ClockSerializer)
     def get(self, request):
-        return Response(clock_body(_sandbox_of(request)))
+        return Response(clock_body(simulation_society(request)))
 
     @extend_schema(request=ClockMoveSerializer, responses=ClockSerializer)
     def post(self, request):
@@ -199,7 +188,7 @@ class LinkFollowView(SandboxView):
         from mail.services import link_follow
 
         data = _form_data(request)  # the body is parsed first: a malformed one is 400/413 whatever the token
-        _sandbox_of(request)
+        simulation_society(request)
         return Response(link_follow(actor=request.user, token=token, data=data))
 
 

@@ -6,23 +6,19 @@ the other simulation endpoints. The views parse input and call ``billing.service
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from backoffice import text
-from backoffice.errors import DomainError
 from backoffice.fields import HalfWidthIntegerField
 from billing import selectors
 from billing.api.payments import MAX_AMOUNT, MAX_ID, PaymentSerializer
 from billing.models import Invoice, PaymentMethod
 from billing.services import payments as payment_services
-from members.models import Member
+from members.api import mypage_member
 
-from .api import SandboxView, _sandbox_of
+from .api import SandboxView
 
-MSG_EMAIL_REQUIRED = _("Give the member's e-mail address (email).")
 
 
 class MyPageInvoiceSerializer(serializers.ModelSerializer):
@@ -54,11 +50,7 @@ class MyPageInvoicesView(SandboxView):
     @extend_schema(parameters=[OpenApiParameter("email", str, required=True)],
                    responses=MyPageInvoiceSerializer(many=True))
     def get(self, request):
-        society = _sandbox_of(request)
-        email = text.normalize_email(request.query_params.get("email", "") or "")
-        if not email:
-            raise DomainError("invalid", MSG_EMAIL_REQUIRED, fields={"email": [str(MSG_EMAIL_REQUIRED)]})
-        member = get_object_or_404(Member.objects.filter(society=society), email=email)
+        member = mypage_member(request)
         return Response(MyPageInvoiceSerializer(selectors.mypage_invoices(member), many=True).data)
 
 

@@ -12,9 +12,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
-from backoffice import text
 from backoffice.errors import DomainError
-from members.api import MemberFilter
+from members.api import MemberFilter, mypage_member
 from members.selectors import visible_members
 
 from .. import exports, pdf
@@ -126,23 +125,6 @@ class SearchBillingCsvView(APIView):
 
 
 # --- My Page (the simulator: a trainer or administrator of a sandbox plays the member) ---------------------
-
-
-def mypage_member(request):
-    """The member a My Page request is made as: ``?email=`` in the caller's sandbox society (SIM-2). Outside a
-    sandbox 403 ``not_sandbox``; other roles 403 ``permission_denied`` (API.md, Simulation access)."""
-    from members.models import Member
-
-    society = getattr(request.user, "society", None)
-    if society is None or not society.is_sandbox:
-        raise DomainError("not_sandbox", _("The simulation exists only in a training sandbox society."), status=403)
-    if not request.user.can_use_training_tools:
-        raise DomainError("permission_denied", _("Only trainers and administrators use the simulation."),
-                          status=403)
-    email = text.normalize_email(request.query_params.get("email", ""))
-    if not email:
-        raise DomainError("invalid", _("Give the member's e-mail address."), fields={"email": []})
-    return get_object_or_404(Member.objects.filter(society=society), email=email)
 
 
 class MyPageInvoicePdfView(APIView):
