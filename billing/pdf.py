@@ -154,17 +154,23 @@ class _Page:
         return self.buffer.getvalue()
 
 
-def invoice_pdf(invoice) -> bytes:
-    """請求書 of ``invoice`` (annotated with ``with_status`` or not)."""
-    society, member = invoice.society, invoice.member
-    total = invoice.amount + invoice.adjustment
-    page = _Page(f"請求書 {invoice.number}", invoice.name)
-    page.heading("請求書")
-    page.right(f"請求番号 {invoice.number}")
+def _addressed_page(title: str, number_label: str, number, subject: str, society, member) -> _Page:
+    """A document's head: its title, number and date of issue, and the member it is addressed to."""
+    page = _Page(f"{title} {number}", subject)
+    page.heading(title)
+    page.right(f"{number_label} {number}")
     page.right(f"発行日 {japanese_date(clock.today(society))}")
     page.gap(2)
     page.line(f"{member_label(member)} 様", 14, GOTHIC)
     page.line(f"会員番号 {member.member_number or '（未採番）'}", 11)
+    return page
+
+
+def invoice_pdf(invoice) -> bytes:
+    """請求書 of ``invoice`` (annotated with ``with_status`` or not)."""
+    society, member = invoice.society, invoice.member
+    total = invoice.amount + invoice.adjustment
+    page = _addressed_page("請求書", "請求番号", invoice.number, invoice.name, society, member)
     page.gap(2)
     page.right(society.name, 12)
     page.gap(4)
@@ -196,13 +202,7 @@ def receipt_pdf(payment) -> bytes:
     """領収書 of ``payment``."""
     invoice = payment.invoice
     society, member = invoice.society, invoice.member
-    page = _Page(f"領収書 {payment.receipt_number}", invoice.name)
-    page.heading("領収書")
-    page.right(f"領収書番号 {payment.receipt_number}")
-    page.right(f"発行日 {japanese_date(clock.today(society))}")
-    page.gap(2)
-    page.line(f"{member_label(member)} 様", 14, GOTHIC)
-    page.line(f"会員番号 {member.member_number or '（未採番）'}", 11)
+    page = _addressed_page("領収書", "領収書番号", payment.receipt_number, invoice.name, society, member)
     page.gap(6)
     page.line(f"金額  {yen(payment.amount)}", 18, GOTHIC)
     page.gap(2)
