@@ -51,44 +51,29 @@ def parse_args() -> argparse.Namespace:
 
 
 def build_or_reuse(count: int):
-    from django.core.management import call_command
-    from django.db import connection, transaction
+    from members.factories import MemberTypeFactory, bulk_create_members
+    from members.models import Member, MemberAdjustment
+    from members_search import society_with_members
 
-    from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory, bulk_create_members
-    from members.models import Member, MemberAdjustment, Operator, Society
+    def populate(society, count: int) -> None:
+        types = [
+            MemberTypeFactory(society=society, code="regular", name="正会員", annual_fee=10_000),
+            MemberTypeFactory(society=society, code="student", name="学生会員", annual_fee=3_000),
+            MemberTypeFactory(society=society, code="honorary", name="名誉会員", annual_fee=0),
+        ]
+        bulk_create_members(society, types, count, email_prefix="bil")
+        ids = list(Member.objects.filter(society=society).order_by("pk").values_list("pk", flat=True))
+        # scheduled withdrawals: every 20th before the allocation month (skipped), every 20th + 7 after it
+        Member.objects.filter(pk__in=ids[::20]).update(scheduled_withdrawal_date=datetime.date(2026, 3, 31))
+        Member.objects.filter(pk__in=ids[7::20]).update(scheduled_withdrawal_date=datetime.date(2026, 9, 30))
+        MemberAdjustment.objects.bulk_create(
+            [MemberAdjustment(member_id=i, kind="permanent", amount=-1_000) for i in ids[::10]]
+            + [MemberAdjustment(member_id=i, kind="one_time", amount=-2_000) for i in ids[3::5]],
+            batch_size=5000)
 
-    call_command("migrate", interactive=False, verbosity=0)
-    society = Society.objects.filter(slug=BENCH_SLUG).first()
-    existing = Member.objects.filter(society=society).count() if society else 0
-    if society and existing == count:
-        print(f"reusing {existing:,} members of society {BENCH_SLUG!r}")
-    elif society:
-        sys.exit(f"society {BENCH_SLUG!r} holds {existing:,} members, not {count:,}: run again with --rebuild")
-    else:
-        started = time.perf_counter()
-        with transaction.atomic():
-            society = SocietyFactory(slug=BENCH_SLUG, name="請求ベンチマーク学会")
-            types = [
-                MemberTypeFactory(society=society, code="regular", name="正会員", annual_fee=10_000),
-                MemberTypeFactory(society=society, code="student", name="学生会員", annual_fee=3_000),
-                MemberTypeFactory(society=society, code="honorary", name="名誉会員", annual_fee=0),
-            ]
-            bulk_create_members(society, types, count, email_prefix="bil")
-            ids = list(Member.objects.filter(society=society).order_by("pk").values_list("pk", flat=True))
-            # scheduled withdrawals: every 20th before the allocation month (skipped), every 20th + 7 after it
-            Member.objects.filter(pk__in=ids[::20]).update(scheduled_withdrawal_date=datetime.date(2026, 3, 31))
-            Member.objects.filter(pk__in=ids[7::20]).update(scheduled_withdrawal_date=datetime.date(2026, 9, 30))
-            MemberAdjustment.objects.bulk_create(
-                [MemberAdjustment(member_id=i, kind="permanent", amount=-1_000) for i in ids[::10]]
-                + [MemberAdjustment(member_id=i, kind="one_time", amount=-2_000) for i in ids[3::5]],
-                batch_size=5000)
-        print(f"built {count:,} members (with withdrawals and adjustments) in {time.perf_counter() - started:.1f} s")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-    operator = Operator.objects.filter(society=society, email=OPERATOR_EMAIL).first()
-    if operator is None:
-        operator = OperatorFactory(society=society, role=Operator.Role.STAFF, email=OPERATOR_EMAIL, name="ベンチ 担当")
-    return society, operator
+    return society_with_members(BENCH_SLUG, "請求ベンチマーク学会", count, populate,
+                                built="with withdrawals and adjustments", analyze="VACUUM ANALYZE",
+                                operator_email=OPERATOR_EMAIL, role="staff")
 
 
 def reset(society) -> None:

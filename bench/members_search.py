@@ -113,38 +113,53 @@ def setup_django() -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def build_or_reuse(count: int):
+def society_with_members(slug: str, name: str, count: int, populate, *, built: str, analyze: str,
+                         operator_email: str, role: str):
+    """The bench society ``slug`` with ``count`` members and its operator, after migrating.
+
+    Reused when it exists with ``count`` members (another count: exit, asking for --rebuild); otherwise created and
+    filled by ``populate(society, count)`` in one transaction (``built`` says what that made). Then ``analyze``
+    runs: the state a live database settles in — planner statistics, and on PostgreSQL the GIN pending lists of a
+    bulk load merged into the trigram indexes, what autovacuum does shortly after a large insert."""
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from members.factories import OperatorFactory, SocietyFactory
     from members.models import Member, Operator, Society
-    from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory, bulk_create_members
 
     call_command("migrate", interactive=False, verbosity=0)
-    society = Society.objects.filter(slug=BENCH_SLUG).first()
+    society = Society.objects.filter(slug=slug).first()
     existing = Member.objects.filter(society=society).count() if society else 0
     if society and existing == count:
-        print(f"reusing {existing:,} members of society {BENCH_SLUG!r}")
+        print(f"reusing {existing:,} members of society {slug!r}")
     elif society:
-        sys.exit(f"society {BENCH_SLUG!r} holds {existing:,} members, not {count:,}: run again with --rebuild")
+        sys.exit(f"society {slug!r} holds {existing:,} members, not {count:,}: run again with --rebuild")
     else:
         started = time.perf_counter()
         with transaction.atomic():
-            society = SocietyFactory(slug=BENCH_SLUG, name="ベンチマーク学会")
-            types = [
-                MemberTypeFactory(society=society, code="regular", name="正会員", annual_fee=10_000),
-                MemberTypeFactory(society=society, code="student", name="学生会員", annual_fee=3_000),
-            ]
-            bulk_create_members(society, types, count, email_prefix="bench")
-        print(f"built {count:,} members through bulk_create_members in {time.perf_counter() - started:.1f} s")
-    # The state a live database settles in: planner statistics, and on PostgreSQL the GIN pending lists of a
-    # bulk load merged into the trigram indexes — what autovacuum does shortly after a large insert.
+            society = SocietyFactory(slug=slug, name=name)
+            populate(society, count)
+        print(f"built {count:,} members ({built}) in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE members_member" if connection.vendor == "postgresql" else "ANALYZE")
-    operator = Operator.objects.filter(society=society, email=OPERATOR_EMAIL).first()
+        cursor.execute(analyze if connection.vendor == "postgresql" else "ANALYZE")
+    operator = Operator.objects.filter(society=society, email=operator_email).first()
     if operator is None:
-        operator = OperatorFactory(society=society, role=Operator.Role.ADMIN, email=OPERATOR_EMAIL, name="ベンチ 担当")
+        operator = OperatorFactory(society=society, role=role, email=operator_email, name="ベンチ 担当")
     return society, operator
+
+
+def build_or_reuse(count: int):
+    from members.factories import MemberTypeFactory, bulk_create_members
+
+    def populate(society, count: int) -> None:
+        types = [
+            MemberTypeFactory(society=society, code="regular", name="正会員", annual_fee=10_000),
+            MemberTypeFactory(society=society, code="student", name="学生会員", annual_fee=3_000),
+        ]
+        bulk_create_members(society, types, count, email_prefix="bench")
+
+    return society_with_members(BENCH_SLUG, "ベンチマーク学会", count, populate, built="through bulk_create_members",
+                                analyze="VACUUM ANALYZE members_member", operator_email=OPERATOR_EMAIL, role="admin")
 
 
 def pick_queries(society, name: str, kana: str) -> dict[str, str]:
