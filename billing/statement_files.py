@@ -1,4 +1,5 @@
-"""Reading bank statements (入金消込, PAY-6) into rows: CSV and the 全銀協 入出金取引明細 fixed-length format.
+"""Reading bank statements (入金消込, PAY-6) into rows: CSV and the 全銀協規定形式 fixed-length files of the
+入出金取引明細 (種別コード 03) and the 振込入金通知 (種別コード 01).
 
 Both give ``StatementLine(line, date, amount, payer_name)`` for each deposit. A file this cannot read raises
 ``DomainError("statement_invalid")`` naming the line (SEC-3: a clear message, never a server error).
@@ -6,35 +7,79 @@ Both give ``StatementLine(line, date, amount, payer_name)`` for each deposit. A 
 CSV (API.md): a header row with the columns 取引日 (YYYY-MM-DD or YYYY/MM/DD), 金額 (yen) and 振込人名義, in
 UTF-8 (with or without BOM) or Shift_JIS (cp932). Other columns are ignored.
 
-全銀 入出金取引明細: 200-byte records in cp932 (half-width kana), with or without line breaks between them:
-header (データ区分 1), data (2), trailer (8), end (9). Data record layout used here (1-based byte columns):
+全銀: 200-byte records in cp932 (half-width kana; EBCDIC is not read), with or without CR/LF between them:
+header (データ区分 1), data (2), trailer (8), end (9); a file may hold several header…trailer groups (one per
+account). The header's 種別コード (columns 2-3) says which layout the data records follow. Sources, checked field
+by field:
+
+- 入出金取引明細: きらぼし銀行「入出金明細（全銀）明細ファイル・フォーマット（全銀協規定形式・改行なし）」
+  (2018-05-01; header, 和暦 YYMMDD dates), and the open-source readers diva-osaka/Diva.Zengin
+  (``Records/入出金取引明細Header.cs``, ``…Data1.cs``, ``…Trailer.cs``) and Jap-syn/cb
+  (``tools/importSmbcPerfect.php``: the byte offsets of a 三井住友銀行 file), which agree.
+- 振込入金通知: 阿波銀行「振込入金通知（全銀協制定フォーマット）」
+  (awabank.co.jp/houjin/service/fb/zengin/tsuchi/: header and data record to 振込依頼人コード, 和暦 dates) and
+  Diva.Zengin (``Records/振込入金通知DataA.cs``, ``…Trailer.cs``) for the rest and the trailer; フォーマットB's
+  12-digit 金額(2) at columns 129-140 from an open-source format viewer of the 全銀協 layouts.
+
+入出金取引明細 data record (1-based columns; 普通・当座・貯蓄預金 — a header 預金種目 5-7, a time or notice
+deposit, has another layout without payers and is refused):
 
 ==========  ======  ==========================================
   1         1       データ区分 "2"
   2-9       8       照会番号
- 10-15      6       勘定日 (YYMMDD)
- 16-21      6       預入・払出日 (YYMMDD)
- 22         1       入払区分 (1 = 入金, 2 = 出金)
- 23-24      2       取引区分
- 25-36     12       取引金額
- 37-47     11       うち他店券金額
- 48-53      6       交換呈示日
- 54-59      6       不渡返還日
- 60         1       手形・小切手区分
- 61-67      7       手形・小切手番号
- 68-70      3       僚店番号
- 71-80     10       振込依頼人コード
- 81-128    48       振込依頼人名又は契約者番号
-129-143    15       仕向銀行名
-144-158    15       仕向店名
-159-178    20       摘要内容
-179-198    20       EDI情報
-199-200     2       ダミー
+ 10-15      6       勘定日 (YYMMDD, 和暦)            ← 取引日
+ 16-21      6       預入・払出日 (YYMMDD, 和暦)
+ 22         1       入払区分 (1 = 入金, 2 = 出金)     ← only 1 becomes a row
+ 23-24      2       取引区分 (10 現金, 11 振込, 12 他店券入金, 13 交換, 14 振替, 18 その他, 19 訂正)
+ 25-36     12       取引金額                         ← 金額
+ 37-48     12       うち他店券金額
+ 49-54      6       交換呈示日
+ 55-60      6       不渡返還日
+ 61         1       手形・小切手区分
+ 62-68      7       手形・小切手番号
+ 69-71      3       僚店番号
+ 72-81     10       振込依頼人コード
+ 82-129    48       振込依頼人名又は契約者番号       ← 振込人名義
+130-144    15       仕向銀行名
+145-159    15       仕向店名
+160-179    20       摘要内容
+180-199    20       EDI情報
+200         1       ダミー
 ==========  ======  ==========================================
 
-Trailer (8): 入金件数 (2-7), 入金額合計 (8-20), checked against the data records when present. Only deposits
-(入払区分 1) become rows. Dates are YYMMDD in the Japanese era (和暦, as banks traditionally write them) or in
-the Western calendar; the reading nearer the import day is taken (R08 and 2008 are 18 years apart).
+Header: 種別コード 2-3, コード区分 4, 作成日 5-10, 勘定日（自）11-16, （至）17-22, 銀行 23-41, 支店 42-59,
+ダミー 60-62, 預金種目 63, 口座番号 64-73 (10), 口座名 74-113, 貸越区分 114, 通帳・証書区分 115, 取引前残高
+116-129, ダミー 130-200. Trailer: 入金件数 2-7, 入金額合計 8-20 (checked against the deposits), 出金件数 21-26,
+出金額合計 27-39, 貸越区分 40, 取引後残高 41-54, データ・レコード件数 55-61.
+
+振込入金通知 data record:
+
+==========  ======  ==========================================
+  1         1       データ区分 "2"
+  2-7       6       照会番号
+  8-13      6       勘定日 (YYMMDD, 和暦)            ← 取引日
+ 14-19      6       起算日 (YYMMDD, 和暦)
+ 20-29     10       金額                             ← 金額 (all 0 in フォーマットB above 10 digits)
+ 30-39     10       うち他店券金額
+ 40-49     10       振込依頼人コード
+ 50-97     48       振込依頼人名                     ← 振込人名義
+ 98-112    15       仕向銀行名
+113-127    15       仕向店名
+128         1       取消区分 (1 = 取消)
+129-148    20       EDI情報 (フォーマットB: 金額(2) 129-140, うち他店券金額(2) 141-152, EDI情報 153-172)
+149-200    52       ダミー
+==========  ======  ==========================================
+
+Header: 種別コード 2-3, コード区分 4, 作成日 5-10, 勘定日（自）11-16, （至）17-22, 銀行 23-41, 支店 42-59,
+預金種目 60, 口座番号 61-67 (7), 口座名 68-107, ダミー 108-200. Trailer: 振込合計件数 2-7, 振込合計金額 8-19,
+取消合計件数 20-25, 取消合計金額 26-37. A cancelling record (取消区分 1) takes back the equal transfer (金額 and
+振込依頼人名) before it in the file; one whose transfer is not in the file is refused (the payment imported
+earlier must be deleted by hand). The trailer's 振込合計 is checked against the transfers, counted with or
+without the cancelling records, and 取消合計 against those.
+
+Dates: the layouts prescribe YYMMDD in 和暦 (令和, or 平成 up to 2019-04-30); some banks offer 西暦 instead, so
+both readings are tried and, of those not over a year after the import day, the nearest is taken (R08 and 2008
+are 18 years apart; H31 is 2019, not 2031).
 """
 
 from __future__ import annotations
@@ -52,6 +97,7 @@ from backoffice.errors import DomainError
 
 RECORD_LENGTH = 200
 MAX_ROWS = 20_000
+MAX_AMOUNT = 2**31 - 1  # what a row's amount column (an integer) holds
 
 MSG_LINE = _("Line %(line)s: %(problem)s")
 MSG_ENCODING = _("The file is neither UTF-8 nor Shift_JIS (cp932) text.")
@@ -69,6 +115,13 @@ MSG_TRAILER = _("the trailer's deposit count or total (%(count)s, %(total)s yen)
                 "(%(rows)s, %(sum)s yen)")
 MSG_ZENGIN_DATE = _("the account date (勘定日) is not a date: %(value)s")
 MSG_ZENGIN_AMOUNT = _("the amount (取引金額) is not a number: %(value)s")
+MSG_AMOUNT_TOO_LARGE = _("the amount %(value)s yen is more than a statement row can hold (%(max)s yen)")
+MSG_ZENGIN_KIND = _("the header's 種別コード %(kind)s is neither 03 (入出金取引明細) nor 01 (振込入金通知)")
+MSG_TIME_DEPOSIT = _("the 入出金取引明細 of a time or notice deposit account (預金種目 %(kind)s) holds no transfers")
+MSG_CANCEL_ALONE = _("this record cancels (取消区分 1) a transfer that is not in the file: delete the payment "
+                     "imported earlier from 入金履歴 and import the file without this record")
+MSG_TRAILER_CANCEL = _("the trailer's cancellation count or total (%(count)s, %(total)s yen) differs from the "
+                       "cancelling records (%(rows)s, %(sum)s yen)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,9 +166,17 @@ def _csv_date(raw: str, line: int) -> datetime.date:
 def _csv_amount(raw: str, line: int) -> int:
     value = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace("¥", "").replace("\\", "")
     value = value.removesuffix("円").strip()
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) < 10**12:
+    if not value.isascii() or not value.isdigit() or not value.strip("0"):
         raise invalid(MSG_AMOUNT % {"value": raw}, line)
-    return int(value)
+    return _bounded(value, line)
+
+
+def _bounded(digits: str, line: int) -> int:
+    """A positive amount of ``digits`` a statement row can hold."""
+    digits = digits.lstrip("0")
+    if len(digits) > len(str(MAX_AMOUNT)) or int(digits) > MAX_AMOUNT:
+        raise invalid(MSG_AMOUNT_TOO_LARGE % {"value": f"{int(digits):,}", "max": f"{MAX_AMOUNT:,}"}, line)
+    return int(digits)
 
 
 def _header_index(header: list[str]) -> dict[str, int] | None:
@@ -158,23 +219,40 @@ def read_csv(data: bytes) -> list[StatementLine]:
 
 # --- 全銀 ------------------------------------------------------------------------------------------------------
 
-ERA_STARTS = (2018, 1988)  # 令和 (R1 = 2019), 平成 (H1 = 1989)
+KIND_STATEMENT = "03"  # 入出金取引明細
+KIND_TRANSFERS = "01"  # 振込入金通知
+TIME_DEPOSITS = (b"5", b"6", b"7")  # 通知・定期・積立定期預金: another data layout, no payer names
+
+# 0-based slices of the data record (see the module docstring for the 1-based columns)
+_DATA = {
+    KIND_STATEMENT: {"date": slice(9, 15), "amount": slice(24, 36), "payer": slice(81, 129)},
+    KIND_TRANSFERS: {"date": slice(7, 13), "amount": slice(19, 29), "payer": slice(49, 97)},
+}
+_AMOUNT_2 = slice(128, 140)  # 振込入金通知 フォーマットB: 金額(2), used when 金額(1) is all 0
+_HEISEI = (datetime.date(1989, 1, 8), datetime.date(2019, 4, 30))
+_REIWA_FROM = datetime.date(2019, 5, 1)
 
 
 def _yymmdd(raw: bytes, today: datetime.date) -> datetime.date | None:
+    """YYMMDD in 和暦 (令和 or 平成, as the layouts prescribe) or, as some banks offer, 西暦: of the readings
+    that exist, those not over a year after today win, and of them the one nearest today."""
     text = raw.decode("ascii", "replace")
     if not text.isdigit() or len(text) != 6:
         return None
     yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
     candidates = []
-    for base in (2000, 1900, *ERA_STARTS):
+    for base, first, last in ((2000, datetime.date.min, datetime.date.max), (2018, _REIWA_FROM, datetime.date.max),
+                              (1988, *_HEISEI)):
         try:
-            candidates.append(datetime.date(base + yy, mm, dd))
+            day = datetime.date(base + yy, mm, dd)
         except ValueError:
             continue
+        if first <= day <= last:
+            candidates.append(day)
     if not candidates:
         return None
-    return min(candidates, key=lambda d: abs((d - today).days))
+    plausible = [d for d in candidates if d <= today + datetime.timedelta(days=366)]
+    return min(plausible or candidates, key=lambda d: abs((d - today).days))
 
 
 def _records(data: bytes) -> list[bytes]:
@@ -188,51 +266,94 @@ def _records(data: bytes) -> list[bytes]:
     return [data[i:i + RECORD_LENGTH] for i in range(0, len(data), RECORD_LENGTH)]
 
 
+def _number(raw: bytes) -> int | None:
+    text = raw.decode("ascii", "replace")
+    return int(text) if text.isdigit() else None
+
+
 def read_zengin(data: bytes, today: datetime.date) -> list[StatementLine]:
     records = _records(data)
     if not records:
         raise invalid(MSG_EMPTY)
-    rows: list[StatementLine] = []
-    seen_header = False
+    rows: dict[int, StatementLine] = {}  # by line; a cancelled transfer leaves
+    open_transfers: dict[tuple[int, str], list[int]] = {}  # 振込入金通知 rows a 取消 may take back
+    kind = None
     for number, record in enumerate(records, start=1):
         if len(record) != RECORD_LENGTH:
             raise invalid(MSG_RECORD_LENGTH % {"length": len(record)}, number)
-        kind = record[:1]
-        if kind == b"1":
-            seen_header = True
+        record_kind = record[:1]
+        if record_kind == b"1":
+            kind = record[1:3].decode("ascii", "replace")
+            if kind not in _DATA:
+                raise invalid(MSG_ZENGIN_KIND % {"kind": kind}, number)
+            if kind == KIND_STATEMENT and record[62:63] in TIME_DEPOSITS:
+                raise invalid(MSG_TIME_DEPOSIT % {"kind": record[62:63].decode()}, number)
+            group = {"count": 0, "total": 0, "cancel_count": 0, "cancel_total": 0}  # this header's records
             continue
-        if not seen_header:
+        if kind is None:
             raise invalid(MSG_NO_HEADER)
-        if kind == b"2":
-            if record[21:22] != b"1":
-                continue  # a withdrawal (出金), not a payment
-            day = _yymmdd(record[9:15], today)
+        if record_kind == b"2":
+            if kind == KIND_STATEMENT and record[21:22] != b"1":
+                continue  # 入払区分 2: a withdrawal (出金), not a payment
+            fields = _DATA[kind]
+            day = _yymmdd(record[fields["date"]], today)
             if day is None:
-                raise invalid(MSG_ZENGIN_DATE % {"value": record[9:15].decode("ascii", "replace")}, number)
-            raw_amount = record[24:36].decode("ascii", "replace").strip()
-            if not raw_amount.isdigit() or int(raw_amount) < 1:
-                raise invalid(MSG_ZENGIN_AMOUNT % {"value": raw_amount}, number)
+                raise invalid(MSG_ZENGIN_DATE % {"value": record[fields["date"]].decode("ascii", "replace")},
+                              number)
+            raw_amount = record[fields["amount"]]
+            if kind == KIND_TRANSFERS and raw_amount.strip(b"0") == b"" and record[_AMOUNT_2].isdigit():
+                raw_amount = record[_AMOUNT_2]
+            if not raw_amount.isdigit() or not raw_amount.strip(b"0"):
+                raise invalid(MSG_ZENGIN_AMOUNT % {"value": raw_amount.decode("ascii", "replace").strip()}, number)
+            amount = _bounded(raw_amount.decode(), number)
             try:
-                payer = record[80:128].decode("cp932")
+                payer = record[fields["payer"]].decode("cp932").strip(" \u3000")
             except UnicodeDecodeError:
                 raise invalid(MSG_ENCODING, number) from None
-            payer = payer.strip(" \u3000")
             if not payer:
                 raise invalid(MSG_PAYER, number)
-            rows.append(StatementLine(number, day, int(raw_amount), payer))
+            if kind == KIND_TRANSFERS and record[127:128] == b"1":  # 取消区分 1: the bank takes a transfer back
+                group["cancel_count"] += 1
+                group["cancel_total"] += amount
+                earlier = open_transfers.get((amount, payer))
+                if not earlier:
+                    raise invalid(MSG_CANCEL_ALONE, number)
+                del rows[earlier.pop()]
+                continue
+            group["count"] += 1
+            group["total"] += amount
+            rows[number] = StatementLine(number, day, amount, payer)
+            open_transfers.setdefault((amount, payer), []).append(number)
             if len(rows) > MAX_ROWS:
                 raise invalid(MSG_TOO_MANY % {"max": MAX_ROWS})
-        elif kind == b"8":
-            count, total = record[1:7].decode("ascii", "replace"), record[7:20].decode("ascii", "replace")
-            if count.isdigit() and total.isdigit():
-                if (int(count), int(total)) != (len(rows), sum(r.amount for r in rows)):
-                    raise invalid(MSG_TRAILER % {"count": int(count), "total": int(total), "rows": len(rows),
-                                                 "sum": sum(r.amount for r in rows)}, number)
-        elif kind == b"9":
+        elif record_kind == b"8":
+            _check_trailer(kind, record, group, number)
+        elif record_kind == b"9":
             continue
         else:
-            raise invalid(MSG_RECORD_KIND % {"kind": kind.decode("ascii", "replace")}, number)
-    return rows
+            raise invalid(MSG_RECORD_KIND % {"kind": record_kind.decode("ascii", "replace")}, number)
+    return list(rows.values())
+
+
+def _check_trailer(kind: str, record: bytes, group: dict, number: int) -> None:
+    """入出金取引明細: 入金件数 and 入金額合計 against the deposits. 振込入金通知: 振込合計件数 and 振込合計金額
+    against the transfers (with or without the cancelling records: banks differ), 取消合計 against those."""
+    if kind == KIND_STATEMENT:
+        count, total = _number(record[1:7]), _number(record[7:20])
+        expected = [(group["count"], group["total"])]
+    else:
+        count, total = _number(record[1:7]), _number(record[7:19])
+        expected = [(group["count"], group["total"]),
+                    (group["count"] + group["cancel_count"], group["total"] + group["cancel_total"])]
+        cancel_count, cancel_total = _number(record[19:25]), _number(record[25:37])
+        if None not in (cancel_count, cancel_total) and (cancel_count, cancel_total) != (
+                group["cancel_count"], group["cancel_total"]):
+            raise invalid(MSG_TRAILER_CANCEL % {"count": cancel_count, "total": f"{cancel_total:,}",
+                                                "rows": group["cancel_count"], "sum": f"{group['cancel_total']:,}"},
+                          number)
+    if None not in (count, total) and (count, total) not in expected:
+        raise invalid(MSG_TRAILER % {"count": count, "total": f"{total:,}", "rows": expected[0][0],
+                                     "sum": f"{expected[0][1]:,}"}, number)
 
 
 # --- writing (tests, demo data and scenarios build statements with these) --------------------------------------
@@ -248,31 +369,44 @@ def to_half_width_kana(text: str) -> str:
     return jaconv.z2h(jaconv.hira2kata(text), kana=True, ascii=True, digit=True)
 
 
-def write_zengin(lines: list[tuple[datetime.date, int, str]], *, line_breaks: bool = True,
-                 wareki: bool = True) -> bytes:
-    """A 全銀 入出金取引明細 file holding deposits ``(date, amount, payer name)``; the payer is written in
-    half-width kana as banks print it."""
+def write_zengin(lines: list[tuple[datetime.date, int, str]], *, line_breaks: bool = True, wareki: bool = True,
+                 kind: str = KIND_STATEMENT) -> bytes:
+    """A 全銀 file holding deposits ``(date, amount, payer name)``: the 入出金取引明細 (``kind="03"``) or the
+    振込入金通知 (``"01"``), laid out as the module docstring says; the payer is written in half-width kana as
+    banks print it, dates in 令和 (or 西暦)."""
 
-    def yymmdd(day: datetime.date) -> str:
-        year = day.year - ERA_STARTS[0] if wareki and day.year > ERA_STARTS[0] else day.year % 100
-        return f"{year:02d}{day:%m%d}"
+    def yymmdd(day: datetime.date) -> bytes:
+        year = day.year - 2018 if wareki and day >= _REIWA_FROM else day.year % 100
+        return f"{year:02d}{day:%m%d}".encode()
+
+    def n(value: int, length: int) -> bytes:
+        return f"{value:0{length}d}".encode()
 
     first = min((d for d, _a, _p in lines), default=datetime.date(2026, 4, 1))
-    header = (b"1" + b"03" + b"0" + yymmdd(first).encode() * 3 + b"0001" + _field("ﾃｽﾄｷﾞﾝｺｳ", 15) + b"001"
-              + _field("ﾎﾝﾃﾝ", 15) + b"   " + b"1" + b"0001234567" + _field("ﾆﾎﾝﾃｽﾄｶﾞﾂｶｲ", 40) + b"0")
-    records = [header.ljust(RECORD_LENGTH)]
-    for i, (day, amount, payer) in enumerate(lines, start=1):
-        record = (b"2" + f"{i:08d}".encode() + yymmdd(day).encode() * 2 + b"1" + b"11" + f"{amount:012d}".encode()
-                  + b"0" * 11 + b"0" * 6 + b"0" * 6 + b"0" + b"0" * 7 + b"000" + b" " * 10
-                  + _field(to_half_width_kana(payer), 48) + _field("ﾐｽﾞﾎ", 15) + _field("ﾎﾝｺﾞｳ", 15)
-                  + _field("ﾌﾘｺﾐ", 20) + b" " * 20 + b"  ")
-        assert len(record) == RECORD_LENGTH, len(record)
-        records.append(record)
+    last = max((d for d, _a, _p in lines), default=first)
+    account = (b"0001" + _field("ﾃｽﾄｷﾞﾝｺｳ", 15) + b"001" + _field("ﾎﾝﾃﾝ", 15))
     total = sum(a for _d, a, _p in lines)
-    records.append((b"8" + f"{len(lines):06d}".encode() + f"{total:013d}".encode() + b"0" * 6 + b"0" * 13 + b"0"
-                    + b"0" * 14 + f"{len(lines):07d}".encode()).ljust(RECORD_LENGTH))
-    records.append(b"9".ljust(RECORD_LENGTH))
-    return (b"\r\n" if line_breaks else b"").join(records) + (b"\r\n" if line_breaks else b"")
+    if kind == KIND_STATEMENT:
+        header = (b"103" + b"0" + yymmdd(last) + yymmdd(first) + yymmdd(last) + account + b"000" + b"1"
+                  + n(1234567, 10) + _field("ｼﾔ)ﾆﾎﾝﾃｽﾄｶﾞﾂｶｲ", 40) + b"1" + b"1" + n(0, 14) + b" " * 71)
+        data = [b"2" + n(i, 8) + yymmdd(day) * 2 + b"1" + b"11" + n(amount, 12) + n(0, 12) + n(0, 6) * 2 + b"0"
+                + n(0, 7) + b"000" + n(0, 10) + _field(to_half_width_kana(payer), 48) + _field("ﾐｽﾞﾎ", 15)
+                + _field("ﾎﾝｺﾞｳ", 15) + _field("ﾌﾘｺﾐ", 20) + b" " * 20 + b" "
+                for i, (day, amount, payer) in enumerate(lines, start=1)]
+        trailer = (b"8" + n(len(lines), 6) + n(total, 13) + n(0, 6) + n(0, 13) + b"1" + n(total, 14)
+                   + n(len(lines), 7) + b" " * 139)
+    else:
+        header = (b"101" + b"0" + yymmdd(last) + yymmdd(first) + yymmdd(last) + account + b"1" + n(1234567, 7)
+                  + _field("ｼﾔ)ﾆﾎﾝﾃｽﾄｶﾞﾂｶｲ", 40) + b" " * 93)
+        data = [b"2" + n(i, 6) + yymmdd(day) * 2 + n(amount, 10) + n(0, 10) + n(0, 10)
+                + _field(to_half_width_kana(payer), 48) + _field("ﾐｽﾞﾎ", 15) + _field("ﾎﾝｺﾞｳ", 15) + b" "
+                + b" " * 20 + b" " * 52
+                for i, (day, amount, payer) in enumerate(lines, start=1)]
+        trailer = b"8" + n(len(lines), 6) + n(total, 12) + n(0, 6) + n(0, 12) + b" " * 163
+    records = [header, *data, trailer, b"9" + b" " * 199]
+    assert all(len(record) == RECORD_LENGTH for record in records), [len(r) for r in records]
+    separator = b"\r\n" if line_breaks else b""
+    return separator.join(records) + separator
 
 
 def write_csv(lines: list[tuple[datetime.date, int, str]], *, encoding: str = "utf-8-sig",

@@ -33,7 +33,7 @@ class StatementUploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Bank statement file"))
     format = forms.ChoiceField(label=gettext_lazy("File format"), choices=BankStatement.Format.choices,
                                help_text=gettext_lazy("CSV: the columns 取引日, 金額 and 振込人名義 (UTF-8 or Shift_JIS). "
-                                                      "Zengin: the 入出金取引明細 fixed-length file."))
+                                                      "Zengin: the 入出金取引明細 or 振込入金通知 fixed-length file."))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
