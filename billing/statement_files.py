@@ -387,7 +387,7 @@ def write_zengin(lines: list[tuple[datetime.date, int, str]], *, line_breaks: bo
     account = (b"0001" + _field("ﾃｽﾄｷﾞﾝｺｳ", 15) + b"001" + _field("ﾎﾝﾃﾝ", 15))
     total = sum(a for _d, a, _p in lines)
     if kind == KIND_STATEMENT:
-        header = (b"103" + b"0" + yymmdd(last) + yymmdd(first) + yymmdd(last) + account + b"000" + b"1"
+        header = (b"1" + KIND_STATEMENT.encode() + b"0" + yymmdd(last) + yymmdd(first) + yymmdd(last) + account + b"000" + b"1"
                   + n(1234567, 10) + _field("ｼﾔ)ﾆﾎﾝﾃｽﾄｶﾞﾂｶｲ", 40) + b"1" + b"1" + n(0, 14) + b" " * 71)
         data = [b"2" + n(i, 8) + yymmdd(day) * 2 + b"1" + b"11" + n(amount, 12) + n(0, 12) + n(0, 6) * 2 + b"0"
                 + n(0, 7) + b"000" + n(0, 10) + _field(to_half_width_kana(payer), 48) + _field("ﾐｽﾞﾎ", 15)
@@ -396,10 +396,10 @@ def write_zengin(lines: list[tuple[datetime.date, int, str]], *, line_breaks: bo
         trailer = (b"8" + n(len(lines), 6) + n(total, 13) + n(0, 6) + n(0, 13) + b"1" + n(total, 14)
                    + n(len(lines), 7) + b" " * 139)
     else:
-        header = (b"101" + b"0" + yymmdd(last) + yymmdd(first) + yymmdd(last) + account + b"1" + n(1234567, 7)
+        header = (b"1" + KIND_TRANSFERS.encode() + b"0" + yymmdd(last) + yymmdd(first) + yymmdd(last) + account + b"1" + n(1234567, 7)
                   + _field("ｼﾔ)ﾆﾎﾝﾃｽﾄｶﾞﾂｶｲ", 40) + b" " * 93)
         data = [b"2" + n(i, 6) + yymmdd(day) * 2 + n(amount, 10) + n(0, 10) + n(0, 10)
-                + _field(to_half_width_kana(payer), 48) + _field("ﾐｽﾞﾎ", 15) + _field("ﾎﾝｺﾞｳ", 15) + b" "
+                + _field(to_half_width_kana(payer), 48) + _field("ﾐｽﾞﾎ", 15) + _field("ﾎﾝｺﾞｳ", 15) + b"0"
                 + b" " * 20 + b" " * 52
                 for i, (day, amount, payer) in enumerate(lines, start=1)]
         trailer = b"8" + n(len(lines), 6) + n(total, 12) + n(0, 6) + n(0, 12) + b" " * 163

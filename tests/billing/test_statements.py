@@ -149,10 +149,11 @@ def test_pay6_csv_accepts_bom_cp932_slashes_and_extra_columns(staff_op, society)
             (2, DAY, 1_000, "ﾔﾏﾀﾞ ﾀﾛｳ"), (4, datetime.date(2026, 5, 9), 2_000, "ｽｽﾞｷ")]
 
 
+@pytest.mark.parametrize("kind", ["03", "01"])
 @pytest.mark.parametrize("line_breaks, wareki", [(True, True), (False, True), (True, False)])
-def test_pay6_zengin_records_with_or_without_line_breaks_and_eras(line_breaks, wareki):
+def test_pay6_zengin_records_with_or_without_line_breaks_and_eras(line_breaks, wareki, kind):
     data = statement_files.write_zengin([(DAY, 10_000, "ヤマダ タロウ"), (DAY, 3_000, "000123 スズキ")],
-                                        line_breaks=line_breaks, wareki=wareki)
+                                        line_breaks=line_breaks, wareki=wareki, kind=kind)
     rows = statement_files.read_zengin(data, today=DAY)
     assert [(r.line, r.date, r.amount, r.payer_name) for r in rows] == [
         (2, DAY, 10_000, "ﾔﾏﾀﾞ ﾀﾛｳ"), (3, DAY, 3_000, "000123 ｽｽﾞｷ")]
