@@ -150,9 +150,10 @@ def _past(society: Society, days: int) -> Society:
     return earlier
 
 
-def build(society: Society, *, actor: Actor) -> list[Row]:
+def build(society: Society, *, actor: Actor, link_url_template: str | None = None) -> list[Row]:
     """Build the scenarios of ``society`` (it has none: see ``is_built``): seed 000's members in a sandbox, then
-    the billing scenarios. Returns the scenario list."""
+    the billing scenarios. Returns the scenario list. Mail links are full URLs (``link_url_template`` of the
+    request that asked, else the site's: ``mail.links.link_url_template``)."""
     position = 0
 
     def register(key: str, member: Member) -> None:
@@ -161,7 +162,8 @@ def build(society: Society, *, actor: Actor) -> list[Row]:
         position += 1
 
     if society.is_sandbox:
-        for case, member in showcase.build(society, _member_type(society, "regular", actor=actor), actor=actor):
+        for case, member in showcase.build(society, _member_type(society, "regular", actor=actor), actor=actor,
+                                           link_url_template=link_url_template):
             register(seed000_key(case.outcome), member)
     for key, member in _build_billing(society, actor=actor).items():
         register(key, member)
@@ -301,7 +303,7 @@ def remove(society: Society) -> int:
 
 
 @service(permission=None)
-def scenarios_reset(*, actor: Actor, society: Society) -> list[Row]:
+def scenarios_reset(*, actor: Actor, society: Society, link_url_template: str | None = None) -> list[Row]:
     """SIM-3 [シナリオ再作成]: remove the sandbox's scenario members and build them again, in one transaction and
     one audit entry. Outside a sandbox 403 ``not_sandbox``; only trainers and administrators of the sandbox
     (``can_use_training_tools``), else 403 ``permission_denied``. Operator-created members are not touched."""
@@ -314,7 +316,7 @@ def scenarios_reset(*, actor: Actor, society: Society) -> list[Row]:
     before = ScenarioMember.objects.filter(society=society).count()
     removed = remove(society)
     system = f"system: scenarios reset by {audit.actor_label(actor)}"[:255]
-    rows = build(society, actor=system)
+    rows = build(society, actor=system, link_url_template=link_url_template)
     audit.record(actor=actor, action="simulator.scenarios.reset", target=society, society_id=society.pk,
                  before={"scenario_members": max(before, removed)},
                  after={"scenario_members": sum(1 for r in rows if r.member is not None)})

@@ -15,6 +15,7 @@ from backoffice import clock
 from backoffice.adminkit import report_domain_error
 from backoffice.errors import DomainError
 from backoffice.fields import HalfWidthFormDateField
+from mail import links
 from members import services
 
 from .clock import add_months, start_of_day
@@ -100,7 +101,8 @@ def scenario_reset(request):
     try:
         if society is None:
             raise DomainError("not_sandbox", scenarios.MSG_NOT_SANDBOX, status=403)
-        rows = scenarios.scenarios_reset(actor=request.user, society=society)
+        rows = scenarios.scenarios_reset(actor=request.user, society=society,
+                                         link_url_template=links.link_url_template(request))
     except DomainError as exc:
         report_domain_error(request, exc)
         return HttpResponseRedirect(reverse("admin:index"))
