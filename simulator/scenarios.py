@@ -302,6 +302,17 @@ def remove(society: Society) -> int:
     return len(member_ids)
 
 
+def scenarios_reset_refusal(actor: Actor, society: Society | None) -> DomainError | None:
+    """SIM-3: may ``actor`` rebuild ``society``'s scenarios? Only in a training sandbox (403 ``not_sandbox``), and
+    only its trainers and administrators (``Operator.can_use_training_tools``) or a system actor (403
+    ``permission_denied``). The service enforces it; the screens ask it before offering [シナリオ再作成]."""
+    if society is None or not society.is_sandbox:
+        return DomainError("not_sandbox", MSG_NOT_SANDBOX, status=403)
+    if not is_system_actor(actor) and not getattr(actor, "can_use_training_tools", False):
+        return DomainError("permission_denied", MSG_DENIED, status=403)
+    return None
+
+
 @service(permission=None)
 def scenarios_reset(*, actor: Actor, society: Society, link_url_template: str | None = None) -> list[Row]:
     """SIM-3 [シナリオ再作成]: remove the sandbox's scenario members and build them again, in one transaction and
@@ -309,10 +320,9 @@ def scenarios_reset(*, actor: Actor, society: Society, link_url_template: str | 
     (``can_use_training_tools``), else 403 ``permission_denied``. Operator-created members are not touched."""
     check_society(actor, society.pk)
     society = Society.objects.select_for_update().get(pk=society.pk)  # two resets at once queue here
-    if not society.is_sandbox:
-        raise DomainError("not_sandbox", MSG_NOT_SANDBOX, status=403)
-    if not is_system_actor(actor) and not getattr(actor, "can_use_training_tools", False):
-        raise DomainError("permission_denied", MSG_DENIED, status=403)
+    refusal = scenarios_reset_refusal(actor, society)
+    if refusal is not None:
+        raise refusal
     before = ScenarioMember.objects.filter(society=society).count()
     removed = remove(society)
     system = f"system: scenarios reset by {audit.actor_label(actor)}"[:255]
