@@ -3,17 +3,24 @@ that does what the link is for (verify an address and open the application, conf
 
 A handler is called inside ``link_follow``'s transaction as
 ``handler(actor=..., society=..., email=..., payload=..., data=...)`` and returns a result dict; a
-DomainError it raises refuses the link (which then stays unused)."""
+DomainError it raises refuses the link (which then stays unused).
+
+Where a link points is one page too, registered the same way (``register_link_page``): every mail's link URL,
+sent live from a screen or built by seed_demo and the scenarios, comes from ``link_url_template``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
+
 LinkHandler = Callable[..., dict]
 
 _handlers: dict[str, LinkHandler] = {}
 _forms: dict[str, Callable[..., Any]] = {}
+_link_page: list[str] = []  # the URL name of the page that opens a link, its token the one argument
 
 
 def register_link_handler(purpose: str, handler: LinkHandler) -> None:
@@ -54,3 +61,20 @@ def registered_purposes() -> list[str]:
 def call_handler(handler: LinkHandler, **kwargs: Any) -> dict:
     result = handler(**kwargs)
     return dict(result or {})
+
+
+def register_link_page(url_name: str) -> None:
+    """The page a mail's link opens (the My Page simulator's, registered from its AppConfig.ready()): a URL name
+    whose one argument is the token."""
+    _link_page[:] = [url_name]
+
+
+def link_url_template(request=None) -> str:
+    """The URL of a mail's link with ``{token}`` to fill (``mail_send``'s ``link_url_template``): the registered
+    link page, absolute on the request's host — or, with no request (seed_demo, reset_scenarios, a worker), on
+    ``settings.SITE_URL``. Without a registered page the bare token."""
+    if not _link_page:
+        return "{token}"
+    path = reverse(_link_page[0], args=["TOKEN"])
+    url = request.build_absolute_uri(path) if request is not None else settings.SITE_URL.rstrip("/") + path
+    return url.replace("TOKEN", "{token}")

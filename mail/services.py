@@ -45,8 +45,8 @@ def mail_send(*, actor: Actor, society, kind: str, to: str, subject: str, body: 
     """Keep the mail in the outbox and send it once the caller's transaction commits (nothing is sent when it
     rolls back). With ``link_purpose`` the mail carries a new single-use link valid 24 hours; every still-valid
     link of that purpose to the same address in the society is superseded (APP-2). ``link_url_template``
-    (e.g. ``"https://…/links/{token}/"``) is formatted with the token; ``{link_url}`` in ``body`` is replaced
-    by the link's URL."""
+    (e.g. ``"https://…/links/{token}/"``, by default ``links.link_url_template()``) is formatted with the token;
+    ``{link_url}`` in ``body`` is replaced by the link's URL."""
     check_society(actor, society.pk)
     _check_kind(kind)
     address = text.normalize_email(to)
@@ -61,7 +61,7 @@ def mail_send(*, actor: Actor, society, kind: str, to: str, subject: str, body: 
         superseded = sorted(older.values_list("mail_id", flat=True))
         if superseded:
             LinkToken.objects.filter(mail_id__in=superseded).update(superseded_at=now)
-        token.url = (link_url_template or "{token}").replace("{token}", token.token)
+        token.url = (link_url_template or links.link_url_template()).replace("{token}", token.token)
         body = body.replace("{link_url}", token.url)
     mail = SentMail.objects.create(society=society, kind=kind, to=address, subject=subject, body=body,
                                    member_id=member_id, created_at=now)

@@ -290,6 +290,7 @@ class MemberAdmin(ServiceAdmin):
                 extra["can_correct_number"] = may(request, "can_manage_settings") and obj.member_number is not None
                 extra["email_changes"] = list(obj.email_changes.all()[:20])
                 extra["sign_ins"] = selectors.recent_sign_ins(request.user, member=obj)
+                extra["apass_has_recovery_contact"] = selectors.apass_has_recovery_contact(obj.apass)
                 extra["password_hidden"] = selectors.MSG_PASSWORD_HIDDEN
                 extra["other_app_links"] = [link for provider in MEMBER_PAGE_LINKS for link in provider(request, obj)]
         else:
@@ -494,7 +495,8 @@ class MemberAdmin(ServiceAdmin):
         if form.is_valid():
             given = {k: v.strip() for k, v in form.cleaned_data.items() if v and v.strip()}
             if len(given) == 1:
-                rows = [(a, selectors.apass_linked_member(request.user, a), selectors.recent_sign_ins(request.user, apass=a))
+                rows = [(a, selectors.apass_linked_member(request.user, a), selectors.recent_sign_ins(request.user, apass=a),
+                         selectors.apass_has_recovery_contact(a))
                         for a in selectors.apass_lookup(request.user, **given)]
             elif given:
                 form.add_error(None, _("Give exactly one of email, member_number, phone or name."))

@@ -65,6 +65,11 @@ def register() -> None:
     audit.register_field_labels("members.society.clock_moved", {"now": pgettext_lazy("audit field", "simulated time")})
     audit.register_field_labels("members.apass.password_reset",
                                 {"password_reset_at": pgettext_lazy("audit field", "password reset at")})
+    # Seed 000 3-3: whether the A-Pass was issued with a password-reset contact (never the contact itself).
+    audit.register_field_labels(
+        "members.apass.issued", {"recovery_contact_registered": APass._meta.get_field("recovery_contact").verbose_name},
+        choices={"recovery_contact_registered": [(True, pgettext_lazy("password-reset contact", "registered")),
+                                                 (False, pgettext_lazy("password-reset contact", "not registered"))]})
     # A number correction carries the reason beside the number.
     audit.register_field_labels("members.member_number.corrected", {"member_number": _("member number"),
                                                                      "note": _("reason")})

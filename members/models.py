@@ -329,8 +329,22 @@ class Member(models.Model):
         indexes = [models.Index(fields=["society", "kind", "id"])]
 
     def __str__(self) -> str:
-        label = self.organization if self.kind == self.Kind.CORPORATE and self.organization else self.name
-        return f"{self.member_number} {label}" if self.member_number else label
+        """How a member is named wherever one is picked or listed (autocompletes, selects, lists, audit targets):
+        the member number before the name, or — not numbered yet — the e-mail after it, so that namesakes (two
+        青木 翼) never look the same. Both are unique in the society (NUM-2, MEM-3)."""
+        return f"{self.member_number} {self.display_name}" if self.member_number else self.distinct_name
+
+    @property
+    def display_name(self) -> str:
+        """The name (a corporate member's: its organisation's)."""
+        return self.organization if self.kind == self.Kind.CORPORATE and self.organization else self.name
+
+    @property
+    def distinct_name(self) -> str:
+        """The name for a list whose own column gives the member number: the e-mail beside it while there is none."""
+        if self.member_number or not self.email:
+            return self.display_name
+        return f"{self.display_name} ({self.email})"
 
     @property
     def apass_linked(self) -> bool:

@@ -400,12 +400,25 @@ def apass_linked_member(operator, apass: APass) -> Member | None:
     return visible_members(operator).filter(apass=apass).first()
 
 
+def apass_has_recovery_contact(apass: APass | None) -> bool:
+    """Seed 000 3-3: whether the A-Pass has a パスワード再設定用の連絡先 registered — the fact that tells outcome E
+    (reset the password through it) from F (unlink). Screens and the support console show registered or not,
+    never the contact itself."""
+    return bool(apass is not None and apass.recovery_contact)
+
+
 def recent_sign_ins(operator, *, apass: APass | None = None, member: Member | None = None, limit=RECENT_SIGN_INS):
-    qs = MyPageSignIn.objects.visible_to(operator)
+    """The latest My Page sign-in attempts of an A-Pass, or of a member: the person's record, so a member's
+    include those made with an A-Pass later unlinked from them (APS-4), up to the unlink — not what that A-Pass
+    did afterwards, when it was no longer theirs. Each row's ``apass`` is loaded (the screens name it)."""
+    qs = MyPageSignIn.objects.visible_to(operator).select_related("apass")
     if apass is not None:
         qs = qs.filter(apass=apass)
     if member is not None:
-        qs = qs.filter(Q(member=member) | Q(apass__members=member))
+        theirs = Q(member=member) | Q(apass__members=member)
+        for apass_id, unlinked_at in APassUnlink.objects.filter(member=member).values_list("apass_id", "at")[:20]:
+            theirs |= Q(apass_id=apass_id, at__lte=unlinked_at)
+        qs = qs.filter(theirs)
     return list(qs.order_by("-at", "-pk").distinct()[:limit])
 
 

@@ -85,9 +85,11 @@ def _full_width(value: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in value)
 
 
-def build(society: Society, member_type: MemberType, *, actor: str) -> list[tuple[Showcase, Member]]:
+def build(society: Society, member_type: MemberType, *, actor: str,
+          link_url_template: str | None = None) -> list[tuple[Showcase, Member]]:
     """Create the seed 000 members of a training sandbox (call once; ``is_built`` tells). Returns each showcase
-    with its member."""
+    with its member. Its mails are written by the live services, so their links are full URLs like a live mail's:
+    ``link_url_template`` as the screen that asked gives it, else ``mail.links.link_url_template()``'s default."""
     assert society.is_sandbox, "the seed 000 showcase belongs in a training sandbox"
     today = clock.today(society)
     members: dict[str, Member] = {}
@@ -142,7 +144,8 @@ def build(society: Society, member_type: MemberType, *, actor: str) -> list[tupl
 
     # Mail links in every state, on the sandbox clock, sent by the real My Page service (so each opens for real).
     def reset_mail(email: str, **ago: float):
-        return mypage.password_reset_request(actor=actor, society=_past(society, **ago), email=email).mail
+        return mypage.password_reset_request(actor=actor, society=_past(society, **ago), email=email,
+                                             link_url_template=link_url_template).mail
 
     used = reset_mail(members["C"].email, hours=3)
     link_follow(actor=actor, token=used.link.token, data={"password": APASS_PASSWORD})  # used (same password)

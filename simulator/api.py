@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from backoffice.fields import MAX_DATE, MIN_DATE
 from backoffice.http import client_address
+from mail import links
 from members import services
 from members.api import simulation_society
 
@@ -126,14 +127,6 @@ class MyPageLoginView(SandboxView):
 # --- applications and mail links on My Page (APP-1, APP-2, MAIL-2, SIM-2) ---
 
 
-def link_url_template(request) -> str:
-    """The address a mail's link points at: the My Page simulator's page that follows it (``{token}`` filled
-    in by mail_send)."""
-    from django.urls import reverse
-
-    return request.build_absolute_uri(reverse("sim-mypage-link", args=["TOKEN"])).replace("TOKEN", "{token}")
-
-
 def mail_body(mail) -> dict:
     link = getattr(mail, "link", None)
     return {"mail": mail.pk, "kind": mail.kind, "to": mail.to,
@@ -170,7 +163,7 @@ class ApplicationView(SandboxView):
     def post(self, request):
         society, data = self.sandbox_and_body(request)
         mail = services.application_request(actor=request.user, society=society, email=data["email"],
-                                            link_url_template=link_url_template(request))
+                                            link_url_template=links.link_url_template(request))
         return Response(mail_body(mail), status=201)
 
 
@@ -201,7 +194,7 @@ class PasswordResetView(SandboxView):
     def post(self, request):
         society, data = self.sandbox_and_body(request)
         result = services.password_reset_request(actor=request.user, society=society, email=data["email"],
-                                                 link_url_template=link_url_template(request))
+                                                 link_url_template=links.link_url_template(request))
         return Response({"sent": result.sent, "reason": result.reason})
 
 
@@ -214,5 +207,5 @@ class EmailChangeView(SandboxView):
     def post(self, request):
         society, data = self.sandbox_and_body(request)
         mail = services.email_change_request(actor=request.user, society=society, **data,
-                                             link_url_template=link_url_template(request))
+                                             link_url_template=links.link_url_template(request))
         return Response(mail_body(mail), status=201)

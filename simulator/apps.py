@@ -7,6 +7,9 @@ class SimulatorConfig(AppConfig):
     verbose_name = _("My Page and training")
 
     def ready(self):
+        from mail import links
+
         from .audit_labels import register
 
         register()
+        links.register_link_page("sim-mypage-link")  # every mail's link opens on the My Page simulator

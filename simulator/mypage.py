@@ -86,10 +86,6 @@ def _sandbox(request):
     return society
 
 
-def _link_url_template(request) -> str:
-    return request.build_absolute_uri(reverse("sim-mypage-link", args=["TOKEN"])).replace("TOKEN", "{token}")
-
-
 #: Where a result lands: the admin's <main>, whose top holds the messages. Without a fragment the browser would
 #: keep the form's own ("#sign_in", so that a refused form is shown in place) and scroll the message away.
 TO_MESSAGES = "#content-start"
@@ -103,7 +99,7 @@ def _act(request, society, action: str, data: dict):
     """Run one section's act; a success answers a redirect (to the mailbox of the address concerned), a
     refusal None (the form then shows it). ``data`` is the form's cleaned data."""
     user = request.user
-    template = _link_url_template(request)
+    template = links.link_url_template(request)
     if action == "apply":
         mail = services.application_request(actor=user, society=society, email=data["email"], link_url_template=template)
         messages.success(request, _("The mail “%(subject)s” was sent to %(to)s.") % {"subject": mail.subject, "to": mail.to})

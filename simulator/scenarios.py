@@ -150,9 +150,10 @@ def _past(society: Society, days: int) -> Society:
     return earlier
 
 
-def build(society: Society, *, actor: Actor) -> list[Row]:
+def build(society: Society, *, actor: Actor, link_url_template: str | None = None) -> list[Row]:
     """Build the scenarios of ``society`` (it has none: see ``is_built``): seed 000's members in a sandbox, then
-    the billing scenarios. Returns the scenario list."""
+    the billing scenarios. Returns the scenario list. Mail links are full URLs (``link_url_template`` of the
+    request that asked, else the site's: ``mail.links.link_url_template``)."""
     position = 0
 
     def register(key: str, member: Member) -> None:
@@ -161,7 +162,8 @@ def build(society: Society, *, actor: Actor) -> list[Row]:
         position += 1
 
     if society.is_sandbox:
-        for case, member in showcase.build(society, _member_type(society, "regular", actor=actor), actor=actor):
+        for case, member in showcase.build(society, _member_type(society, "regular", actor=actor), actor=actor,
+                                           link_url_template=link_url_template):
             register(seed000_key(case.outcome), member)
     for key, member in _build_billing(society, actor=actor).items():
         register(key, member)
@@ -300,21 +302,31 @@ def remove(society: Society) -> int:
     return len(member_ids)
 
 
+def scenarios_reset_refusal(actor: Actor, society: Society | None) -> DomainError | None:
+    """SIM-3: may ``actor`` rebuild ``society``'s scenarios? Only in a training sandbox (403 ``not_sandbox``), and
+    only its trainers and administrators (``Operator.can_use_training_tools``) or a system actor (403
+    ``permission_denied``). The service enforces it; the screens ask it before offering [シナリオ再作成]."""
+    if society is None or not society.is_sandbox:
+        return DomainError("not_sandbox", MSG_NOT_SANDBOX, status=403)
+    if not is_system_actor(actor) and not getattr(actor, "can_use_training_tools", False):
+        return DomainError("permission_denied", MSG_DENIED, status=403)
+    return None
+
+
 @service(permission=None)
-def scenarios_reset(*, actor: Actor, society: Society) -> list[Row]:
+def scenarios_reset(*, actor: Actor, society: Society, link_url_template: str | None = None) -> list[Row]:
     """SIM-3 [シナリオ再作成]: remove the sandbox's scenario members and build them again, in one transaction and
     one audit entry. Outside a sandbox 403 ``not_sandbox``; only trainers and administrators of the sandbox
     (``can_use_training_tools``), else 403 ``permission_denied``. Operator-created members are not touched."""
     check_society(actor, society.pk)
     society = Society.objects.select_for_update().get(pk=society.pk)  # two resets at once queue here
-    if not society.is_sandbox:
-        raise DomainError("not_sandbox", MSG_NOT_SANDBOX, status=403)
-    if not is_system_actor(actor) and not getattr(actor, "can_use_training_tools", False):
-        raise DomainError("permission_denied", MSG_DENIED, status=403)
+    refusal = scenarios_reset_refusal(actor, society)
+    if refusal is not None:
+        raise refusal
     before = ScenarioMember.objects.filter(society=society).count()
     removed = remove(society)
     system = f"system: scenarios reset by {audit.actor_label(actor)}"[:255]
-    rows = build(society, actor=system)
+    rows = build(society, actor=system, link_url_template=link_url_template)
     audit.record(actor=actor, action="simulator.scenarios.reset", target=society, society_id=society.pk,
                  before={"scenario_members": max(before, removed)},
                  after={"scenario_members": sum(1 for r in rows if r.member is not None)})

@@ -15,6 +15,7 @@ from backoffice import clock
 from backoffice.adminkit import report_domain_error
 from backoffice.errors import DomainError
 from backoffice.fields import HalfWidthFormDateField
+from mail import links
 from members import services
 
 from .clock import add_months, start_of_day
@@ -82,25 +83,28 @@ def scenario_list(request):
         raise Http404
     return TemplateResponse(request, "simulator/scenario_list.html", {
         **_scenario_context(request, _("Scenario list")), "rows": scenarios.scenario_list(society),
-        "can_reset": society.is_sandbox and request.user.can_use_training_tools})
+        "can_reset": scenarios.scenarios_reset_refusal(request.user, society) is None})
 
 
 def scenario_reset(request):
-    """[シナリオ再作成]: GET asks for confirmation, POST rebuilds the sandbox's scenario members (the service
-    refuses outside a sandbox and for staff and viewers)."""
+    """[シナリオ再作成]: GET asks for confirmation, POST rebuilds the sandbox's scenario members. Outside a sandbox and
+    for staff and viewers both answer the refusal on the first page: the confirmation offers no button they
+    could not use."""
     from django.template.response import TemplateResponse
 
     from . import scenarios
 
     society = getattr(request.user, "society", None)
+    refusal = scenarios.scenarios_reset_refusal(request.user, society)
+    if refusal is not None:
+        report_domain_error(request, refusal)
+        return HttpResponseRedirect(reverse("admin:index"))
     if request.method != "POST":
         return TemplateResponse(request, "simulator/scenario_reset.html", {
-            **_scenario_context(request, _("Reset scenarios")),
-            "count": scenarios.scenario_count(society) if society else 0})
+            **_scenario_context(request, _("Reset scenarios")), "count": scenarios.scenario_count(society)})
     try:
-        if society is None:
-            raise DomainError("not_sandbox", scenarios.MSG_NOT_SANDBOX, status=403)
-        rows = scenarios.scenarios_reset(actor=request.user, society=society)
+        rows = scenarios.scenarios_reset(actor=request.user, society=society,
+                                         link_url_template=links.link_url_template(request))
     except DomainError as exc:
         report_domain_error(request, exc)
         return HttpResponseRedirect(reverse("admin:index"))

@@ -115,6 +115,8 @@ CSRF_FAILURE_VIEW = "backoffice.errorpages.csrf_failure"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply.confit@atlas.jp")
+#: Where the site is reached, for the links of mails written without a request (seed_demo, reset_scenarios).
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
 #: How many reverse proxies of ours stand in front of the app servers. 0 (the default): the client address is
 #: REMOTE_ADDR and X-Forwarded-For is ignored (anyone can forge it). N: the address the outermost of our N

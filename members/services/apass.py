@@ -74,7 +74,8 @@ def apass_create(*, actor: Actor, society: Society, email: str, password: str, r
     except IntegrityError:  # a concurrent issue of the same address
         raise Conflict("email_in_use", MSG_EMAIL_IN_USE, fields={"email": [str(MSG_EMAIL_IN_USE)]}) from None
     audit.record(actor=actor, action="members.apass.issued", target=apass, society_id=society.pk,
-                 after={"email": apass.email, "recovery_contact": apass.recovery_contact})
+                 after={"email": apass.email,  # the contact itself is no operator's to read: registered or not
+                        "recovery_contact_registered": selectors.apass_has_recovery_contact(apass)})
     return apass
 
 

@@ -105,7 +105,7 @@ def test_sec1_audit_list_in_japanese_with_society_name_and_action_label(staff_cl
     assert headers(html) == ["時刻 (Asia/Tokyo)", "学会", "操作者", "操作", "対象"]
     assert cells(html, "society_column") == ["日本バックオフィス学会"]
     assert cells(html, "action_column") == ["会員登録"]
-    assert cells(html, "target_column") == ["会員: 山田 太郎"]
+    assert cells(html, "target_column") == ["会員: 山田 太郎 (taro@example.jp)"]
     assert cells(html, "actor_column") == ["staff@jsbo.example.jp"]
     titles = re.findall(r'data-filter-title="(.*?)"', html)
     assert titles == ["操作者", "操作", "対象の種類", "期間", "一括操作"]
@@ -118,9 +118,9 @@ def test_sec1_audit_list_scoped_to_the_operators_society(client, staff_op, other
     services.member_create(actor=other_op, society=other_society, name="他学 次郎", email="jiro@example.jp",
                            member_type=other_type)
     client.force_login(staff_op)
-    assert cells(client.get(LIST_URL).content.decode(), "target_column") == ["会員: 山田 太郎"]
+    assert cells(client.get(LIST_URL).content.decode(), "target_column") == ["会員: 山田 太郎 (taro@example.jp)"]
     client.force_login(other_op)
-    assert cells(client.get(LIST_URL).content.decode(), "target_column") == ["会員: 他学 次郎"]
+    assert cells(client.get(LIST_URL).content.decode(), "target_column") == ["会員: 他学 次郎 (jiro@example.jp)"]
     client.force_login(root_op)
     html = client.get(LIST_URL).content.decode()
     # the platform's own entry (the superuser's creation by createsuperuser) belongs to no society: —

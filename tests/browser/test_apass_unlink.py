@@ -30,6 +30,7 @@ def test_aps4_unlink_in_five_steps(page, live_server, staff_op, regular_type, so
     page.goto(f"{live_server.url}/admin/members/member/{member.pk}/change/")
     expect(page.locator("#apass-section")).to_contain_text("パスワードはセキュリティ上閲覧できないようになっています。")
     expect(page.locator("#mypage-sign-ins")).to_contain_text("パスワード誤り（Caps Lock）")
+    expect(page.locator("#apass-section")).to_contain_text("パスワード再設定用の連絡先: 登録なし")  # F, not E
     page.screenshot(path=str(SHOTS / "aps4_1_member_change.png"), full_page=True)
     page.get_by_text("会員がA-Passを使ってログインできなくなった場合は、設定を解除して新しいメールアドレスを設定してください。").click()
     # 2. [ログイン情報統合解除後に使用するメールアドレス]
@@ -46,6 +47,9 @@ def test_aps4_unlink_in_five_steps(page, live_server, staff_op, regular_type, so
     # 5. done: the message, the new e-mail, no chain; 履歴 shows the unlink.
     expect(page.locator(".messagelist")).to_contain_text("ログイン情報の統合を解除し、新しいメールアドレスを設定しました。")
     expect(page.locator("#id_email")).to_have_value("yamada.new@example.ac.jp")
+    # issue 12 point 6: the sign-ins made before the unlink stay, marked with the A-Pass they were made with
+    failed = page.locator("#mypage-sign-ins tr", has_text="パスワード誤り（Caps Lock）")
+    expect(failed.locator(".sign-in-apass")).to_have_text("yamada@example.ac.jp")
     page.screenshot(path=str(SHOTS / "aps4_5_done.png"), full_page=True)
     page.goto(f"{live_server.url}/admin/members/member/{member.pk}/history/")
     expect(page.locator("#content-main")).to_contain_text("ログイン情報統合解除")
