@@ -374,7 +374,7 @@ def cancel_confirmation(model_admin, request, invoices, *, back_url: str, action
         summary = invoices.aggregate(n=Count("pk"), s=Sum(F("amount") + F("adjustment")))
         count, total = summary["n"], summary["s"] or 0
     payments_url = reverse("admin:billing_payment_changelist")
-    rows = [(i, REFUSALS.get(refusals.get(i.pk)), refusals.get(i.pk) == "invoice_has_payments",
+    rows = [(i, i.amount + i.adjustment, REFUSALS.get(refusals.get(i.pk)), refusals.get(i.pk) == "invoice_has_payments",
              payments_url + "?" + urlencode({"invoice": i.pk})) for i in listed]
     opts = model_admin.model._meta
     context = {
