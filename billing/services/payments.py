@@ -39,6 +39,7 @@ MSG_INVOICE_CANCELLED = _("A payment cannot be registered on a cancelled invoice
 MSG_REMARKS_REQUIRED = _("To register an online payment by hand, enter in the remarks a settlement number of this "
                          "member (of one of their invoices or payments, cancelled or deleted ones included) and a "
                          "work memo.")
+MSG_RULE_AND_DETAIL = _("%(rule)s %(detail)s")
 MSG_KNOWN_SETTLEMENTS = _("Settlement numbers of this member: %(numbers)s")
 MSG_NO_KNOWN_SETTLEMENT = _("This member has no settlement number yet, so an online payment cannot be registered "
                             "by hand.")
@@ -181,7 +182,7 @@ def _check_pay3(actor: Actor, invoice: Invoice, method: str, remarks: str) -> st
     if named is None:
         detail = (MSG_KNOWN_SETTLEMENTS % {"numbers": "、".join(sorted(known)[:KNOWN_SHOWN])} if known
                   else MSG_NO_KNOWN_SETTLEMENT)
-        message = f"{MSG_REMARKS_REQUIRED} {detail}"
+        message = MSG_RULE_AND_DETAIL % {"rule": MSG_REMARKS_REQUIRED, "detail": detail}
         raise DomainError("remarks_required", message, fields={"remarks": [message]})
     return named
 
