@@ -14,7 +14,7 @@ from django.utils import timezone
 from members.factories import MemberFactory
 
 from . import numbering
-from .models import Category, Invoice, Payment, PaymentMethod
+from .models import ONLINE_METHODS, Category, Invoice, Payment, PaymentMethod
 
 
 def _next_number(kind):
@@ -49,6 +49,9 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     receipt_number = factory.LazyAttribute(_next_number(numbering.RECEIPT))
     amount = factory.LazyAttribute(lambda o: o.invoice.amount + o.invoice.adjustment)
     method = PaymentMethod.BANK_TRANSFER
+    #: every online payment carries its 決済番号 (a database constraint); an offline one has none
+    settlement_number = factory.LazyAttribute(
+        lambda o: f"RP{o.receipt_number:08d}" if o.method in ONLINE_METHODS else "")
     paid_on = factory.LazyFunction(datetime.date.today)
     created_by = "factory"
     created_at = factory.LazyFunction(timezone.now)

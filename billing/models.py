@@ -173,10 +173,14 @@ class BillingRunSkip(models.Model):
 
 
 class InvoiceQuerySet(SocietyScopedQuerySet):
-    def with_status(self):
-        """Annotate ``paid`` (sum of live payments), ``total`` and ``status`` (BIL-4) in the same query."""
+    def with_status(self, *, without_payment: int | None = None):
+        """Annotate ``paid`` (sum of live payments), ``total`` and ``status`` (BIL-4) in the same query;
+        ``without_payment`` (a payment id) counts as deleted — what [入金履歴削除] would leave."""
+        live_paid = Payment.objects.filter(invoice=OuterRef("pk"), deleted_at__isnull=True)
+        if without_payment is not None:
+            live_paid = live_paid.exclude(pk=without_payment)
         live_paid = (
-            Payment.objects.filter(invoice=OuterRef("pk"), deleted_at__isnull=True)
+            live_paid
             .order_by()
             .values("invoice")
             .annotate(s=Sum("amount"))
@@ -291,6 +295,10 @@ class Payment(models.Model):
         ordering = ["-paid_on", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["society", "receipt_number"], name="billing_payment_receipt_unique"),
+            # PAY-1: every online payment (card, convenience store, bank check) carries its 決済番号 (issue 12)
+            models.CheckConstraint(
+                condition=~Q(method__in=sorted(ONLINE_METHODS)) | ~Q(settlement_number=""),
+                name="billing_payment_online_settlement_number"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from backoffice import clock
 
@@ -17,18 +17,31 @@ def invoices_of(operator):
     return Invoice.objects.visible_to(operator).with_status().select_related("member", "run")
 
 
+def invoices_cancel_refusals(invoices) -> dict[int, str]:
+    """BIL-7 for several invoices at once: {invoice id: why it cannot be cancelled now} for those of
+    ``invoices`` (instances, or a queryset: two queries whatever its size) that cannot — ``invoice_cancelled``
+    when it already is, ``invoice_has_payments`` while a payment is registered. The cancel services enforce
+    it under a lock; the confirmation pages ask it before [確定]."""
+    if isinstance(invoices, QuerySet):
+        cancelled = invoices.filter(cancelled_at__isnull=False).values_list("pk", flat=True)
+        live = invoices.filter(cancelled_at__isnull=True).values("pk")
+    else:
+        cancelled = [i.pk for i in invoices if i.cancelled_at is not None]
+        live = [i.pk for i in invoices if i.cancelled_at is None]
+    refusals = {pk: "invoice_cancelled" for pk in cancelled}
+    paid = Payment.objects.live().filter(invoice_id__in=live).order_by().values_list("invoice_id", flat=True)
+    refusals.update({pk: "invoice_has_payments" for pk in paid.distinct()})
+    return refusals
+
+
 def invoice_cancel_refusal(invoice) -> str | None:
-    """Why ``invoice`` cannot be cancelled now (BIL-7), or None. The cancel service enforces it under a
-    lock; screens ask it to grey out the button."""
-    if invoice.cancelled_at is not None:
-        return "invoice_cancelled"
-    if Payment.objects.live().filter(invoice_id=invoice.pk).exists():
-        return "invoice_has_payments"
-    return None
+    """Why ``invoice`` cannot be cancelled now (BIL-7), or None (``invoices_cancel_refusals`` of one)."""
+    return invoices_cancel_refusals([invoice]).get(invoice.pk)
 
 
-__all__ = ["OPEN_STATUSES", "InvoiceStatus", "invoices_of", "invoice_cancel_refusal", "fiscal_year_of", "outstanding_of",
-           "payments_of", "known_settlement_numbers", "remarks_name_a_known_settlement", "open_invoices_of_member",
+__all__ = ["OPEN_STATUSES", "InvoiceStatus", "invoices_of", "invoice_cancel_refusal", "invoices_cancel_refusals", "fiscal_year_of", "outstanding_of",
+           "payments_of", "known_settlement_numbers", "remarks_name_a_known_settlement",
+           "settlement_named_in_remarks", "open_invoices_of_member",
            "mypage_invoices", "invoice_edit_refusal",
            "current_fiscal_year", "export_first_year", "reminder_skip_reason", "lapse_candidates",
            "unpaid_years_by_member", "with_unpaid_years", "lapse_refusal_ids"]
@@ -64,13 +77,19 @@ def known_settlement_numbers(member) -> set[str]:
         from_payments.values_list("settlement_number", flat=True))
 
 
+def settlement_named_in_remarks(remarks: str, known: set[str]) -> str | None:
+    """PAY-3: the one of ``known`` settlement numbers the remarks hold with a work memo beside it (the longest,
+    when several are), or None."""
+    text = (remarks or "").strip()
+    for number in sorted(known, key=lambda n: (-len(n), n)):
+        if number and number in text and text.replace(number, "").strip(" \t\r\n,.:;/、。:："):
+            return number
+    return None
+
+
 def remarks_name_a_known_settlement(remarks: str, known: set[str]) -> bool:
     """PAY-3: the remarks hold one of ``known`` settlement numbers and a work memo beside it."""
-    text = (remarks or "").strip()
-    for number in known:
-        if number and number in text and text.replace(number, "").strip(" \t\r\n,.:;/、。:："):
-            return True
-    return False
+    return settlement_named_in_remarks(remarks, known) is not None
 
 
 def open_invoices_of_member(member_id: int):

@@ -24,8 +24,8 @@ from backoffice import audit, clock
 from backoffice.errors import DomainError
 from backoffice.services import Actor, check_society, is_system_actor, service
 from billing import selectors as billing_selectors
-from billing.models import (BankStatement, BankStatementRow, BillingRun, Category, Invoice, Payment,
-                            PaymentMethod, Reminder)
+from billing.models import (ONLINE_METHODS, BankStatement, BankStatementRow, BillingRun, Category, Invoice,
+                            Payment, PaymentMethod, Reminder)
 from billing.services import invoices as invoice_services
 from billing.services import payments as payment_services
 from billing.services import runs as run_services
@@ -62,7 +62,7 @@ BILLING = [
     Scenario("partially_paid", "石井 大輔", "イシイ ダイスケ", f"daisuke.ishii@{DOMAIN}", "regular",
              "一部入金: 今年度の年会費を郵便振替で一部だけ入金"),
     Scenario("overpaid", "原田 真理", "ハラダ マリ", f"mari.harada@{DOMAIN}", "regular",
-             "過入金: 今年度の年会費を銀行振込(ROBOT PAYMENT)で請求額より多く入金"),
+             "過入金: 今年度の年会費をバンクチェック(ROBOT PAYMENT、決済番号あり)で請求額より多く入金"),
     Scenario("no_payment_needed", "藤原 昭", "フジワラ アキラ", f"akira.fujiwara@{DOMAIN}", "honorary",
              "入金不要: 名誉会員(年会費0円)の請求"),
     Scenario("cancelled", "後藤 翔", "ゴトウ ショウ", f"sho.goto@{DOMAIN}", "regular",
@@ -206,9 +206,11 @@ def _build_billing(society: Society, *, actor: Actor) -> dict[str, Member]:
 
     def pay(invoice: Invoice, amount: int | None = None, method: str = PaymentMethod.BANK_TRANSFER,
             days_ago: int = 0, remarks: str = "") -> Payment:
+        online = method in ONLINE_METHODS  # an online payment carries its 決済番号, as one made on My Page does
         return payment_services.payment_register(
             actor=actor, invoice=invoice, amount=_total(invoice) if amount is None else amount, method=method,
-            paid_on=today - datetime.timedelta(days=days_ago), remarks=remarks)
+            paid_on=today - datetime.timedelta(days=days_ago), remarks=remarks,
+            settlement_number=payment_services.new_settlement_number(society) if online else "")
 
     m = {key: member.pk for key, member in members.items()}
     # last year: everyone paid (about ten months ago) except the split, the lapse and the statement cases

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, F, Sum
+from django.template.response import TemplateResponse
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
@@ -20,9 +23,10 @@ from backoffice.adminkit import ServiceAdmin, can_write, report_domain_error, us
 from backoffice.errors import DomainError
 
 from ..models import Category, Invoice, InvoiceStatus
-from ..selectors import invoice_cancel_refusal, invoices_of, reminder_skip_reason
+from ..selectors import invoice_cancel_refusal, invoices_cancel_refusals, invoices_of, reminder_skip_reason
 from ..templatetags.billing_format import yen
 from ..services import invoices as services
+from ..services.invoices import REFUSALS
 
 
 def _id(object_id) -> int:
@@ -196,8 +200,8 @@ class InvoiceAdmin(ServiceAdmin):
             buttons.append(format_html(
                 '<button type="submit" formaction="{}" formmethod="post" name="invoice_act" value="confirm">[{}]</button>',
                 reverse("admin:billing_invoice_confirm", args=[invoice.pk]), _("Confirm invoice contents")))
-        buttons.append(format_html(
-            '<button type="submit" formaction="{}" formmethod="post" name="invoice_act" value="cancel">[{}]</button>',
+        buttons.append(format_html(  # a link: [請求取消] first shows what it will change (issue 12 point 7)
+            '<a class="button invoice-cancel-link" href="{}">[{}]</a>',
             reverse("admin:billing_invoice_cancel", args=[invoice.pk]), _("Cancel invoice")))
         return format_html('<span class="invoice-ops">{}</span>', mark_safe("".join(str(b) for b in buttons)))  # noqa: S308 - each built by format_html
 
@@ -253,9 +257,23 @@ class InvoiceAdmin(ServiceAdmin):
                          _("Invoice %(number)s was confirmed; it shows on My Page."))
 
     def cancel_view(self, request, object_id):
-        """[請求取消] of one member's invoice (BIL-7)."""
-        return self._act(request, object_id, lambda i: services.invoice_cancel(actor=request.user, invoice=i),
-                         _("Invoice %(number)s was cancelled."))
+        """[請求取消] of one member's invoice (BIL-7): the confirmation page (what will change, or why it cannot),
+        then [確定] cancels and goes back to the invoice's page."""
+        if not can_write(request):
+            raise PermissionDenied
+        invoice = self.get_queryset(request).filter(pk=_id(object_id)).first()
+        if invoice is None:
+            raise Http404(_("Not found."))
+        back = reverse("admin:billing_invoice_change", args=[invoice.pk])
+        if request.method == "POST" and "confirm" in request.POST:
+            try:
+                services.invoice_cancel(actor=request.user, invoice=invoice)
+            except DomainError as exc:
+                report_domain_error(request, exc)
+            else:
+                messages.success(request, _("Invoice %(number)s was cancelled.") % {"number": invoice.number})
+                return HttpResponseRedirect(back)
+        return cancel_confirmation(self, request, self.get_queryset(request).filter(pk=invoice.pk), back_url=back)
 
     # --- selection acts ---
     @admin.action(description=gettext_lazy("Confirm invoice contents of the selected invoices"))
@@ -272,6 +290,10 @@ class InvoiceAdmin(ServiceAdmin):
 
     @admin.action(description=gettext_lazy("Cancel the selected invoices (all or none)"))
     def cancel_selected(self, request, queryset):
+        """The confirmation page of the selection first; its [確定] posts the action again with ``confirm``."""
+        if "confirm" not in request.POST:
+            return cancel_confirmation(self, request, queryset, back_url=request.get_full_path(),
+                                       action="cancel_selected")
         try:
             n = services.invoices_bulk_cancel(actor=request.user, society=user_society(request),
                                               invoice_ids=list(queryset.values_list("pk", flat=True)))
@@ -279,6 +301,7 @@ class InvoiceAdmin(ServiceAdmin):
             report_domain_error(request, exc)
         else:
             messages.success(request, _("Cancelled %(n)d invoices.") % {"n": n})
+        return None
 
     # --- the invoice page: name and 請求調整額 until cancelled; a single invoice ---
     def get_fields(self, request, obj=None):
@@ -330,3 +353,37 @@ class InvoiceAdmin(ServiceAdmin):
                                            due_date=data.get("due_date"))
         changes = {k: data[k] for k in ("name", "adjustment") if k in form.changed_data}
         return services.invoice_update(actor=request.user, invoice=obj, **changes)
+
+
+#: How many invoices a confirmation page lists (a run may hold 100,000; the counts and the sum cover all).
+CONFIRM_LIST_LIMIT = 200
+
+
+def cancel_confirmation(model_admin, request, invoices, *, back_url: str, action: str = "", run=None):
+    """The page every [請求取消] shows before it cancels (BIL-7, issue 12 point 7): which invoices (請求番号, member,
+    請求名称, amount), that it cannot be undone, and — asked of ``invoices_cancel_refusals`` before [確定] — those
+    that cannot be cancelled and why (then there is no [確定]). With ``action`` the form posts that changelist
+    action again with the same selection (to ``back_url``, the list with its filters); otherwise to the page
+    itself. A run's page passes its live invoices and the run."""
+    invoices = invoices.order_by("number")
+    refusals = invoices_cancel_refusals(invoices)
+    listed = list(invoices.select_related("member")[:CONFIRM_LIST_LIMIT])
+    if len(listed) < CONFIRM_LIST_LIMIT:
+        count, total = len(listed), sum(i.amount + i.adjustment for i in listed)
+    else:
+        summary = invoices.aggregate(n=Count("pk"), s=Sum(F("amount") + F("adjustment")))
+        count, total = summary["n"], summary["s"] or 0
+    payments_url = reverse("admin:billing_payment_changelist")
+    rows = [(i, i.amount + i.adjustment, REFUSALS.get(refusals.get(i.pk)), refusals.get(i.pk) == "invoice_has_payments",
+             payments_url + "?" + urlencode({"invoice": i.pk})) for i in listed]
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request), "opts": opts, "app_label": opts.app_label,
+        "title": _("Cancel invoice"), "rows": rows, "count": count, "more": count - len(listed), "total": total,
+        "refused_count": len(refusals), "back_url": back_url, "run": run, "run_opts": run._meta if run else None,
+        "form_url": back_url if action else request.path, "action": action,
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if action else [],
+        "select_across": request.POST.get("select_across", "0") if action else "0",
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/billing/invoice/cancel_confirm.html", context)

@@ -37,11 +37,13 @@ class PaymentRegisterForm(forms.Form):
     method = forms.ChoiceField(label=pgettext_lazy("billing", "Payment method"), choices=PaymentMethod.choices)
     paid_on = HalfWidthFormDateField(label=pgettext_lazy("billing", "Paid on"))
     settlement_number = HalfWidthFormCharField(label=pgettext_lazy("billing", "Settlement number"), max_length=64,
-                                               required=False)
+                                               required=False, help_text=gettext_lazy(
+                                                   "For an online payment left empty, the settlement number the "
+                                                   "remarks name is used."))
     remarks = forms.CharField(label=pgettext_lazy("billing", "Remarks"), required=False, max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-                              help_text=gettext_lazy("For an online payment, enter the settlement number of the "
-                                                     "cancelled invoice and a work memo in the remarks."))
+                              help_text=gettext_lazy("For an online payment, enter a settlement number of this "
+                                                     "member and a work memo."))
 
 
 class PaymentSplitForm(forms.Form):
@@ -171,7 +173,7 @@ class PaymentAdmin(SocietyScopedAdmin):
     def operations(self, obj):
         if obj.deleted:
             return ""
-        return format_html('<a href="{}">[{}]</a>', reverse("admin:billing_payment_delete", args=[obj.pk]),
+        return format_html('<a href="{}">[{}]</a>', reverse("admin:billing_payment_delete_history", args=[obj.pk]),
                            _("Delete payment history"))
 
     def get_list_display(self, request):
@@ -192,8 +194,8 @@ class PaymentAdmin(SocietyScopedAdmin):
         return [
             path("register/<int:invoice_id>/", wrap(self.register_view), name="billing_payment_register"),
             path("split/<int:member_id>/", wrap(self.split_view), name="billing_payment_split"),
-            path("<int:payment_id>/delete-history/", wrap(self.delete_view_), name="billing_payment_delete"),
-        ] + super().get_urls()
+            path("<int:payment_id>/delete-history/", wrap(self.delete_view_), name="billing_payment_delete_history"),
+        ] + [u for u in super().get_urls() if getattr(u, "name", None) != "billing_payment_delete"]
 
     def _context(self, request, title, **kwargs):
         return {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
@@ -291,6 +293,10 @@ class PaymentAdmin(SocietyScopedAdmin):
             else:
                 messages.success(request, _("The payment history was deleted; it stays in the history as deleted."))
                 return HttpResponseRedirect(back)
+        invoice = Invoice.objects.with_status(without_payment=payment.pk).get(pk=payment.invoice_id)
+        now = selectors.invoices_of(request.user).get(pk=payment.invoice_id)
         return TemplateResponse(request, "admin/billing/payment/delete.html", self._context(
-            request, _("Delete payment history"), payment=payment, form=form, back_url=back))
+            request, _("Delete payment history"), payment=payment, form=form, back_url=back,
+            status_now=InvoiceStatus(now.status).label, paid_now=now.paid,
+            status_after=InvoiceStatus(invoice.status).label, paid_after=invoice.paid))
 

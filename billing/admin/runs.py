@@ -26,9 +26,10 @@ from backoffice.fields import HalfWidthFormDateField
 from members.admin import MemberAdmin
 from members.models import MemberType
 
-from ..models import BillingRun, BillingRunSkip, Category
+from ..models import BillingRun, BillingRunSkip, Category, Invoice
 from ..selectors import fiscal_year_of
 from ..services import invoices as invoice_services
+from .invoices import cancel_confirmation
 from ..services import runs as run_services
 
 SELECTION_SESSION_KEY = "billing_run_selection"
@@ -237,10 +238,18 @@ class BillingRunAdmin(SocietyScopedAdmin):
                               lambda n: _("Confirmed %(n)d invoices; they show on My Page.") % {"n": n})
 
     def cancel_view(self, request, object_id):
-        """[請求取消] of the whole run, all or none (BIL-7)."""
-        return self._post_act(request, object_id,
-                              lambda run: invoice_services.billing_run_cancel(actor=request.user, run=run),
-                              lambda n: _("Cancelled %(n)d invoices.") % {"n": n})
+        """[請求取消] of the whole run, all or none (BIL-7): the confirmation page (its live invoices, or why they
+        cannot be cancelled), then [確定]."""
+        if request.method == "POST" and "confirm" in request.POST:
+            return self._post_act(request, object_id,
+                                  lambda run: invoice_services.billing_run_cancel(actor=request.user, run=run),
+                                  lambda n: _("Cancelled %(n)d invoices.") % {"n": n})
+        if not can_write(request):
+            raise PermissionDenied
+        run = self._run_or_404(request, object_id)
+        live = Invoice.objects.filter(run=run, cancelled_at__isnull=True)
+        return cancel_confirmation(self, request, live, run=run,
+                                   back_url=reverse("admin:billing_billingrun_change", args=[run.pk]))
 
     def retry_view(self, request, object_id):
         return self._post_act(request, object_id,

@@ -20,7 +20,7 @@ from backoffice.models import AuditEntry
 from backoffice.services import Actor, check_society, service
 
 from .. import numbering, selectors
-from ..models import BillingRun, Category, Invoice, Payment
+from ..models import BillingRun, Category, Invoice
 from .runs import MAX_MEMBER_ID, clean_category, clean_fiscal_year, clean_run_name
 
 MSG_HAS_PAYMENTS = _("An invoice with registered payments cannot be cancelled.")  # 「入金情報が登録されている場合は、請求取消できません」
@@ -131,8 +131,9 @@ def _cancel_locked(actor: Actor, invoices: list[Invoice], *, batch_id: uuid.UUID
     """Cancel invoices already locked in pk order: all or none — refused while any holds a live payment."""
     if not invoices:
         return 0
-    if Payment.objects.live().filter(invoice_id__in=[i.pk for i in invoices]).exists():
-        raise _refuse("invoice_has_payments")
+    refusals = selectors.invoices_cancel_refusals(invoices)
+    if refusals:
+        raise _refuse(next(iter(refusals.values())))
     society = invoices[0].society
     now = clock.now(society)
     by = audit.actor_label(actor)[:255]

@@ -34,9 +34,18 @@ from ..models import CAPPED_METHODS, ONLINE_METHODS, Invoice, Payment, PaymentMe
 MSG_AMOUNT_EXCEEDS = _("Credit card and convenience store payments cannot be more than the amount billed "
                        "(outstanding: %(outstanding)s yen).")
 MSG_INVOICE_CANCELLED = _("A payment cannot be registered on a cancelled invoice.")
-#: Seed 003: 「備考欄に取消した請求の決済番号と作業メモを登録してください。」
-MSG_REMARKS_REQUIRED = _("For an online payment, enter the settlement number of the cancelled invoice and a "
-                         "work memo in the remarks.")
+#: PAY-3 as API.md's "Channels" states it: whether or not an invoice was cancelled (seed 003 says 「備考欄に取消した
+#: 請求の決済番号と作業メモを登録してください」 also where only a payment was deleted, as in 間違えて多く入金されました).
+MSG_REMARKS_REQUIRED = _("To register an online payment by hand, enter in the remarks a settlement number of this "
+                         "member (of one of their invoices or payments, cancelled or deleted ones included) and a "
+                         "work memo.")
+MSG_RULE_AND_DETAIL = _("%(rule)s %(detail)s")
+MSG_KNOWN_SETTLEMENTS = _("Settlement numbers of this member: %(numbers)s")
+MSG_NO_KNOWN_SETTLEMENT = _("This member has no settlement number yet, so an online payment cannot be registered "
+                            "by hand.")
+#: Every online payment carries its settlement number (the database refuses one without).
+MSG_SETTLEMENT_REQUIRED = _("An online payment (credit card, convenience store, bank check) needs its settlement "
+                            "number.")
 MSG_AMOUNT_MIN = _("Enter an amount of 1 yen or more.")
 MSG_UNKNOWN_METHOD = _("Unknown payment method: %(method)s")
 MSG_SPLIT_OFFLINE_ONLY = _("Only an offline payment (bank or postal transfer) is split over several invoices; "
@@ -141,6 +150,9 @@ def register_on_locked(*, actor: Actor, invoice: Invoice, amount: int, method: s
     refusal = payment_refusal(invoice, method=method, amount=amount)
     if refusal is not None:
         raise refusal
+    if method in ONLINE_METHODS and not settlement_number:
+        raise DomainError("invalid", MSG_SETTLEMENT_REQUIRED,
+                          fields={"settlement_number": [str(MSG_SETTLEMENT_REQUIRED)]})
     if receipt_number is None:
         receipt_number = numbering.take(invoice.society, numbering.RECEIPT)
     payment = Payment.objects.create(
@@ -154,14 +166,25 @@ def register_on_locked(*, actor: Actor, invoice: Invoice, amount: int, method: s
     return payment
 
 
-def _check_pay3(actor: Actor, invoice: Invoice, method: str, remarks: str) -> None:
-    """PAY-3: an operator registering an online-method payment by hand (moving it from a cancelled invoice)
-    names a settlement number known for the member and a work memo in the remarks."""
+#: How many of the member's settlement numbers the PAY-3 refusal lists.
+KNOWN_SHOWN = 5
+
+
+def _check_pay3(actor: Actor, invoice: Invoice, method: str, remarks: str) -> str | None:
+    """PAY-3: an operator registering an online-method payment by hand (moving it from a cancelled invoice or a
+    deleted payment) names a settlement number known for the member and a work memo in the remarks; returns
+    that number (None for an offline method or a system actor). The refusal is about 備考 and lists the
+    member's numbers, or says there is none."""
     if method not in ONLINE_METHODS or is_system_actor(actor):
-        return
+        return None
     known = selectors.known_settlement_numbers(invoice.member)
-    if not selectors.remarks_name_a_known_settlement(remarks, known):
-        raise DomainError("remarks_required", MSG_REMARKS_REQUIRED, fields={"remarks": [str(MSG_REMARKS_REQUIRED)]})
+    named = selectors.settlement_named_in_remarks(remarks, known)
+    if named is None:
+        detail = (MSG_KNOWN_SETTLEMENTS % {"numbers": "、".join(sorted(known)[:KNOWN_SHOWN])} if known
+                  else MSG_NO_KNOWN_SETTLEMENT)
+        message = MSG_RULE_AND_DETAIL % {"rule": MSG_REMARKS_REQUIRED, "detail": detail}
+        raise DomainError("remarks_required", message, fields={"remarks": [message]})
+    return named
 
 
 @service(permission="can_write")
@@ -170,7 +193,8 @@ def payment_register(*, actor: Actor, invoice: Invoice, amount: int, method: str
     """[入金情報登録] (PAY-1): a payment on one invoice, with a gap-free receipt number (BIL-11) and a receipt
     mail. Credit card and convenience store cannot exceed what is outstanding (409 ``amount_exceeds_invoice``);
     bank check can (overpayment). A cancelled invoice takes no payment (409 ``invoice_cancelled``). An
-    operator registering an online method by hand must satisfy PAY-3 (400 ``remarks_required``)."""
+    operator registering an online method by hand must satisfy PAY-3 (400 ``remarks_required``); the payment
+    carries the settlement number given, else the one its remarks name (an online payment always has one)."""
     check_society(actor, invoice.society_id)
     _check_amount(amount)
     _check_method(method)
@@ -181,7 +205,8 @@ def payment_register(*, actor: Actor, invoice: Invoice, amount: int, method: str
     refusal = payment_refusal(locked, method=method, amount=amount)
     if refusal is not None:
         raise refusal
-    _check_pay3(actor, locked, method, remarks)
+    named = _check_pay3(actor, locked, method, remarks)
+    settlement_number = settlement_number or named or ""
     return register_on_locked(actor=actor, invoice=locked, amount=amount, method=method, paid_on=paid_on,
                               remarks=remarks, settlement_number=settlement_number, statement_row=statement_row)
 

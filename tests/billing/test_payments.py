@@ -260,3 +260,60 @@ def test_fiscal_year_follows_the_society_start_month(society):
     assert fiscal_year_of(society, datetime.date(2026, 4, 1)) == 2026
     society.fiscal_year_start_month = 1
     assert fiscal_year_of(society, datetime.date(2026, 3, 31)) == 2026
+
+
+# --- issue 12 point 3: every online payment carries its 決済番号 ---------------------------------------------
+
+@pytest.mark.parametrize("method", ["credit_card", "convenience_store", "bank_check"])
+def test_pay1_online_payment_without_settlement_number_refused_by_the_database(invoice, method):
+    """Issue 12 point 3: the CheckConstraint — no online payment without a 決済番号, whoever writes the row."""
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.create(society=invoice.society, invoice=invoice, receipt_number=999, amount=1, method=method,
+                               paid_on=PAID_ON, settlement_number="", created_by="t", created_at=timezone.now())
+    offline = Payment.objects.create(society=invoice.society, invoice=invoice, receipt_number=998, amount=1,
+                                     method="bank_transfer", paid_on=PAID_ON, created_by="t", created_at=timezone.now())
+    assert offline.settlement_number == ""
+
+
+def test_pay1_factories_give_online_payments_a_settlement_number(invoice):
+    assert PaymentFactory(invoice=invoice, method="bank_check", amount=1).settlement_number
+    assert PaymentFactory(invoice=invoice, amount=1).settlement_number == ""
+
+
+def test_pay1_system_actor_online_payment_without_settlement_number_refused_naming_the_field(invoice):
+    exc = refused("invalid", register, "system: test", invoice, method="bank_check")
+    assert "settlement_number" in exc.fields and exc.status == 400
+    assert register("system: test", invoice, method="bank_check", settlement_number="RP-1").settlement_number == "RP-1"
+
+
+def test_pay3_hand_registered_online_payment_keeps_the_settlement_number_its_remarks_name(staff_op, member, invoice):
+    PaymentFactory(invoice=InvoiceFactory(member=member, fiscal_year=2025), amount=10_000, method="bank_check",
+                   settlement_number="BC-777", deleted_at=timezone.now())
+    payment = register(staff_op, invoice, method="bank_check", remarks="BC-777 過入金の振替")
+    assert payment.settlement_number == "BC-777"
+    given = register(staff_op, InvoiceFactory(member=member), method="bank_check", settlement_number="BC-777",
+                     remarks="BC-777 過入金の振替")
+    assert given.settlement_number == "BC-777"
+
+
+def test_pay3_refusal_is_about_the_remarks_and_does_not_speak_of_a_cancelled_invoice(staff_op, member, invoice):
+    """Issue 12 point 3: the refusal names 備考 (``remarks``), says what the rule of API.md ("Channels") asks — a
+    settlement number known for this member and a work memo — and lists those numbers, or says there is none;
+    it does not speak of 「取消した請求」 when nothing was cancelled."""
+    from django.utils import translation
+
+    with translation.override("ja"):
+        exc = refused("remarks_required", register, staff_op, invoice, method="bank_check", remarks="メモ")
+        message = str(exc.message)
+    assert list(exc.fields) == ["remarks"]
+    assert "取消した請求" not in message
+    assert "備考欄に、この会員の決済番号" in message and "作業メモ" in message
+    assert "この会員には決済番号がまだないため" in message
+    PaymentFactory(invoice=InvoiceFactory(member=member, fiscal_year=2025), method="bank_check",
+                   settlement_number="BC-42", amount=1)
+    with translation.override("ja"):
+        message = str(refused("remarks_required", register, staff_op, invoice, method="bank_check",
+                              remarks="BC-99 メモ").message)
+    assert "この会員の決済番号: BC-42" in message

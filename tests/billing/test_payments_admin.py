@@ -65,8 +65,60 @@ def test_pay1_register_screen_shows_refusals_in_japanese(staff_client, invoice):
     assert r.status_code == 200
     assert "クレジットカード払い、コンビニ払いでは請求金額以上の金額を入金することはできません" in r.content.decode()
     r = staff_client.post(url, {"amount": "100", "method": "credit_card", "paid_on": "2026-05-01", "remarks": ""})
-    assert "備考欄に取消した請求の決済番号と作業メモを登録してください" in r.content.decode()
+    assert "備考欄に、この会員の決済番号" in r.content.decode()
     assert Payment.objects.count() == 0
+
+
+def test_pay3_refusal_shows_under_the_remarks_field_not_the_settlement_number(staff_client, invoice):
+    """Issue 12 point 3: the PAY-3 refusal is about 備考: its error list sits in the 備考 row, after the textarea,
+    and not between the 決済番号 input and the 備考 field; it does not speak of 「取消した請求」."""
+    url = f"/admin/billing/payment/register/{invoice.pk}/"
+    r = staff_client.post(url, {"amount": "100", "method": "bank_check", "paid_on": "2026-05-01", "remarks": "メモ",
+                                "settlement_number": ""})
+    html = r.content.decode()
+    settlement, remarks = html.index('name="settlement_number"'), html.index('name="remarks"')
+    error = html.index('class="errorlist', settlement)
+    assert error > remarks, "the refusal shows between 決済番号 and 備考"
+    assert "取消した請求" not in html[error:html.index("</ul>", error)]
+    assert Payment.objects.count() == 0
+
+
+def _link(html: str, text: str) -> str:
+    """The href of the link whose text is ``text`` (as a user sees and clicks it)."""
+    import re
+
+    found = re.search(r'<a href="([^"]+)"[^>]*>\s*' + re.escape(text) + r"\s*</a>", html)
+    assert found, f"no link {text}"
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_issue12_p1_delete_links_in_the_history_and_on_the_invoice_pages_open_the_reason_page(staff_client, invoice):
+    """Issue 12 point 1: [入金履歴削除] in [入金履歴] and on the invoice's pages leads to the 削除理由 page (200), not
+    Django's own delete view (403); that view is not reachable at all."""
+    payment = PaymentFactory(invoice=invoice, amount=10_000)
+    history = staff_client.get(f"/admin/billing/payment/?invoice={invoice.pk}").content.decode()
+    invoice_page = staff_client.get(f"/admin/billing/invoice/{invoice.pk}/change/").content.decode()
+    register_page = staff_client.get(_link(invoice_page, "[入金情報登録]")).content.decode()
+    from_history_of_invoice = staff_client.get(_link(invoice_page, "[入金履歴]")).content.decode()
+    for html in (history, register_page, from_history_of_invoice):
+        href = _link(html, "[入金履歴削除]")
+        page = staff_client.get(href)
+        assert page.status_code == 200, href
+        assert "削除理由" in page.content.decode() and href.endswith("/delete-history/")
+    assert staff_client.get(f"/admin/billing/payment/{payment.pk}/delete/").status_code != 403
+    assert not Payment.objects.get().deleted
+
+
+def test_pay2_delete_page_says_what_will_change(staff_client, member):
+    """Issue 12 point 7: [入金履歴削除] says which payment (領収書番号, amount) and the invoice's status after."""
+    invoice = InvoiceFactory(member=member, amount=10_000)
+    first = PaymentFactory(invoice=invoice, amount=10_000)
+    PaymentFactory(invoice=invoice, amount=2_000)  # 過入金 now
+    html = staff_client.get(f"/admin/billing/payment/{first.pk}/delete-history/").content.decode()
+    assert f'id="delete-receipt-number">{first.receipt_number}<' in html
+    assert 'id="delete-amount" class="money">10,000円<' in html
+    assert "過入金" in html
+    assert 'id="delete-status-after">一部入金<' in html and 'id="delete-paid-after">2,000円<' in html
 
 
 def test_pay2_delete_asks_the_reason_and_the_history_strikes_it_through(staff_client, invoice, staff_op):

@@ -212,3 +212,32 @@ def test_sim3_reset_after_a_training_session_removes_what_the_trainees_did_to_sc
     assert set(statuses(built)) == {s.value for s in InvoiceStatus}
     assert sorted(BankStatementRow.objects.filter(society=built).values_list("state", flat=True)) == [
         "ambiguous", "matched", "unmatched"]
+
+
+def test_issue12_overpaid_scenario_has_a_settlement_number_and_the_manuals_correction_works(built, trainer):
+    """Issue 12 point 3: the 過入金 scenario's bank check carries its 決済番号, so seed 003's 「間違えて多く入金されました」
+    is done with its online method: ①入金履歴削除 → ②当年度の請求に入金情報登録 (bank check, remarks = the settlement
+    number and a memo) → ③次年度の請求作成 → ④過払い分の入金情報登録."""
+    from billing.services import invoices as invoice_services
+    from billing.services import payments as payment_services
+    from members.factories import OperatorFactory
+
+    staff = OperatorFactory(society=built, role="staff", email="staff@training.example.jp")
+    member = Member.objects.get(society=built, scenario__key="overpaid")
+    invoice = Invoice.objects.with_status().get(member=member, status=InvoiceStatus.OVERPAID)
+    paid = Payment.objects.get(invoice=invoice, deleted_at__isnull=True)
+    assert paid.method == "bank_check" and paid.settlement_number
+    number, excess = paid.settlement_number, paid.amount - invoice.total
+    payment_services.payment_delete(actor=staff, payment=paid, reason="間違えて多く入金されました")  # ①
+    memo = f"{number} 過入金のため入金履歴を削除し再登録"
+    again = payment_services.payment_register(actor=staff, invoice=invoice, amount=invoice.total,  # ②
+                                              method="bank_check", paid_on=paid.paid_on, remarks=memo)
+    assert again.settlement_number == number
+    following = invoice_services.invoice_create(actor=staff, society=built, member=member,  # ③
+                                                name=f"{invoice.fiscal_year + 1}年度 年会費", category="annual",
+                                                fiscal_year=invoice.fiscal_year + 1, amount=10_000)
+    rest = payment_services.payment_register(actor=staff, invoice=following, amount=excess,  # ④
+                                             method="bank_check", paid_on=paid.paid_on, remarks=memo)
+    assert rest.settlement_number == number
+    assert Invoice.objects.with_status().get(pk=invoice.pk).status == InvoiceStatus.PAID
+    assert Invoice.objects.with_status().get(pk=following.pk).status == InvoiceStatus.PARTIALLY_PAID
