@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# DEBUG is off (the product's own error pages; WhiteNoise serves static files): DJANGO_DEBUG=1 make demo for
+# Django's debug pages.
 demo: $(STAMP)
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo

@@ -90,7 +90,9 @@ class SentMailAdmin(SocietyScopedAdmin):
 
     def changelist_view(self, request, extra_context=None):
         # The manual's screen name [個人会員送信済みメール], not Django's 「表示する送信済みメールを選択」.
-        context = {"title": self.model._meta.verbose_name_plural, **(extra_context or {})}
+        context = {"title": self.model._meta.verbose_name_plural,
+                   "is_nav_sidebar_enabled": False,  # 種別 and 件名 need the width at 1280 px (issue 12)
+                   **(extra_context or {})}
         return super().changelist_view(request, context)
 
     @admin.display(description=gettext_lazy("Sent at"), ordering="created_at")

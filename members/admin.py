@@ -274,6 +274,7 @@ class MemberAdmin(ServiceAdmin):
     def changelist_view(self, request, extra_context=None):
         extra = {"title": self.search_title, "can_write": can_write(request),
                  "module_name": self.opts.verbose_name,  # "select all N 会員", not the screen name
+                 "is_nav_sidebar_enabled": False,  # names, e-mails and 操作 need the width at 1280 px (issue 12)
                  **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 

@@ -9,7 +9,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+# Off unless asked for (DJANGO_DEBUG=1, a developer's choice): the demo shows the product's own error pages.
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, with or without DEBUG (WHITENOISE_USE_FINDERS)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # NUL bytes in path, query, cookies and forms; lock conflicts as 409 (after Locale: it answers in Japanese)
@@ -108,7 +110,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# WhiteNoise serves the static files (the admin's, DRF's, the API docs' from drf-spectacular-sidecar, htmx, ours)
+# straight from the apps' folders through Django's finders, listed at start-up (and looked up on each request
+# while DEBUG is on): neither `make demo` nor a developer needs a collectstatic step.
+WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "admin:login"
 CSRF_FAILURE_VIEW = "backoffice.errorpages.csrf_failure"

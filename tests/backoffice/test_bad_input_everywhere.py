@@ -376,7 +376,8 @@ def test_sec3_unknown_api_paths_are_json_404_for_every_method(world, unchanged, 
 
 
 def test_sec3_api_errors_stay_json_with_debug_on(world, unchanged, settings):
-    """The demo server runs with DEBUG on: its API answers must not turn into Django's debug pages."""
+    """A developer's server (DJANGO_DEBUG=1) runs with DEBUG on: its API answers must not turn into Django's debug
+    pages."""
     settings.DEBUG = True
     problems = Problems()
     client = token_client(world)
