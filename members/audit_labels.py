@@ -48,7 +48,7 @@ STATUS_FIELDS = {
 
 ADJUSTMENT_FIELDS = {
     "kind": _("adjustment kind"),
-    "amount": _("amount (yen)"),
+    "amount": _("Amount"),  # shown as money (10,000円), so without 「(円)」
     "note": _("note"),
     "adjustment_id": pgettext_lazy("audit field", "adjustment ID"),
 }
