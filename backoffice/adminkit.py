@@ -96,6 +96,12 @@ class NoDjangoLogAdmin(admin.ModelAdmin):
     def log_deletions(self, request, queryset):
         return None
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # No stock 「保存してもう一つ追加」: the secretariat registers one record at a time and returns to its list
+        # (issue 12 point 10).
+        context.setdefault("show_save_and_add_another", False)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
 
 class SocietyScopedAdmin(NoDjangoLogAdmin):
     """Every list, form choice and autocomplete shows only the operator's society.

@@ -10,7 +10,7 @@ The audit screens read entries through labels the apps register here (``register
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -86,6 +86,7 @@ ANYWHERE = None
 _action_labels: dict[str, Any] = {}
 _field_labels: dict[str | None, dict[str, Any]] = {}
 _field_choices: dict[str | None, dict[str, dict[str, Any]]] = {}
+_field_formats: dict[str | None, dict[str, Callable[[Any], str]]] = {}
 
 
 def register_action_labels(mapping: Mapping[str, Any]) -> None:
@@ -132,12 +133,14 @@ def register_field_labels(
     mapping: Mapping[str, Any],
     *,
     choices: Mapping[str, Iterable[tuple[Any, Any]]] | None = None,
+    formats: Mapping[str, Callable[[Any], str]] | None = None,
 ) -> None:
     """Labels of before/after keys that are not (or not only) fields of the target model.
 
     ``scope`` is an action code (``"members.adjustment.added"``), a model class (every entry whose target is
     one of these) or ``ANYWHERE``. ``choices`` maps a key to ``(value, label)`` pairs so that stored codes
-    read as their labels (``{"status": Status.choices}``). A key's label is looked up in this order: the
+    read as their labels (``{"status": Status.choices}``); ``formats`` maps a key to how its values read
+    (``{"amount": yen}``: 10000 → 10,000円). A key's label is looked up in this order: the
     action's registration, the target model's registration, the target model's field (``verbose_name``,
     ``choices``), then ``ANYWHERE``; the key itself as a last resort.
     """
@@ -145,6 +148,7 @@ def register_field_labels(
     _field_labels.setdefault(key, {}).update(mapping)
     for name, pairs in (choices or {}).items():
         _field_choices.setdefault(key, {})[name] = {str(value): label for value, label in pairs}
+    _field_formats.setdefault(key, {}).update(formats or {})
 
 
 def _model_field(model: type[models.Model] | None, key: str):
@@ -192,6 +196,16 @@ def field_choices(key: str, *, action: str | None = None,
         return None
     found = _field_choices.get(ANYWHERE, {}).get(key)
     return {v: str(label) for v, label in found.items()} if found else None
+
+
+def field_format(key: str, *, action: str | None = None,
+                 model: type[models.Model] | None = None) -> Callable[[Any], str] | None:
+    """How the values of a key read (``register_field_labels(formats=…)``): the action's, the model's, then
+    ``ANYWHERE``'s; None for a plain value."""
+    for scope in _scopes(action, model):
+        if scope is not None and key in _field_formats.get(scope, {}):
+            return _field_formats[scope][key]
+    return _field_formats.get(ANYWHERE, {}).get(key)
 
 
 def field_order(*, action: str | None = None, model: type[models.Model] | None = None) -> list[str]:

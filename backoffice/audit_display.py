@@ -125,6 +125,9 @@ def display_value(value: Any, *, tz: zoneinfo.ZoneInfo, key: str = "", action: s
         choices = audit.field_choices(key, action=action, model=model)
         if choices and str(value) in choices:
             return choices[str(value)]
+        formatter = audit.field_format(key, action=action, model=model)
+        if formatter is not None:
+            return formatter(value)
     if isinstance(value, str) and _DATETIME_RE.match(value):
         try:
             parsed = datetime.datetime.fromisoformat(value)

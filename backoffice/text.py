@@ -14,6 +14,14 @@ _DASH_TABLE = str.maketrans({c: "-" for c in _DASHES})
 _SPACE_RE = re.compile(r"\s+")
 
 
+def yen(value) -> str:
+    """How every screen writes money: integer yen with thousands separators and 円. ``3000`` → ``3,000円``;
+    ``-500`` → ``-500円``; None or text stays as it is."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "" if value is None else str(value)
+    return f"{value:,}円"
+
+
 def half_width(value: str) -> str:
     """Full-width digits, letters and symbols typed by the secretariat become half-width (NFKC)."""
     return unicodedata.normalize("NFKC", value).strip()

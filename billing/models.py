@@ -23,6 +23,8 @@ from django.utils.translation import pgettext_lazy
 from backoffice.scoping import SocietyScopedQuerySet
 from members.models import Member
 
+from .templatetags.billing_format import yen
+
 
 class Category(models.TextChoices):
     ADMISSION = "admission", pgettext_lazy("invoice category", "Admission")
@@ -171,6 +173,9 @@ class BillingRunSkip(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return self.get_reason_display()
+
 
 class InvoiceQuerySet(SocietyScopedQuerySet):
     def with_status(self, *, without_payment: int | None = None):
@@ -302,7 +307,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.receipt_number} {self.amount}"
+        return _("receipt number %(number)s, %(amount)s") % {"number": self.receipt_number, "amount": yen(self.amount)}
 
     @property
     def channel(self) -> str:
@@ -340,6 +345,9 @@ class BankStatement(models.Model):
         verbose_name_plural = pgettext_lazy("billing", "Bank statement matching")
         ordering = ["-imported_at", "-id"]
 
+    def __str__(self) -> str:
+        return _("statement %(id)s %(file)s") % {"id": self.pk, "file": self.filename or self.get_format_display()}
+
 
 class BankStatementRow(models.Model):
     class State(models.TextChoices):
@@ -374,6 +382,10 @@ class BankStatementRow(models.Model):
                                     condition=~Q(state="duplicate"), name="billing_statement_row_once"),
         ]
 
+    def __str__(self) -> str:
+        # the words of the payments' 備考 (「入金消込 明細N M行目」), without reading the statement
+        return _("statement %(statement)s line %(line)s") % {"statement": self.statement_id, "line": self.line}
+
 
 class Reminder(models.Model):
     """A 督促 mail sent for one invoice (BIL-12), logged per member."""
@@ -389,6 +401,9 @@ class Reminder(models.Model):
 
     class Meta:
         ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return _("payment reminder of %(date)s") % {"date": f"{self.sent_at:%Y-%m-%d}"}
 
 
 class LapseCandidate(Member):

@@ -134,7 +134,8 @@ class OperatorAdmin(ServiceAdmin):
 @admin.register(MemberType)
 class MemberTypeAdmin(ServiceAdmin):
     form = MemberTypeForm
-    list_display = ("name", "code", "annual_fee", "sort_order")
+    # the code is how the API names a type; the secretariat reads the name (issue 12 point 10)
+    list_display = ("name", "annual_fee_col", "sort_order")
     search_fields = ("name", "code")  # the member screens' autocomplete; scoped to the society like the list
     ordering = ("sort_order", "id")
 
@@ -143,6 +144,16 @@ class MemberTypeAdmin(ServiceAdmin):
 
     def has_change_permission(self, request, obj=None):
         return self.has_add_permission(request)
+
+    @admin.display(description=gettext_lazy("annual fee"), ordering="annual_fee")
+    def annual_fee_col(self, obj):
+        return text.yen(obj.annual_fee)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):  # read-only: the fee as money
+            return [("annual_fee_col" if f == "annual_fee" else f) for f in fields if f != "code"]
+        return fields
 
     def save_with_service(self, request, form, obj):
         data = form.cleaned_data
@@ -495,12 +506,10 @@ class MemberAdmin(ServiceAdmin):
         rows = None
         if form.is_valid():
             given = {k: v.strip() for k, v in form.cleaned_data.items() if v and v.strip()}
-            if len(given) == 1:
+            if given:  # the form refuses more than one (APS-5)
                 rows = [(a, selectors.apass_linked_member(request.user, a), selectors.recent_sign_ins(request.user, apass=a),
                          selectors.apass_has_recovery_contact(a))
                         for a in selectors.apass_lookup(request.user, **given)]
-            elif given:
-                form.add_error(None, _("Give exactly one of email, member_number, phone or name."))
         return TemplateResponse(request, "admin/members/member/apass_lookup.html", self._context(
             request, _("A-Pass look-up"), form=form, rows=rows, password_hidden=selectors.MSG_PASSWORD_HIDDEN))
 

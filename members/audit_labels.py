@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from backoffice import audit
+from backoffice.text import yen
 
 from .models import APass, Member, MemberAdjustment, MemberType, Operator, Society, Status
 
@@ -47,7 +48,7 @@ STATUS_FIELDS = {
 
 ADJUSTMENT_FIELDS = {
     "kind": _("adjustment kind"),
-    "amount": _("amount (yen)"),
+    "amount": _("Amount"),  # shown as money (10,000円), so without 「(円)」
     "note": _("note"),
     "adjustment_id": pgettext_lazy("audit field", "adjustment ID"),
 }
@@ -61,7 +62,12 @@ def register() -> None:
     audit.register_field_labels(Member, STATUS_FIELDS, choices={"status": Status.choices})
     # An adjustment's ``kind`` is the adjustment's, not the member's kind (individual/corporate).
     audit.register_field_labels("members.adjustment.added", ADJUSTMENT_FIELDS,
-                                choices={"kind": MemberAdjustment.Kind.choices})
+                                choices={"kind": MemberAdjustment.Kind.choices}, formats={"amount": yen})
+    audit.register_field_labels(MemberType, {}, formats={"annual_fee": yen})
+    audit.register_field_labels("members.adjustment.spent", {
+        "spent_reference": _("spent by"),
+        "adjustments": pgettext_lazy("audit field", "adjustments spent"),
+    })
     audit.register_field_labels("members.society.clock_moved", {"now": pgettext_lazy("audit field", "simulated time")})
     audit.register_field_labels("members.apass.password_reset",
                                 {"password_reset_at": pgettext_lazy("audit field", "password reset at")})

@@ -210,6 +210,15 @@ class APassLookupForm(forms.Form):
     phone = forms.CharField(label=_("phone"), max_length=30, required=False)
     name = forms.CharField(label=_("name"), max_length=100, required=False)
 
+    def clean(self):
+        data = super().clean()
+        given = [name for name, value in data.items() if value and value.strip()]
+        if len(given) > 1:
+            # the screen names its fields by their labels (issue 12 point 10); the API names its parameters
+            raise forms.ValidationError(_("Fill in only one of %(fields)s.") % {
+                "fields": "、".join(str(self.fields[name].label) for name in self.fields)})
+        return data
+
 
 # --- the forms mail links ask for (APP-1, MAIL-2): shown by the screens that open a link, parsed by its handler ---
 

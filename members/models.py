@@ -425,6 +425,9 @@ class MemberEmailChange(models.Model):
         verbose_name_plural = _("e-mail changes")
         ordering = ["-at"]
 
+    def __str__(self) -> str:
+        return f"{self.old_email} → {self.new_email}（{self.get_reason_display()}）"
+
 
 class MemberAdjustment(models.Model):
     """会員調整額 (ADJ-1): one-time (一時, spent by the next invoice) or permanent (恒久). Signed yen."""
@@ -448,7 +451,7 @@ class MemberAdjustment(models.Model):
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="adjustment_amount_not_zero")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount:+,}"
+        return f"{self.get_kind_display()} {self.amount:+,}円"
 
 
 class MyPageSignIn(models.Model):
@@ -485,6 +488,9 @@ class MyPageSignIn(models.Model):
         indexes = [models.Index(fields=["apass", "at"]), models.Index(fields=["society", "at"]),
                    models.Index(fields=["society", "client_address", "at"], name="members_signin_address_at")]
 
+    def __str__(self) -> str:
+        return f"{self.typed_id}（{self.get_reason_display()}）"
+
 
 class APassUnlink(models.Model):
     """APS-4: an unlink (ログイン情報の統合解除), kept for good. It also bars that A-Pass from this member."""
@@ -503,3 +509,6 @@ class APassUnlink(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "apass"], name="one_unlink_per_member_and_apass"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.old_email} → {self.new_email}"

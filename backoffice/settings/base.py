@@ -14,7 +14,7 @@ DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.apps.SecretariatAdminConfig",  # django.contrib.admin with the secretariat's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -62,10 +62,16 @@ class _ShownWhileFiltering(admin.SimpleListFilter):
     """A filter set from a link (``?invoice=`` / ``?member=``), shown only while it filters."""
 
     field = ""
+    model = None  # what the id names: the choice reads as that record (「請求: 000043 2026年度 年会費」, not 「請求: 43」)
 
     def lookups(self, request, model_admin):
         value = self.value()
-        return [(value, value)] if value else []
+        if not value:
+            return []
+        shown = None
+        if value.isdigit() and int(value) <= 2**63 - 1:
+            shown = self.model._default_manager.visible_to(request.user).filter(pk=int(value)).first()
+        return [(value, str(shown) if shown is not None else value)]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -80,12 +86,14 @@ class InvoiceFilter(_ShownWhileFiltering):
     title = pgettext_lazy("billing", "Invoice")
     parameter_name = "invoice"
     field = "invoice_id"
+    model = Invoice
 
 
 class MemberFilter(_ShownWhileFiltering):
     title = gettext_lazy("member")
     parameter_name = "member"
     field = "invoice__member_id"
+    model = Member
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -118,6 +126,10 @@ class PaymentAdmin(SocietyScopedAdmin):
     list_select_related = ("society", "invoice", "invoice__member")
     ordering = ("-paid_on", "-id")
     actions = None
+    # A payment's page (read-only): the society is the operator's own (its settings page is administrators'),
+    # the amount as money, the statement row by its line (issue 12 point 10).
+    fields = ("receipt_number", "invoice", "amount_col", "method", "paid_on", "settlement_number", "remarks",
+              "statement_row_col", "created_at", "deleted_at", "deleted_by", "deleted_reason")
 
     def has_add_permission(self, request):
         return False  # registered from an invoice ([入金情報登録])
@@ -141,6 +153,14 @@ class PaymentAdmin(SocietyScopedAdmin):
     @admin.display(description=pgettext_lazy("billing", "Amount paid"), ordering="amount")
     def amount_col(self, obj):
         return _struck(obj, yen(obj.amount))
+
+    @admin.display(description=pgettext_lazy("billing", "Bank statement row"))
+    def statement_row_col(self, obj):
+        row = obj.statement_row
+        if row is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:billing_bankstatement_change", args=[row.statement_id]),
+                           str(row))
 
     @admin.display(description=pgettext_lazy("billing", "Payment method"))
     def method_col(self, obj):

@@ -1,17 +1,14 @@
-"""How billing's screens write money: integer yen with thousands separators and 円 (``3,000円``)."""
+"""How billing's screens write money: integer yen with thousands separators and 円 (``3,000円``) — the one
+formatter of ``backoffice.text``, as a template filter."""
 
 from __future__ import annotations
 
 from django import template
 
+from backoffice.text import yen
+
 register = template.Library()
 
-
-def yen(value) -> str:
-    """``3000`` → ``3,000円``; ``-500`` → ``-500円``; None or text stays as it is."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return "" if value is None else str(value)
-    return f"{value:,}円"
-
-
 register.filter("yen", yen)
+
+__all__ = ["yen"]

@@ -5,6 +5,7 @@ operator's predicates, never of a role name."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django import template
 from django.urls import reverse
@@ -89,12 +90,35 @@ def secretariat_home(context) -> dict:
         home["societies"] = [(s, clock.today(s)) for s in rows[:SOCIETY_LIST_LIMIT]]
         home["more_societies"] = len(rows) > SOCIETY_LIST_LIMIT
         home["today"] = clock.today(None)
-    # Screens registered by other apps that no shortcut covers stay reachable (the stock app list's job).
-    covered = {s.url for s in home["shortcuts"]}
-    home["other_screens"] = [
+    home["other_screens"] = _other_screens(home["shortcuts"], context.get("app_list", []))
+    return home
+
+
+def _other_screens(shortcuts: list[Shortcut], app_list) -> list[tuple[str, str]]:
+    """Screens registered by other apps that no shortcut covers stay reachable (the stock app list's job)."""
+    covered = {s.url for s in shortcuts}
+    return [
         (capfirst(model["name"]), model["admin_url"])
-        for app in context.get("app_list", [])
+        for app in app_list
         for model in app["models"]
         if model.get("admin_url") and model["admin_url"] not in covered
     ]
-    return home
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url: str
+    current: bool
+
+
+@register.simple_tag(takes_context=True)
+def secretariat_menu(context) -> list[MenuItem]:
+    """The side menu: 事務局メニュー's screens in the first page's order, then the other screens (issue 12
+    point 10); the screen being shown is marked."""
+    request = context["request"]
+    shortcuts = shortcuts_for(request.user)
+    items = [(s.label, s.url) for s in shortcuts] + _other_screens(shortcuts, context.get("available_apps", []))
+    matching = [urlsplit(url).path for label, url in items if request.path.startswith(urlsplit(url).path)]
+    current = max(matching, key=len, default=None)  # the most specific screen (会員番号採番 within 個人会員検索)
+    return [MenuItem(label, url, urlsplit(url).path == current) for label, url in items]

@@ -83,7 +83,7 @@ def test_sec1_field_labels_action_first_then_model_field_then_model_registration
         assert audit.field_label("role", action="members.operator.updated", model=Operator) == "権限"
         # keys registered on the action, without a target model
         assert audit.field_label("note", action="members.member_number.corrected") == "理由"
-        assert audit.field_label("amount", action="members.adjustment.added", model=Member) == "金額(円)"
+        assert audit.field_label("amount", action="members.adjustment.added", model=Member) == "金額"
 
 
 def test_sec1_core_imports_no_app():

@@ -352,7 +352,7 @@ def test_sec1_history_page_uses_labels_and_field_tables_and_links_to_the_log(sta
     ct = ContentType.objects.get_for_model(Member).pk
     assert f'id="audit-log-link" href="{LIST_URL}?target={ct}%3A{member.pk}"' in html
     first = change_table(html)  # the newest entry first
-    assert first == {"調整区分": ("—", "恒久"), "金額(円)": ("—", "-500"), "備考": ("—", "減免"),
+    assert first == {"調整区分": ("—", "恒久"), "金額": ("—", "-500円"), "備考": ("—", "減免"),
                      "会員調整額ID": ("—", str(member.adjustments.get().pk))}
     entries = AuditEntry.objects.for_object(member).order_by("-at", "-id")
     assert [f"{LIST_URL}{e.pk}/change/" for e in entries] == re.findall(

@@ -113,4 +113,4 @@ def test_member_list_select_all_speaks_of_members(staff_client, society, regular
         create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type,
                                    applied_on=datetime.date(2024, 4, 1))
     html = staff_client.get("/admin/members/member/").content.decode()
-    assert "2個ある会員 を全て選択" in html
+    assert "会員 2件をすべて選択" in html
