@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "members",
     "billing",
     "simulator",
+    "support",
 ]
 
 MIDDLEWARE = [
