@@ -75,9 +75,9 @@ class CaseDetailView(SupportView):
 class CaseAnswerView(SupportView):
     @extend_schema(request=AnswerSerializer, responses=CaseSerializer)
     def post(self, request, pk):
-        case = selectors.visible_case(request.user, pk)
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        case = selectors.visible_case(request.user, pk)
         case = services.case_answer(actor=request.user, case=case, **data.validated_data)
         return Response(selectors.case_detail(case))
 
@@ -85,9 +85,9 @@ class CaseAnswerView(SupportView):
 class CaseBackView(SupportView):
     @extend_schema(request=BackSerializer, responses=CaseSerializer)
     def post(self, request, pk):
-        case = selectors.visible_case(request.user, pk)
         data = BackSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        case = selectors.visible_case(request.user, pk)
         case = services.case_back(actor=request.user, case=case, **data.validated_data)
         return Response(selectors.case_detail(case))
 
@@ -97,9 +97,9 @@ class CaseActionView(SupportView):
     def post(self, request, pk):
         """Runs the outcome's action; a refusal of its rule answers that rule's 4xx body and is recorded in the
         case's ``actions_taken`` with ``ok: false``."""
-        case = selectors.visible_case(request.user, pk)
         data = ActionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        case = selectors.visible_case(request.user, pk)
         case, record = services.case_action_run(actor=request.user, case=case, **data.validated_data)
         refusal = selectors.refusal_of(record)
         if refusal is not None:
