@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock, text
 from backoffice.errors import Conflict, DomainError, NotFound, error_body
-from backoffice.services import Actor, check_society, is_system_actor, service
+from backoffice.services import Actor, DryRun, check_society, dry_run, is_system_actor, service
 from members import selectors as member_selectors
 
 from . import engine, registry
@@ -275,11 +275,26 @@ def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None
 
 
 @service(permission="can_use_support")
-def case_note_add(*, actor: Actor, case: Case, text_: str) -> CaseNote:
+def case_note_add(*, actor: Actor, case: Case, note: str) -> CaseNote:
     check_society(actor, case.society_id)
-    body = (text_ or "").strip()
+    body = (note or "").strip()
     if not body:
         raise DomainError("invalid", MSG_NOTE_REQUIRED, fields={"text": [str(MSG_NOTE_REQUIRED)]})
-    note = CaseNote.objects.create(case=case, text=body[:5000], at=clock.now(case.society), by_label=_by(actor))
-    audit.record(actor=actor, action="support.case.noted", target=case, after={"note": note.text})
-    return note
+    record = CaseNote.objects.create(case=case, text=body[:5000], at=clock.now(case.society), by_label=_by(actor))
+    audit.record(actor=actor, action="support.case.noted", target=case, after={"note": record.text})
+    return record
+
+
+def case_action_preview(*, actor: Actor, case: Case, action: str, params: Any = None) -> DryRun:
+    """What running the action would change (SUP-3's preview): the very run, dry (``backoffice.services.dry_run``)
+    — the same rules refuse, nothing stays, not even the case's record of it."""
+    from .selectors import refusal_of
+
+    def run() -> dict:
+        _case, record = case_action_run(actor=actor, case=case, action=action, params=params)
+        refusal = refusal_of(record)
+        if refusal is not None:
+            raise refusal
+        return record.result
+
+    return dry_run(run, label=f"support case {case.pk}: {action} (preview)")

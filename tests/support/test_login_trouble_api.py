@@ -108,6 +108,24 @@ def test_sup3_outcome_b_readmits_through_the_status_service(showcase_members, ag
     assert member.statuses.count() == 4
 
 
+def test_sup3_action_preview_changes_nothing(showcase_members, agent_api, agent):
+    """The preview is the action's dry run: what the audit would record, and nothing stays."""
+    from support import services
+
+    member = showcase_members["B"]
+    case = Case.objects.get(pk=answer(agent_api, start(agent_api, member), "readmit", "yes")["id"])
+    entries = AuditEntry.objects.count()
+    preview = services.case_action_preview(actor=agent, case=case, action="set_status_applying")
+    assert preview.ok
+    assert [c.action for c in preview.changes] == ["members.member.status_added", "support.case.action"]
+    assert preview.changes[0].after["status"] == Status.APPLYING
+    assert AuditEntry.objects.count() == entries and not CaseAction.objects.exists()
+    assert member.status_on(clock.today(member.society)) == Status.WITHDRAWN
+    refused = services.case_action_preview(actor=agent, case=case, action="unlink_apass",
+                                           params={"new_email": "x@example.jp"})
+    assert not refused.ok and refused.error.code == "action_not_offered"
+
+
 def test_sup3_outcome_f_unlinks_with_the_new_email(showcase_members, agent_api):
     member = showcase_members["F"]
     case = start(agent_api, member)
