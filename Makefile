@@ -17,6 +17,7 @@ install: $(STAMP)
 # Django's debug pages.
 demo: $(STAMP)
 	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py publish_flows
 	$(PY) manage.py seed_demo
 	# the mail worker sends queued mail (django-tasks' database backend) beside the server, and stops with it
 	$(PY) manage.py db_worker & WORKER=$$!; \

@@ -3,14 +3,21 @@
 ``record`` writes one entry; ``record_change`` writes one only when something changed (nothing changed, no
 entry). A bulk act shares one ``batch_id`` (``new_batch_id()``) across the entries of its members.
 
+Acts (DESIGN.md 5c): ``with audit_act("support case 12: set_status_applying"):`` makes every entry written
+inside it — by however many services — share one batch id and carry the act's label; a nested act joins the
+outer one. ``collect_entries()`` lets a dry run (``backoffice.services.dry_run``) see what would be recorded.
+
 The audit screens read entries through labels the apps register here (``register_action_labels``,
 ``register_field_labels``); ``backoffice.audit_display`` turns an entry into what the secretariat reads.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -27,8 +34,55 @@ def actor_label(actor: Any) -> str:
     return email or str(actor)
 
 
+@dataclasses.dataclass(frozen=True)
+class Act:
+    """Several services called for one business act: one batch id for all their entries, and a label."""
+
+    batch_id: uuid.UUID
+    label: str
+
+
+_current_act: contextvars.ContextVar[Act | None] = contextvars.ContextVar("audit_act", default=None)
+_collectors: contextvars.ContextVar[tuple[list, ...]] = contextvars.ContextVar("audit_collectors", default=())
+
+ACT_LABEL_MAX = 200
+
+
+def current_act() -> Act | None:
+    return _current_act.get()
+
+
+@contextlib.contextmanager
+def audit_act(label: str) -> Iterator[Act]:
+    """Every audit entry written inside shares one batch id and ``label`` (a case, a procedure). An act
+    inside an act joins the outer one: the outer act is the business act."""
+    outer = _current_act.get()
+    if outer is not None:
+        yield outer
+        return
+    act = Act(batch_id=uuid.uuid4(), label=str(label)[:ACT_LABEL_MAX])
+    token = _current_act.set(act)
+    try:
+        yield act
+    finally:
+        _current_act.reset(token)
+
+
+@contextlib.contextmanager
+def collect_entries() -> Iterator[list[AuditEntry]]:
+    """The entries ``record`` writes inside, in order (also those a rollback will undo): a dry run's changes."""
+    found: list[AuditEntry] = []
+    token = _collectors.set(_collectors.get() + (found,))
+    try:
+        yield found
+    finally:
+        _collectors.reset(token)
+
+
 def new_batch_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A new batch for a bulk act — the current act's, inside one."""
+    act = _current_act.get()
+    return act.batch_id if act is not None else uuid.uuid4()
 
 
 def changed(before: dict, after: dict) -> tuple[dict, dict]:
@@ -52,7 +106,10 @@ def record(
     user = None if isinstance(actor, str) else actor
     if society_id is None and target is not None:
         society_id = getattr(target, "society_id", None)
-    return AuditEntry.objects.create(
+    act = _current_act.get()
+    if act is not None:
+        batch_id = act.batch_id
+    entry = AuditEntry.objects.create(
         actor_label=actor_label(actor)[:255],
         actor_user=user,
         action=action,
@@ -63,7 +120,11 @@ def record(
         before=before,
         after=after,
         batch_id=batch_id,
+        act_label=act.label if act is not None else "",
     )
+    for found in _collectors.get():
+        found.append(entry)
+    return entry
 
 
 def record_change(*, actor: Any, action: str, target: models.Model, before: dict, after: dict,

@@ -47,7 +47,9 @@ class NotFound(DomainError):
 # The ``code`` of every error body (API.md, Error codes). ``database_busy`` and ``server_error`` are this
 # implementation's additions: a lock conflict with another operator's transaction (409, send again) and an
 # unexpected failure (500), so that even those bodies carry a code. ``wrong_session_email`` (409): an e-mail change
-# confirmation URL opened while signed in with an address other than the old one (seed 003).
+# confirmation URL opened while signed in with an address other than the old one (seed 003). Support cases (409):
+# ``case_node_not_current`` (an answer to a node the case is not waiting for), ``case_node_not_on_path`` (stepping
+# back to a question the case has not answered), ``action_not_offered`` (an action its outcome does not offer).
 ERROR_CODES = (
     "invalid", "not_found", "invalid_credentials", "email_in_use", "email_verification_pending", "status_same_day",
     "status_date_too_early", "bulk_status_date_too_early", "member_number_taken", "member_number_gap",
@@ -56,4 +58,5 @@ ERROR_CODES = (
     "link_superseded", "link_used", "invalid_transition", "email_locked_by_apass", "member_not_withdrawn",
     "rate_limited", "statement_invalid",
     "database_busy", "server_error", "wrong_session_email",
+    "case_node_not_current", "case_node_not_on_path", "action_not_offered",
 )

@@ -47,6 +47,8 @@ class AuditEntry(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
     # A bulk act writes one entry per changed object; they share this id ([会員状況の一括更新], [会員番号採番]).
     batch_id = models.UUIDField(_("batch"), null=True, blank=True, db_index=True)
+    # An act of several services (a support case's action, a guided procedure) labels its batch.
+    act_label = models.CharField(_("act"), max_length=200, blank=True, default="")
 
     objects = AuditEntryQuerySet.as_manager()
 

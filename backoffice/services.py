@@ -11,6 +11,7 @@ trusted) — and runs the body in one transaction. The body writes one audit ent
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
 from .errors import DomainError, NotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,3 +68,67 @@ def service(*, permission: str | None = "can_write") -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dry runs (DESIGN.md 5c): the base of every preview
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One audit entry a dry run would have written."""
+
+    action: str
+    target_type: str  # "members.member", "" without a target
+    target_id: str
+    target: str  # what the screens show of it
+    before: dict | None
+    after: dict | None
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class DryRun:
+    """What ``fn`` would do: its result (rolled back: model instances in it no longer exist), or the refusal
+    it raised, and the audit entries it would have written."""
+
+    result: Any
+    error: DomainError | None
+    changes: list[Change]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class _RollBack(Exception):
+    pass
+
+
+def dry_run(fn: Callable[[], Any], *, label: str = "dry run") -> DryRun:
+    """Run ``fn`` (services, as one act labelled ``label``) in a transaction, collect what the audit would
+    record, and roll everything back: no row, number or audit entry stays, and no mail is sent (mail is an
+    outbox row sent on commit; the commit never comes). A ``DomainError`` is returned, not raised; any other
+    exception propagates. Keep ``fn`` short: on SQLite the transaction holds the write lock."""
+    result: Any = None
+    error: DomainError | None = None
+    with audit.collect_entries() as entries:
+        try:
+            with transaction.atomic(), audit.audit_act(label):
+                try:
+                    result = fn()
+                except DomainError as exc:
+                    error = exc
+                raise _RollBack
+        except _RollBack:
+            pass
+    changes = [
+        Change(action=e.action,
+               target_type=f"{e.target_type.app_label}.{e.target_type.model}" if e.target_type_id else "",
+               target_id=e.target_id, target=e.target_repr, before=e.before, after=e.after)
+        for e in entries
+    ]
+    return DryRun(result=result, error=error, changes=changes)

@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include("mail.urls")),
     path("api/v1/", include("billing.urls")),
     path("api/v1/", include("simulator.urls")),
+    path("api/v1/", include("support.urls")),
     re_path(r"^api(?:/.*)?$", api_not_found),
 ]
 

@@ -159,6 +159,11 @@ class Operator(AbstractBaseUser, PermissionsMixin):
         return bool(self.is_active and (self.is_superuser or self.role != self.Role.VIEWER))
 
     @property
+    def can_use_support(self) -> bool:
+        """Start, answer and act on support cases; a viewer reads cases but never acts (issue 13)."""
+        return bool(self.is_active and (self.is_superuser or self.role != self.Role.VIEWER))
+
+    @property
     def can_manage_settings(self) -> bool:
         """Operators, member types, the society's settings and corrections of member numbers."""
         return bool(self.is_active and (self.is_superuser or self.role == self.Role.ADMIN))

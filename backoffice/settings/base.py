@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "members",
     "billing",
     "simulator",
+    "support",
 ]
 
 MIDDLEWARE = [

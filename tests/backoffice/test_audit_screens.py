@@ -152,8 +152,8 @@ def test_sec1_audit_list_filters(staff_client, staff_op, admin_op, society, regu
     html = staff_client.get(LIST_URL).content.decode()
     target_types = re.findall(r'data-filter-title="対象の種類".*?</details>', html, re.S)[0]
     assert re.findall(r'\?target_type=\d+">(.*?)</a>', target_types) == [
-        "A-Pass", "オペレーター", "メールテンプレート", "会員", "会員マイページお知らせ", "会員種別", "入金", "入金明細",
-        "入金明細行", "学会", "請求", "請求情報作成", "送信済みメール"]
+        "A-Pass", "オペレーター", "サポート案件", "フローの版", "メールテンプレート", "会員", "会員マイページお知らせ", "会員種別",
+        "入金", "入金明細", "入金明細行", "学会", "請求", "請求情報作成", "送信済みメール"]
     target = audit_display.object_filter_value(member)
     r = staff_client.get(LIST_URL, {"target": target})
     html = r.content.decode()

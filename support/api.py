@@ -1,0 +1,119 @@
+"""REST API v1, Support (API.md): flows, cases, answer, back, actions, triage. Views check permission, parse
+input and call a service; reading a case is open to every role, acting needs ``can_use_support``."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backoffice.errors import DomainError
+from members import selectors as member_selectors
+
+from . import selectors, services
+from .context import CaseContext
+from .serializers import (
+    ActionSerializer,
+    AnswerSerializer,
+    BackSerializer,
+    CaseCreateSerializer,
+    CaseSerializer,
+    FlowSerializer,
+    TriageItemSerializer,
+)
+from .triage import triage_of
+
+MSG_MEMBER_REQUIRED = _("Give the member's id (member).")
+
+
+def _society(request):
+    society = getattr(request.user, "society", None)
+    if society is None:
+        raise PermissionDenied(_("Use an operator account of a society."))
+    return society
+
+
+def _member(request, member_id):
+    """A member of the caller's society, with ``current_status``; another society's is not found (SOC-2)."""
+    member = member_selectors.visible_members(request.user).select_related("society").filter(pk=member_id).first()
+    if member is None:
+        raise NotFound()
+    return member
+
+
+class SupportView(APIView):
+    write_permission = "can_use_support"
+
+
+class FlowListView(SupportView):
+    @extend_schema(responses=FlowSerializer(many=True))
+    def get(self, request):
+        return Response(selectors.flows())
+
+
+class CaseCreateView(SupportView):
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
+    def post(self, request):
+        data = CaseCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        member = _member(request, values["member"]) if values.get("member") else None
+        case = services.case_create(actor=request.user, society=_society(request), flow=values["flow"], member=member,
+                                    email=values.get("email", ""), operator_email=values.get("operator_email", ""))
+        return Response(selectors.case_detail(case), status=status.HTTP_201_CREATED)
+
+
+class CaseDetailView(SupportView):
+    @extend_schema(responses=CaseSerializer)
+    def get(self, request, pk):
+        return Response(selectors.case_detail(selectors.visible_case(request.user, pk)))
+
+
+class CaseAnswerView(SupportView):
+    @extend_schema(request=AnswerSerializer, responses=CaseSerializer)
+    def post(self, request, pk):
+        data = AnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = selectors.visible_case(request.user, pk)
+        case = services.case_answer(actor=request.user, case=case, **data.validated_data)
+        return Response(selectors.case_detail(case))
+
+
+class CaseBackView(SupportView):
+    @extend_schema(request=BackSerializer, responses=CaseSerializer)
+    def post(self, request, pk):
+        data = BackSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = selectors.visible_case(request.user, pk)
+        case = services.case_back(actor=request.user, case=case, **data.validated_data)
+        return Response(selectors.case_detail(case))
+
+
+class CaseActionView(SupportView):
+    @extend_schema(request=ActionSerializer, responses=CaseSerializer)
+    def post(self, request, pk):
+        """Runs the outcome's action; a refusal of its rule answers that rule's 4xx body and is recorded in the
+        case's ``actions_taken`` with ``ok: false``."""
+        data = ActionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = selectors.visible_case(request.user, pk)
+        case, record = services.case_action_run(actor=request.user, case=case, **data.validated_data)
+        refusal = selectors.refusal_of(record)
+        if refusal is not None:
+            raise refusal
+        return Response(selectors.case_detail(case))
+
+
+class TriageView(SupportView):
+    @extend_schema(parameters=[OpenApiParameter("member", int, required=True)],
+                   responses=TriageItemSerializer(many=True))
+    def get(self, request):
+        raw = request.query_params.get("member", "")
+        if not raw.isdigit() or len(raw) > 18:
+            raise DomainError("invalid", MSG_MEMBER_REQUIRED, fields={"member": [str(MSG_MEMBER_REQUIRED)]})
+        member = _member(request, int(raw))
+        context = CaseContext(society=member.society, actor=request.user, member=member)
+        return Response(triage_of(context))

@@ -1,0 +1,179 @@
+"""The flow engine (SUP-1, SUP-7). It knows nothing of members, mails or invoices: given a flow definition
+(plain JSON data, see support/flows/), the answers the caller gave so far and a way to read a fact by name, it
+walks from the start — reading every fact node on the way, taking the branch of its value — until a question
+nobody has answered yet (``current``) or an outcome. Run again after every answer, so that ``current`` is always
+the next thing only a person can say.
+
+Definition::
+
+    {"id": "login-trouble", "version": 1, "title": "…", "source": {"seed": "000_….txt", "section": "…"},
+     "start": "apass_linked",
+     "nodes": {
+        "apass_linked": {"kind": "fact", "fact": "member.apass_linked", "label": "…",
+                         "branches": {"true": "email_usable", "false": "status"}},   # or "next": "…"
+        "readmit": {"kind": "question", "text": "…",
+                    "options": [{"value": "yes", "label": "はい", "next": "B"}, {"value": "no", …}]},
+        "B": {"kind": "outcome", "code": "B", "text": "…", "section": "…",
+              "actions": [{"action": "set_status_applying", "label": "…", "params_schema": {…}}]}}}
+
+A fact's branches are keyed by its value as text (``true``/``false``, a status code, ``none`` for None);
+``default`` catches the rest; ``next`` is a fact shown as evidence that does not branch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+FACT, QUESTION, OUTCOME = "fact", "question", "outcome"
+KINDS = (FACT, QUESTION, OUTCOME)
+RECORD, CALLER = "record", "caller"
+
+
+class FlowError(Exception):
+    """A definition the engine cannot walk (a developer's mistake, caught by ``check`` and the tests)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FactValue:
+    value: Any  # a boolean, a code, a text — JSON
+    evidence: str  # what the record shows, for the agent: 「鎖マークあり(2025-04-02 統合)」
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    node: str
+    kind: str  # fact | question
+    answer: Any  # the fact's value or the caller's option value
+    source: str  # record | caller
+    evidence: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Walk:
+    steps: list[Step]
+    current: str | None  # the question to ask next, or the outcome reached
+    outcome: str | None  # the outcome node reached, else None
+
+    @property
+    def facts(self) -> list[Step]:
+        return [s for s in self.steps if s.kind == FACT]
+
+
+def value_key(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def content_hash(definition: Mapping) -> str:
+    return hashlib.sha256(json.dumps(definition, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def node(definition: Mapping, node_id: str) -> Mapping:
+    try:
+        return definition["nodes"][node_id]
+    except KeyError:
+        raise FlowError(f"{definition.get('id')}: no node {node_id!r}") from None
+
+
+def successors(spec: Mapping) -> list[str]:
+    kind = spec["kind"]
+    if kind == FACT:
+        return list(dict.fromkeys(list(spec.get("branches", {}).values()) + ([spec["next"]] if "next" in spec else [])))
+    if kind == QUESTION:
+        return [o["next"] for o in spec["options"]]
+    return []
+
+
+def option_values(spec: Mapping) -> list[str]:
+    return [o["value"] for o in spec.get("options", [])]
+
+
+def fact_next(spec: Mapping, value: Any) -> str:
+    if "next" in spec:
+        return spec["next"]
+    branches = spec.get("branches", {})
+    key = value_key(value)
+    if key in branches:
+        return branches[key]
+    if "default" in branches:
+        return branches["default"]
+    raise FlowError(f"fact {spec.get('fact')!r}: no branch for value {key!r}")
+
+
+def walk(definition: Mapping, *, answers: Mapping[str, Any], read_fact: Callable[[str], FactValue]) -> Walk:
+    """Walk ``definition`` from its start with the caller's ``answers`` ({question node: option value}); facts are
+    read through ``read_fact(fact name)``. A question whose answer is not in ``answers`` (or not one of its
+    options) stops the walk there."""
+    steps: list[Step] = []
+    seen: set[str] = set()
+    current = definition["start"]
+    while True:
+        if current in seen:
+            raise FlowError(f"{definition.get('id')}: the walk came back to {current!r}")
+        seen.add(current)
+        spec = node(definition, current)
+        kind = spec["kind"]
+        if kind == OUTCOME:
+            return Walk(steps=steps, current=current, outcome=current)
+        if kind == FACT:
+            fact = read_fact(spec["fact"])
+            steps.append(Step(node=current, kind=FACT, answer=fact.value, source=RECORD, evidence=fact.evidence))
+            current = fact_next(spec, fact.value)
+            continue
+        answer = answers.get(current)
+        options = {o["value"]: o for o in spec["options"]}
+        if answer not in options:
+            return Walk(steps=steps, current=current, outcome=None)
+        steps.append(Step(node=current, kind=QUESTION, answer=answer, source=CALLER))
+        current = options[answer]["next"]
+
+
+def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = ()) -> list[str]:
+    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact or action names, nodes no
+    walk can reach, yes/no questions without ``yes``/``no``. Empty when it is fine."""
+    problems: list[str] = []
+    nodes = definition.get("nodes", {})
+    for key in ("id", "version", "title", "source", "start", "nodes"):
+        if key not in definition:
+            problems.append(f"missing {key}")
+    if definition.get("start") not in nodes:
+        problems.append("start is not a node")
+    for node_id, spec in nodes.items():
+        kind = spec.get("kind")
+        if kind not in KINDS:
+            problems.append(f"{node_id}: unknown kind {kind!r}")
+            continue
+        for target in successors(spec):
+            if target not in nodes:
+                problems.append(f"{node_id}: leads to unknown node {target!r}")
+        if kind == FACT:
+            if facts and spec.get("fact") not in facts:
+                problems.append(f"{node_id}: unknown fact {spec.get('fact')!r}")
+            if not spec.get("branches") and "next" not in spec:
+                problems.append(f"{node_id}: a fact leads nowhere")
+        elif kind == QUESTION:
+            if not spec.get("options") or not spec.get("text"):
+                problems.append(f"{node_id}: a question needs text and options")
+        else:
+            for key in ("code", "text", "section"):
+                if not spec.get(key):
+                    problems.append(f"{node_id}: an outcome needs {key}")
+            for offered in spec.get("actions", []):
+                if actions and offered.get("action") not in actions:
+                    problems.append(f"{node_id}: unknown action {offered.get('action')!r}")
+    reachable, todo = set(), [definition.get("start")]
+    while todo:
+        node_id = todo.pop()
+        if node_id in reachable or node_id not in nodes:
+            continue
+        reachable.add(node_id)
+        todo += successors(nodes[node_id])
+    problems += [f"{n}: unreachable" for n in nodes if n not in reachable]
+    return problems

@@ -1,0 +1,12 @@
+"""The shipped flow definitions (SUP-2): declarative data, one module per flow. A later flow (seed 003's
+entries, seed 001's operator sign-in) is one more module here plus its facts and actions in the registry."""
+
+from __future__ import annotations
+
+from . import apass_lookup, login_trouble
+
+SHIPPED: dict[str, dict] = {flow["id"]: flow for flow in (login_trouble.FLOW, apass_lookup.FLOW)}
+
+
+def shipped(flow_id: str) -> dict | None:
+    return SHIPPED.get(flow_id)

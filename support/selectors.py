@@ -1,0 +1,83 @@
+"""Reads of the support console: the flows, a case as API.md's Case shape, the case's refusal."""
+
+from __future__ import annotations
+
+from backoffice.errors import DomainError, NotFound
+
+from . import engine
+from .flows import SHIPPED
+from .models import Case, CaseAction, CaseStep
+
+
+def flows() -> list[dict]:
+    """The shipped flows: ``[{id, version, title, source}]``."""
+    return [{"id": d["id"], "version": d["version"], "title": d["title"], "source": d["source"]}
+            for d in SHIPPED.values()]
+
+
+def visible_case(operator, case_id) -> Case:
+    """A case of the operator's society (another society's is not found, SOC-2)."""
+    try:
+        case_id = int(case_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    case = (Case.objects.visible_to(operator).select_related("society", "flow_version", "member", "member__apass")
+            .filter(pk=case_id).first())
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def _current(definition: dict, node_id: str) -> dict | None:
+    if not node_id:
+        return None
+    spec = engine.node(definition, node_id)
+    if spec["kind"] == engine.OUTCOME:
+        return {"node": node_id, "kind": "outcome", "text": spec["text"], "options": []}
+    return {"node": node_id, "kind": "question", "text": spec["text"],
+            "options": [{"value": o["value"], "label": o["label"]} for o in spec["options"]]}
+
+
+def _outcome(definition: dict, node_id: str) -> dict:
+    spec = engine.node(definition, node_id)
+    return {"code": spec["code"], "text": spec["text"], "section": spec["section"],
+            "actions": [{"action": a["action"], "label": a["label"], "params_schema": a.get("params_schema", {})}
+                        for a in spec.get("actions", [])]}
+
+
+def case_detail(case: Case) -> dict:
+    """API.md's Case: ``{id, flow, flow_version, status, current, facts, path, outcome, actions_taken}`` and the
+    caller (member, email, operator_email), who started it and when, and its notes."""
+    definition = case.flow_version.definition
+    steps = list(case.steps.order_by("id"))
+    taken = list(case.actions.order_by("id"))
+    labels = {n: s.get("label", "") for n, s in definition["nodes"].items()}
+    return {
+        "id": case.pk,
+        "flow": case.flow_version.flow,
+        "flow_version": case.flow_version.version,
+        "status": case.status,
+        "member": case.member_id,
+        "email": case.email,
+        "operator_email": case.operator_email,
+        "created_at": case.created_at,
+        "created_by": case.created_by_label,
+        "current": _current(definition, case.current_node),
+        "facts": [{"node": s.node, "label": labels.get(s.node, ""), "value": s.answer, "evidence": s.evidence}
+                  for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded],
+        "path": [{"node": s.node, "answer": s.answer, "source": s.source, "superseded": s.superseded, "at": s.at,
+                  "by": s.by_label} for s in steps],
+        "outcome": _outcome(definition, case.current_node) if case.outcome else None,
+        "actions_taken": [{"action": a.action, "params": a.params, "ok": a.ok, "result": a.result, "at": a.at}
+                          for a in taken],
+        "notes": [{"text": n.text, "at": n.at, "by": n.by_label} for n in case.notes.order_by("id")],
+    }
+
+
+def refusal_of(record: CaseAction) -> DomainError | None:
+    """The refusal a recorded action carries, for the API to answer with."""
+    if record.ok:
+        return None
+    result = record.result
+    return DomainError(result["code"], result["detail"], status=result.get("status", 400),
+                       fields=result.get("fields") or {})

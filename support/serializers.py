@@ -1,0 +1,119 @@
+"""Input of the support endpoints (they parse, the services write) and the Case shape for the schema."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from backoffice.fields import NormalizedEmailField
+
+MAX_ID = 2**63 - 1
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    flow = serializers.CharField(max_length=50)
+    member = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
+    operator_email = NormalizedEmailField(required=False, allow_blank=True)
+    email = NormalizedEmailField(required=False, allow_blank=True)
+
+
+class AnswerSerializer(serializers.Serializer):
+    node = serializers.CharField(max_length=50)
+    answer = serializers.CharField(max_length=50)
+
+
+class BackSerializer(serializers.Serializer):
+    node = serializers.CharField(max_length=50)
+
+
+class ActionSerializer(serializers.Serializer):
+    action = serializers.CharField(max_length=50)
+    params = serializers.DictField(required=False, default=dict)
+
+
+class FlowSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    version = serializers.IntegerField()
+    title = serializers.CharField()
+    source = serializers.DictField()
+
+
+class _Option(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class _Current(serializers.Serializer):
+    node = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["question", "outcome"])
+    text = serializers.CharField()
+    options = _Option(many=True)
+
+
+class _Fact(serializers.Serializer):
+    node = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.JSONField()
+    evidence = serializers.CharField()
+
+
+class _PathStep(serializers.Serializer):
+    node = serializers.CharField()
+    answer = serializers.JSONField()
+    source = serializers.ChoiceField(choices=["record", "caller"])
+    superseded = serializers.BooleanField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+
+
+class _OfferedAction(serializers.Serializer):
+    action = serializers.CharField()
+    label = serializers.CharField()
+    params_schema = serializers.DictField()
+
+
+class _Outcome(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+    section = serializers.CharField()
+    actions = _OfferedAction(many=True)
+
+
+class _ActionTaken(serializers.Serializer):
+    action = serializers.CharField()
+    params = serializers.DictField()
+    ok = serializers.BooleanField()
+    result = serializers.DictField()
+    at = serializers.DateTimeField()
+
+
+class _Note(serializers.Serializer):
+    text = serializers.CharField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+
+
+class CaseSerializer(serializers.Serializer):
+    """API.md's Case (documentation only: the views answer ``selectors.case_detail``)."""
+
+    id = serializers.IntegerField()
+    flow = serializers.CharField()
+    flow_version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["open", "resolved"])
+    member = serializers.IntegerField(allow_null=True)
+    email = serializers.CharField()
+    operator_email = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField()
+    current = _Current(allow_null=True)
+    facts = _Fact(many=True)
+    path = _PathStep(many=True)
+    outcome = _Outcome(allow_null=True)
+    actions_taken = _ActionTaken(many=True)
+    notes = _Note(many=True)
+
+
+class TriageItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    flow = serializers.CharField(allow_null=True)
+    text = serializers.CharField()
+    evidence = serializers.CharField()

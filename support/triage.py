@@ -1,0 +1,107 @@
+"""Triage (SUP-8, API.md triage codes): the problems a member's record already shows, each naming the flow that
+handles it (``None`` while that flow is not shipped: seed 003's entries come with their own issue). Every check
+is registered, so a later flow adds its codes without touching the engine or this list's callers."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from billing import selectors as billing_selectors
+from billing.models import Invoice, InvoiceStatus
+from mail.models import LinkState, LinkToken, MailKind, SentMail
+from members import purposes
+from members.models import MyPageSignIn
+
+from . import facts
+from .context import CaseContext
+from .registry import TRIAGE, triage
+
+LOGIN = "login-trouble"
+
+
+def _item(code: str, flow: str | None, text: str, evidence: str = "") -> dict:
+    return {"code": code, "flow": flow, "text": text, "evidence": evidence}
+
+
+@triage
+def _sign_ins(ctx: CaseContext) -> list[dict]:
+    """seed 004 【1】 and APS-3 from the sign-in log of the last 7 days."""
+    attempts = facts.recent_sign_ins(ctx)
+    reasons = MyPageSignIn.Reason
+    groups = [
+        ("sign_in_width_or_case", {reasons.ID_WIDTH_OR_CASE}, _("%(count)s sign-ins with the ID typed in full width or another letter case in the last 7 days")),
+        ("sign_in_password_typo", {reasons.PASSWORD_CAPS_LOCK, reasons.PASSWORD_WIDTH}, _("%(count)s sign-ins with the password typed with Caps Lock or in full width in the last 7 days")),
+        ("not_eligible_sign_in", {reasons.NOT_ELIGIBLE}, _("%(count)s sign-ins refused: no eligible membership for linking, in the last 7 days")),
+    ]
+    items = []
+    for code, wanted, text in groups:
+        found = [a for a in attempts if a.reason in wanted]
+        if found:
+            items.append(_item(code, LOGIN, text % {"count": len(found)},
+                               _("latest %(at)s, typed ID %(typed)s") % {"at": facts._local(ctx, found[0].at),
+                                                                         "typed": found[0].typed_id}))
+    return items
+
+
+@triage
+def _apass(ctx: CaseContext) -> list[dict]:
+    items = []
+    if ctx.member is not None and ctx.member.apass_id is not None and not ctx.member.apass.recovery_contact:
+        items.append(_item("no_recovery_contact", LOGIN, _("No password-reset contact registered"),
+                           facts.apass_linked(ctx).evidence))
+    mail = facts.latest_reset_mail(ctx)
+    if mail is not None and mail.created_at > ctx.now - facts.RECENT:
+        items.append(_item("reset_mail_recent", LOGIN, _("A password-reset mail was sent recently"),
+                           facts.password_reset_mail(ctx).evidence))
+    return items
+
+
+@triage
+def _mail_links(ctx: CaseContext) -> list[dict]:
+    if not ctx.address:
+        return []
+    items = []
+    verification = (SentMail.objects.filter(society=ctx.society, kind=MailKind.EMAIL_VERIFICATION, to=ctx.address)
+                    .with_link().order_by("-created_at", "-id").first())
+    if verification is not None and verification.link_state_at(ctx.now) == LinkState.EXPIRED:
+        items.append(_item("verification_link_expired", None, _("The e-mail verification link expired unused"),
+                           _("sent %(at)s, expired %(until)s") % {
+                               "at": facts._local(ctx, verification.created_at),
+                               "until": facts._local(ctx, verification.link.expires_at)}))
+    if ctx.apass is not None:
+        pending = (LinkToken.objects.filter(society=ctx.society, purpose=purposes.EMAIL_CHANGE,
+                                            payload__apass_id=ctx.apass.pk)
+                   .still_valid(ctx.now).order_by("-expires_at").first())
+        if pending is not None:
+            items.append(_item("email_change_pending", None, _("An e-mail change confirmation is valid and unused"),
+                               _("to %(to)s, valid until %(until)s") % {"to": pending.email,
+                                                                        "until": facts._local(ctx, pending.expires_at)}))
+    return items
+
+
+@triage
+def _billing(ctx: CaseContext) -> list[dict]:
+    if ctx.member is None:
+        return []
+    items = []
+    invoices = list(Invoice.objects.filter(member=ctx.member).with_status()
+                    .exclude(status=InvoiceStatus.CANCELLED).order_by("fiscal_year", "pk"))
+    for invoice in invoices:
+        if invoice.confirmed_at is None:
+            items.append(_item("invoice_unconfirmed", None,
+                               _("An invoice is not confirmed, so it is not shown on My Page"),
+                               f"{invoice.number or ''} {invoice.name}".strip()))
+        if invoice.status == InvoiceStatus.OVERPAID:
+            items.append(_item("invoice_overpaid", None,
+                               _("%(name)s overpaid by %(amount)s yen") % {"name": invoice.name,
+                                                                           "amount": f"{invoice.paid - invoice.total:,}"},
+                               f"{invoice.number or ''}".strip()))
+    years = billing_selectors.unpaid_years_by_member(ctx.society, [ctx.member.pk], ctx.today).get(ctx.member.pk, [])
+    if len(years) >= max(1, ctx.society.lapse_threshold_years) and ctx.current_status == "active":
+        items.append(_item("unpaid_years", None, _("Unpaid fiscal years: %(years)s") % {
+            "years": ", ".join(str(y) for y in years)}))
+    return items
+
+
+def triage_of(ctx: CaseContext) -> list[dict]:
+    return [item for check in TRIAGE for item in check(ctx)]
