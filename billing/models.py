@@ -247,6 +247,10 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["society", "fiscal_year"]),
             models.Index(fields=["member", "fiscal_year"]),
+            # A billing run's "already billed" look-up (API.md, "Who bills whom"): the live invoices of one fiscal
+            # year and category for a chunk's range of members, one index range whatever the years before hold.
+            models.Index(fields=["fiscal_year", "category", "member"], condition=Q(cancelled_at__isnull=True),
+                         name="billing_invoice_live_year_idx"),
         ]
 
     def __str__(self) -> str:
