@@ -160,7 +160,9 @@ class BillingRunSkip(models.Model):
         NOT_APPLYING = "not_applying", _("not applying on the run's date")
         EXCLUDED_TYPE = "excluded_type", _("member type excluded")
         WITHDRAWAL_BEFORE_ALLOCATION = "withdrawal_before_allocation", _("withdraws before the allocation start month")
-        ALREADY_BILLED = "already_billed", _("already billed by this run")
+        #: A live invoice of the run's category and fiscal year is already there — of another run or made by hand
+        #: (API.md, Clarifications "Who bills whom"); ``invoice`` is that invoice.
+        ALREADY_BILLED = "already_billed", _("already has an invoice of this category and fiscal year")
         NOT_FOUND = "not_found", _("no such member in this society")
 
     run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="skips", db_constraint=False)
@@ -169,6 +171,10 @@ class BillingRunSkip(models.Model):
     #: The id as requested, kept when no such member exists.
     member_ref = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=40, choices=Reason.choices)
+    #: ``already_billed``: the live invoice of the same category and fiscal year the member already had. Not a
+    #: database key either (see above); invoices are cancelled, not deleted, and go only with their member.
+    invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                                db_constraint=False, db_index=False)
 
     class Meta:
         ordering = ["id"]
@@ -250,6 +256,10 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["society", "fiscal_year"]),
             models.Index(fields=["member", "fiscal_year"]),
+            # A billing run's "already billed" look-up (API.md, "Who bills whom"): the live invoices of one fiscal
+            # year and category for a chunk's range of members, one index range whatever the years before hold.
+            models.Index(fields=["fiscal_year", "category", "member"], condition=Q(cancelled_at__isnull=True),
+                         name="billing_invoice_live_year_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 
 from backoffice import clock
+from members.models import Status
 
-from .models import OPEN_STATUSES, Category, Invoice, InvoiceStatus, Payment
+from .models import OPEN_STATUSES, BillingRun, BillingRunSkip, Category, Invoice, InvoiceStatus, Payment
 
 
 def invoices_of(operator):
@@ -44,7 +46,8 @@ __all__ = ["OPEN_STATUSES", "InvoiceStatus", "invoices_of", "invoice_cancel_refu
            "settlement_named_in_remarks", "open_invoices_of_member",
            "mypage_invoices", "invoice_edit_refusal",
            "current_fiscal_year", "export_first_year", "reminder_skip_reason", "lapse_candidates",
-           "unpaid_years_by_member", "with_unpaid_years", "lapse_refusal_ids"]
+           "unpaid_years_by_member", "with_unpaid_years", "lapse_refusal_ids", "status_billed", "BillingRunParams",
+           "billing_run_skip_reason", "billing_run_blocking_invoice"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -121,6 +124,82 @@ EXPORT_YEARS_BACK = 3
 
 def export_first_year(society) -> int:
     return current_fiscal_year(society) - EXPORT_YEARS_BACK
+
+
+# ---------------------------------------------------------------------------------------------------
+# Billing runs: who bills whom (BIL-1, BIL-2; API.md, Clarifications "Who bills whom")
+# ---------------------------------------------------------------------------------------------------
+
+def status_billed(category: str) -> str:
+    """Which member status a run of ``category`` bills (admission: applying; annual and other: active)."""
+    return Status.APPLYING if category == Category.ADMISSION else Status.ACTIVE
+
+
+@dataclass(frozen=True)
+class BillingRunParams:
+    """What decides whom a billing run bills: a run's request before (or without) saving it."""
+
+    society_id: int
+    category: str
+    fiscal_year: int
+    requested_on: datetime.date
+    allocation_start: datetime.date
+    exclude_member_type_ids: frozenset[int] = frozenset()
+    #: The run itself, once saved: its own invoices (a retry) are not another invoice of the same year.
+    run_id: int | None = None
+
+    @classmethod
+    def of(cls, run: BillingRun) -> BillingRunParams:
+        excluded = frozenset(run.exclude_member_types.values_list("pk", flat=True)) if run.pk else frozenset()
+        return cls(run.society_id, run.category, run.fiscal_year, run.requested_on, run.allocation_start, excluded,
+                   run.pk)
+
+
+def _params(run_or_params) -> BillingRunParams:
+    return run_or_params if isinstance(run_or_params, BillingRunParams) else BillingRunParams.of(run_or_params)
+
+
+def billing_run_blocking_invoice(run_or_params, member) -> Invoice | None:
+    """The member's live (not cancelled) invoice of the run's category and fiscal year, of another run or made by
+    hand — the first by id —, or None. While there is one, a run does not bill the member again (API.md,
+    Clarifications "Who bills whom"); a cancelled one does not count (the manual's corrections cancel and bill
+    again)."""
+    params = _params(run_or_params)
+    invoices = Invoice.objects.filter(member_id=member.pk, category=params.category, fiscal_year=params.fiscal_year,
+                                      cancelled_at__isnull=True)
+    if params.run_id is not None:
+        invoices = invoices.exclude(run_id=params.run_id)
+    return invoices.order_by("pk").first()
+
+
+def billing_run_skip_reason(run_or_params, member) -> str | None:
+    """Why a billing run (a ``BillingRun`` or ``BillingRunParams``) does not bill ``member``: a
+    ``BillingRunSkip.Reason`` value, or None when it bills them (or, on a retry, already billed them). In this
+    order: no member of the run's society (``not_found``), not active — not applying for an admission run — on the
+    run's request date (``not_active`` / ``not_applying``), of an excluded member type (``excluded_type``),
+    withdrawing before the allocation start month (``withdrawal_before_allocation``, BIL-2), already holding a live
+    invoice of the run's category and fiscal year (``already_billed``, ``billing_run_blocking_invoice``).
+
+    The run decides the same set-based in SQL (``billing.services.runs._bill_chunk``; a test holds the two equal).
+    A run of every member lists among its skips only members of the billed status; a run for a selection lists
+    every member of it."""
+    Reason = BillingRunSkip.Reason
+    params = _params(run_or_params)
+    if member is None or member.society_id != params.society_id:
+        return Reason.NOT_FOUND
+    if params.run_id is not None and Invoice.objects.filter(
+            run_id=params.run_id, member_id=member.pk, cancelled_at__isnull=True).exists():
+        return None  # this run billed them (a retry goes on from there)
+    if member.status_on(params.requested_on) != status_billed(params.category):
+        return Reason.NOT_APPLYING if params.category == Category.ADMISSION else Reason.NOT_ACTIVE
+    if member.member_type_id in params.exclude_member_type_ids:
+        return Reason.EXCLUDED_TYPE
+    withdrawal = member.scheduled_withdrawal_date
+    if withdrawal is not None and withdrawal < params.allocation_start.replace(day=1):
+        return Reason.WITHDRAWAL_BEFORE_ALLOCATION
+    if billing_run_blocking_invoice(params, member) is not None:
+        return Reason.ALREADY_BILLED
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------

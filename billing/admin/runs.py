@@ -206,7 +206,8 @@ class BillingRunAdmin(SocietyScopedAdmin):
     def _progress_context(self, run, *, compact: bool) -> dict:
         context = {"run": run, "compact": compact, "poll_url": self._progress_url(run, compact)}
         if not compact and run.state in (BillingRun.State.DONE, BillingRun.State.FAILED):
-            skips = list(BillingRunSkip.objects.filter(run=run).select_related("member").order_by("id")[:1000])
+            skips = list(BillingRunSkip.objects.filter(run=run).select_related("member", "invoice")
+                         .order_by("id")[:1000])
             context.update(skips=skips, skips_more=run.skipped_count > len(skips))
         return context
 

@@ -6,12 +6,15 @@
 sequence's last number), one for the skips, the adjustment sums by a grouped subquery, and the one-time
 adjustments spent by one UPDATE through the members service. Chunks commit one by one so that
 [請求情報作成履歴] sees the progress; a failed run is marked 失敗 and ``billing_run_retry`` runs it again
-without billing anyone twice (the one-live-invoice-per-run-and-member constraint, and the insert skips
-members the run already billed).
+without billing anyone twice (the one-live-invoice-per-run-and-member constraint, and the insert leaves out
+members who already have a live invoice of the run's category and fiscal year, this run's included).
 
 Who bills whom (API.md, Clarifications): an annual (or other) run bills members whose status is active on
 the run's request date (society clock), an admission run applying members; ``member_ids`` narrows the set
-and the same rules apply; every listed or eligible member not billed is a ``BillingRunSkip`` with its reason.
+and the same rules apply; a member who already has a live invoice of the run's category and fiscal year (another
+run's, or made by hand) is not billed again; every listed or eligible member not billed is a ``BillingRunSkip``
+with its reason. ``billing.selectors.billing_run_skip_reason`` answers the same for one member (a test holds the
+two equal).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from members.services import member_adjustments_spend
 
 from .. import numbering
 from ..models import BillingRun, BillingRunSkip, Category, Invoice
+from ..selectors import status_billed
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +52,6 @@ MSG_MEMBER_TYPE_UNKNOWN = _("Unknown member type.")
 MSG_MEMBER_IDS = _("Give the members to bill as a list of member ids (at least one).")
 MSG_RETRY_NOT_FAILED = _("Only a failed billing run can be run again.")
 MSG_REQUEST_KEY = _("The idempotency key is at most 64 characters.")
-
-
-def status_billed(category: str) -> str:
-    """Which member status a run of ``category`` bills (admission: applying; annual and other: active)."""
-    return Status.APPLYING if category == Category.ADMISSION else Status.ACTIVE
 
 
 def _invalid(message, field: str) -> DomainError:
@@ -237,9 +236,8 @@ class _Plan:
         self.chunks = chunks  # (first member id, last member id, members in the chunk)
         self.listed = listed
         self.adjustment_max = adjustment_max  # adjustments up to this id are summed and spent
-        #: A retry of a run that already billed some members: the inserts must leave those out. A first
-        #: execution skips that check (its chunks are disjoint ranges of members), which spares PostgreSQL an
-        #: anti-join it plans on the invoice table's statistics of before the run.
+        #: A retry of a run that already billed some members: it counts the run's invoices at the end (the
+        #: inserts leave those members out, as every member with a live invoice of the run's category and year).
         self.resuming = False
         #: Invoices and skips inserted by this execution (a first execution's counts; a retry counts afresh).
         self.created = 0
@@ -311,41 +309,62 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
         scope_params.append(run.pk)
     is_excluded = f"x.member_type_id IN (SELECT membertype_id FROM {excluded} WHERE billingrun_id = %s)"
     withdraws_early = "(x.scheduled_withdrawal_date IS NOT NULL AND x.scheduled_withdrawal_date < %s)"
-    already = (f"EXISTS (SELECT 1 FROM {invoice} i WHERE i.run_id = %s AND i.member_id = x.id "
-               f"AND i.cancelled_at IS NULL)")
-    not_already = f" AND NOT {already}" if plan.resuming else ""
-    not_already_params = [run.pk] if plan.resuming else []
+    # The chunk's members who already have a live invoice of the run's category and fiscal year (API.md, "Who
+    # bills whom"): they are not billed again — skipped as already_billed when the invoice is another run's or
+    # made by hand (own = 0), left out silently when it is this run's (a retry). One grouped pass over the chunk's
+    # member range of the invoices, joined like the adjustments (no per-member probe for the planner to drive
+    # through the invoice table, whose statistics predate the run: bench/README.md, BIL-1).
+    billed = (f"SELECT i.member_id, MIN(i.id) AS invoice_id, MAX(CASE WHEN i.run_id = %s THEN 1 ELSE 0 END) AS own "
+              f"FROM {invoice} i WHERE i.member_id >= %s AND i.member_id <= %s AND i.fiscal_year = %s "
+              f"AND i.category = %s AND i.cancelled_at IS NULL GROUP BY i.member_id")
+    billed_params = [run.pk, lo, hi, run.fiscal_year, run.category]
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The per-member status subquery makes the planner's cost high enough for JIT compilation, which
             # costs more than it saves on these index-driven statements (measured: bench/README.md).
             cursor.execute("SET LOCAL jit = off")
+        # The invoice numbers are locked (BIL-11) before anything is read, so that both statements see the
+        # invoices of a run or a hand-made invoice that committed while this chunk waited for the lock.
+        last = numbering.lock(society, numbering.INVOICE)
+        # Most chunks of a year's first run meet no such invoice: one probe of the live-invoice index, and then the
+        # statements join an empty row set instead (SQLite would otherwise buffer the invoices' INSERT … SELECT,
+        # which then reads the table it writes; measured: bench/README.md, BIL-1).
+        cursor.execute(f"SELECT 1 FROM {invoice} i WHERE i.fiscal_year = %s AND i.category = %s AND i.member_id >= %s "
+                       f"AND i.member_id <= %s AND i.cancelled_at IS NULL LIMIT 1", [run.fiscal_year, run.category, lo, hi])
+        if cursor.fetchone() is None:
+            billed = "SELECT CAST(NULL AS BIGINT) AS member_id, CAST(NULL AS BIGINT) AS invoice_id, 0 AS own WHERE 1 = 0"
+            billed_params = []
+        scope_billed = f"FROM ({scope}) x LEFT JOIN ({billed}) b ON b.member_id = x.id "
+        scope_billed_params = [*scope_params, *billed_params]
         # Skips first: every listed member, or every member of the billed status, that will not be billed.
         wrong_status = "(x.current_status IS NULL OR x.current_status <> %s)"
         status_reason = (BillingRunSkip.Reason.NOT_APPLYING if billed_status == Status.APPLYING
                          else BillingRunSkip.Reason.NOT_ACTIVE)
+        Reason = BillingRunSkip.Reason
         # Cheap conditions first, so the status subquery runs only for the members they leave.
         if plan.listed:
-            select = (f"INSERT INTO {skip} (run_id, member_id, member_ref, reason) "
-                      f"SELECT %s, x.id, x.id, CASE WHEN {wrong_status} THEN %s WHEN {is_excluded} THEN %s ELSE %s END "
-                      f"FROM ({scope}) x ")
-            params = [run.pk, billed_status, status_reason, run.pk, BillingRunSkip.Reason.EXCLUDED_TYPE,
-                      BillingRunSkip.Reason.WITHDRAWAL_BEFORE_ALLOCATION, *scope_params]
-            where = f"WHERE ({is_excluded} OR {withdraws_early} OR {wrong_status}){not_already}"
-            params += [run.pk, allocation_start, billed_status, *not_already_params]
-        else:  # only members of the billed status are in scope: their reason is the type or the withdrawal
-            select = (f"INSERT INTO {skip} (run_id, member_id, member_ref, reason) "
-                      f"SELECT %s, x.id, x.id, CASE WHEN {is_excluded} THEN %s ELSE %s END FROM ({scope}) x ")
-            params = [run.pk, run.pk, BillingRunSkip.Reason.EXCLUDED_TYPE,
-                      BillingRunSkip.Reason.WITHDRAWAL_BEFORE_ALLOCATION, *scope_params]
-            where = f"WHERE ({is_excluded} OR {withdraws_early}) AND x.current_status = %s{not_already}"
-            params += [run.pk, allocation_start, billed_status, *not_already_params]
-        cursor.execute(select + where, params)
+            reasons = (f"SELECT x.id, CASE WHEN {wrong_status} THEN %s WHEN {is_excluded} THEN %s "
+                       f"WHEN {withdraws_early} THEN %s ELSE %s END AS reason, b.invoice_id {scope_billed}"
+                       f"WHERE ({is_excluded} OR {withdraws_early} OR b.member_id IS NOT NULL OR {wrong_status}) "
+                       f"AND COALESCE(b.own, 0) = 0")
+            params = [billed_status, status_reason, run.pk, Reason.EXCLUDED_TYPE, allocation_start,
+                      Reason.WITHDRAWAL_BEFORE_ALLOCATION, Reason.ALREADY_BILLED, *scope_billed_params,
+                      run.pk, allocation_start, billed_status]
+        else:  # only members of the billed status are in scope: their reason is the type, the withdrawal or an invoice
+            reasons = (f"SELECT x.id, CASE WHEN {is_excluded} THEN %s WHEN {withdraws_early} THEN %s ELSE %s END "
+                       f"AS reason, b.invoice_id {scope_billed}"
+                       f"WHERE ({is_excluded} OR {withdraws_early} OR b.member_id IS NOT NULL) "
+                       f"AND x.current_status = %s AND COALESCE(b.own, 0) = 0")
+            params = [run.pk, Reason.EXCLUDED_TYPE, allocation_start, Reason.WITHDRAWAL_BEFORE_ALLOCATION,
+                      Reason.ALREADY_BILLED, *scope_billed_params, run.pk, allocation_start, billed_status]
+        cursor.execute(
+            f"INSERT INTO {skip} (run_id, member_id, member_ref, reason, invoice_id) "
+            f"SELECT %s, y.id, y.id, y.reason, CASE WHEN y.reason = %s THEN y.invoice_id END FROM ({reasons}) y",
+            [run.pk, Reason.ALREADY_BILLED, *params])
         plan.skipped += cursor.rowcount
 
         # The invoices: numbered after the sequence's last number, locked until this chunk commits (BIL-11).
-        last = numbering.lock(society, numbering.INVOICE)
         now = ops.adapt_datetimefield_value(clock.now(society))
         due = ops.adapt_datefield_value(run.due_date)
         cursor.execute(
@@ -354,14 +373,13 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
             f"SELECT %s, %s + ROW_NUMBER() OVER (ORDER BY x.id), x.id, %s, {_typed('varchar')}, "
             f"{_typed('varchar')}, %s, t.annual_fee, COALESCE(adj.total, 0), {_typed('date')}, NULL, NULL, '', '', "
             f"{_typed('timestamp with time zone')} "
-            f"FROM ({scope}) x JOIN {mtype} t ON t.id = x.member_type_id "
+            f"{scope_billed}JOIN {mtype} t ON t.id = x.member_type_id "
             f"LEFT JOIN (SELECT a.member_id, SUM(a.amount) AS total FROM {adjustment} a "
             f"WHERE a.member_id >= %s AND a.member_id <= %s AND a.id <= %s AND (a.kind = %s OR a.spent_at IS NULL) "
             f"GROUP BY a.member_id) adj ON adj.member_id = x.id "
-            f"WHERE NOT {is_excluded} AND NOT {withdraws_early} AND x.current_status = %s{not_already}",
-            [society.pk, last, run.pk, run.name, run.category, run.fiscal_year, due, now, *scope_params,
-             lo, hi, plan.adjustment_max, MemberAdjustment.Kind.PERMANENT, run.pk, allocation_start, billed_status,
-             *not_already_params],
+            f"WHERE NOT {is_excluded} AND NOT {withdraws_early} AND x.current_status = %s AND b.member_id IS NULL",
+            [society.pk, last, run.pk, run.name, run.category, run.fiscal_year, due, now, *scope_billed_params,
+             lo, hi, plan.adjustment_max, MemberAdjustment.Kind.PERMANENT, run.pk, allocation_start, billed_status],
         )
         created = cursor.rowcount
     plan.created += created

@@ -112,6 +112,26 @@ def test_bil3_bil6_bil7_run_page_confirm_rename_cancel(staff_client, society, re
     assert not Invoice.objects.filter(cancelled_at__isnull=False).exists()
 
 
+def test_issue12_2_run_page_names_the_invoice_a_skipped_member_already_has(staff_client, society, regular_type,
+                                                                           django_assert_max_num_queries):
+    """The run's page lists a member billed by hand before the full run with 「同じ請求区分・年度の請求が既にあります」
+    and a link to that invoice (its 請求番号), in a bounded number of queries."""
+    billed = [create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type) for _ in range(3)]
+    earlier = [InvoiceFactory(member=m, name="2026年度 年会費", fiscal_year=2026, confirmed_at=None) for m in billed]
+    create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type)
+    page = staff_client.get("/admin/billing/billingrun/add/")
+    staff_client.post("/admin/billing/billingrun/add/", form_data(page))
+    run = BillingRun.objects.get()
+    assert (run.created_count, run.skipped_count) == (1, 3)
+    with django_assert_max_num_queries(12):
+        detail = staff_client.get(f"/admin/billing/billingrun/{run.pk}/change/").content.decode()
+    rows = re.findall(r'<td class="skip-reason" data-reason="already_billed">(.*?)</td>', detail)
+    assert len(rows) == 3
+    for invoice, row in zip(earlier, rows):
+        assert row == (f'同じ請求区分・年度の請求が既にあります<a href="/admin/billing/invoice/{invoice.pk}/change/" '
+                       f'class="skip-invoice">（請求番号 {invoice.number}）</a>')
+
+
 def test_bil8_invoice_search_seed_query_and_one_query_rows(staff_client, society, regular_type,
                                                           django_assert_max_num_queries):
     m = MemberFactory(society=society, member_type=regular_type)

@@ -39,6 +39,21 @@ def test_bil1_post_billing_run_202_and_detail_with_skips_and_progress(api, socie
     assert Invoice.objects.get(run_id=run_id).member_id == billed.pk
 
 
+def test_issue12_2_api_run_skips_a_member_with_a_hand_made_invoice_of_the_year_as_already_billed(
+        api, society, regular_type):
+    """API.md "Who bills whom": an invoice made by hand (POST /invoices/, allowed twice on purpose) keeps the next
+    full run from billing the member again; ``skipped`` says ``already_billed``."""
+    by_hand, other = active(society, regular_type), active(society, regular_type)
+    body = {"member": by_hand.pk, "name": "2026年度 年会費", "category": "annual", "fiscal_year": 2026, "amount": 10000}
+    assert api.post("/api/v1/invoices/", body, format="json").status_code == 201
+    assert api.post("/api/v1/invoices/", body, format="json").status_code == 201  # by hand: never refused for this
+    run_id = api.post("/api/v1/billing-runs/", RUN_BODY, format="json").json()["id"]
+    detail = api.get(f"/api/v1/billing-runs/{run_id}/").json()
+    assert (detail["created_count"], detail["skipped_count"]) == (1, 1)
+    assert detail["skipped"] == [{"member": by_hand.pk, "reason": "already_billed"}]
+    assert list(Invoice.objects.filter(run_id=run_id).values_list("member_id", flat=True)) == [other.pk]
+
+
 def test_bil1_idempotency_key_header_answers_the_same_run(api, society, regular_type):
     active(society, regular_type)
     first = api.post("/api/v1/billing-runs/", RUN_BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")

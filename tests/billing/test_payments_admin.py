@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 
 from backoffice.models import AuditEntry
@@ -213,3 +214,26 @@ def test_pay6_statement_screens_scoped(client, other_op, staff_op, society):
     assert client.get(f"/admin/billing/bankstatement/{statement.pk}/change/").status_code == 404
     row = statement.lines.get()
     assert client.get(f"/admin/billing/bankstatement/{statement.pk}/rows/{row.pk}/match/").status_code == 404
+
+
+def test_issue12_8_pay4_split_page_is_read_only_for_a_viewer_and_not_linked(viewer_client, staff_op, member):
+    """Issue 12 point 8 (PAY-4): a viewer reaching 入金情報登録（複数年度への振り分け） sees the invoices only — no amount
+    inputs, no payment fields, no submit (a POST would be refused) — and [入金履歴] does not link it for a viewer."""
+    a, b = InvoiceFactory(member=member, fiscal_year=2024), InvoiceFactory(member=member, fiscal_year=2025)
+    url = f"/admin/billing/payment/split/{member.pk}/"
+    page = viewer_client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    for invoice in (a, b):
+        assert f'href="/admin/billing/payment/register/{invoice.pk}/">{invoice.number}</a>' in html
+    assert "<input" not in html.split('id="content-main"')[1].split("</main>")[0]
+    assert "<select" not in html and "<textarea" not in html and 'id="payment-split"' not in html
+    assert viewer_client.post(url, {f"amount_{a.pk}": "10000", "method": "bank_transfer",
+                                    "paid_on": "2026-05-01"}).status_code == 403
+    history = viewer_client.get(f"/admin/billing/payment/?member={member.pk}").content.decode()
+    assert url not in history
+    staff_client = Client()
+    staff_client.force_login(staff_op)
+    staff_page = staff_client.get(url).content.decode()  # staff still gets the form
+    assert f'name="amount_{a.pk}"' in staff_page and 'type="submit"' in staff_page
+    assert url in staff_client.get(f"/admin/billing/payment/?member={member.pk}").content.decode()

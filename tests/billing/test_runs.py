@@ -8,10 +8,13 @@ import datetime
 
 import pytest
 
+from backoffice import clock
 from backoffice.errors import DomainError
 from backoffice.models import AuditEntry
 from billing.factories import InvoiceFactory
+from billing import selectors
 from billing.models import BillingRun, BillingRunSkip, Invoice, NumberSequence
+from billing.services import invoices as invoice_services
 from billing.services import runs
 from members.factories import MemberTypeFactory, create_member_with_history
 from members.models import MemberAdjustment, Status
@@ -118,7 +121,7 @@ def test_adj1_run_adds_permanent_and_unspent_one_time_adjustments_and_spends_the
 
 
 def test_bil11_run_numbers_follow_existing_numbers_without_gaps(staff_op, society, regular_type):
-    single = InvoiceFactory(member=member(society, regular_type))
+    single = InvoiceFactory(member=member(society, regular_type), fiscal_year=2025)  # last year: billed again
     for _ in range(4):
         member(society, regular_type)
     run = request(staff_op, society)
@@ -220,3 +223,142 @@ def test_bil1_progress_moves_in_chunks(staff_op, society, regular_type, monkeypa
     run = request(staff_op, society)
     run.refresh_from_db()
     assert seen == [0, 2, 4] and (run.target_count, run.processed_count, run.progress) == (5, 5, 1.0)
+
+
+# --- issue 12, point 2: a member already billed for the run's category and fiscal year is not billed again ---
+
+
+def test_issue12_2_full_run_skips_members_billed_by_a_selection_run_or_by_hand(staff_op, society, regular_type):
+    """API.md "Who bills whom": after the manual's 次年度の請求作成 (a run for a selection, or 追加 by hand) the
+    society's full annual run of that year bills the others only; those two are skipped ``already_billed`` with
+    the invoice they already have. A cancelled invoice, another year's or another category's does not count."""
+    by_run, by_hand, cancelled, last_year, admission, fresh = (member(society, regular_type) for _ in range(6))
+    selection = request(staff_op, society, name="2027年度 年会費", fiscal_year=2027, member_ids=[by_run.pk])
+    first = Invoice.objects.get(run=selection)
+    made = invoice_services.invoice_create(actor=staff_op, society=society, member=by_hand, name="2027年度 年会費",
+                                           category="annual", fiscal_year=2027, amount=10_000)
+    again = invoice_services.invoice_create(actor=staff_op, society=society, member=by_hand, name="2027年度 年会費",
+                                            category="annual", fiscal_year=2027, amount=10_000)
+    assert again.pk != made.pk  # a hand-made invoice is never refused for this (the manual makes them on purpose)
+    invoice_services.invoice_cancel(actor=staff_op, invoice=invoice_services.invoice_create(
+        actor=staff_op, society=society, member=cancelled, name="2027年度 年会費", category="annual",
+        fiscal_year=2027, amount=10_000))
+    InvoiceFactory(member=last_year, fiscal_year=2026)
+    InvoiceFactory(member=admission, fiscal_year=2027, category="admission")
+
+    run = request(staff_op, society, name="2027年度 年会費", fiscal_year=2027)
+    run.refresh_from_db()
+    assert sorted(Invoice.objects.filter(run=run).values_list("member_id", flat=True)) == sorted(
+        m.pk for m in (cancelled, last_year, admission, fresh))
+    assert skips_of(run) == {by_run.pk: "already_billed", by_hand.pk: "already_billed"}
+    assert {s.member_id: s.invoice_id for s in BillingRunSkip.objects.filter(run=run)} == {
+        by_run.pk: first.pk, by_hand.pk: made.pk}  # the first live one of the same category and year
+    assert (run.created_count, run.skipped_count) == (4, 2)
+    assert Invoice.objects.filter(member=by_run, fiscal_year=2027, cancelled_at__isnull=True).count() == 1
+
+    # the same request once more: nobody is billed a second time
+    rerun = request(staff_op, society, name="2027年度 年会費", fiscal_year=2027)
+    assert not Invoice.objects.filter(run=rerun).exists()
+    assert set(skips_of(rerun).values()) == {"already_billed"} and len(skips_of(rerun)) == 6
+    # cancelling the invoice (the manual's correction) lets the next run bill the member again
+    invoice_services.invoice_cancel(actor=staff_op, invoice=first)
+    third = request(staff_op, society, name="2027年度 年会費", fiscal_year=2027, member_ids=[by_run.pk])
+    assert list(Invoice.objects.filter(run=third).values_list("member_id", flat=True)) == [by_run.pk]
+
+
+def test_issue12_2_retry_does_not_call_its_own_invoices_already_billed(staff_op, society, regular_type, monkeypatch):
+    """A failed run retried: the members its first attempt billed are neither billed again nor listed as skipped;
+    a member billed by hand in between is skipped ``already_billed``."""
+    members = [member(society, regular_type) for _ in range(4)]
+    monkeypatch.setattr(runs, "CHUNK", 2)
+    real, calls = runs._bill_chunk, {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "_bill_chunk", failing)
+    run = request(staff_op, society)
+    run.refresh_from_db()
+    assert run.state == "failed"
+    hand = invoice_services.invoice_create(actor=staff_op, society=society, member=members[3], name="2026年度 年会費",
+                                           category="annual", fiscal_year=2026, amount=10_000)
+    runs.billing_run_retry(actor=staff_op, run=run)
+    run.refresh_from_db()
+    assert run.state == "done" and run.created_count == 3
+    assert skips_of(run) == {members[3].pk: "already_billed"}
+    assert BillingRunSkip.objects.get(run=run).invoice_id == hand.pk
+
+
+def _situations(society, regular_type, student_type, other_society):
+    """One member in each situation a run meets, for the annual and the admission category."""
+    made = {
+        "active": member(society, regular_type),
+        "applying": member(society, regular_type, Status.APPLYING),
+        "withdrawn": member(society, regular_type, Status.WITHDRAWN),
+        "joins_later": create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type,
+                                                  applied_on=datetime.date(2099, 1, 1)),
+        "student": member(society, student_type),
+        "applying_student": member(society, student_type, Status.APPLYING),
+        "leaves_early": member(society, regular_type, scheduled_withdrawal_date=datetime.date(2026, 3, 31)),
+        "leaves_same_month": member(society, regular_type, scheduled_withdrawal_date=datetime.date(2026, 4, 1)),
+        "student_leaving_early": member(society, student_type, scheduled_withdrawal_date=datetime.date(2026, 3, 31)),
+        "applying_leaving_early": member(society, regular_type, Status.APPLYING,
+                                         scheduled_withdrawal_date=datetime.date(2026, 3, 31)),
+        "stranger": member(other_society, MemberTypeFactory(society=other_society)),
+    }
+    for status in (Status.ACTIVE, Status.APPLYING):
+        for year, category, live in ((2026, "annual", True), (2026, "admission", True), (2026, "annual", False),
+                                     (2025, "annual", True)):
+            m = member(society, regular_type, status)
+            InvoiceFactory(member=m, fiscal_year=year, category=category,
+                           cancelled_at=None if live else datetime.datetime(2026, 5, 1, tzinfo=datetime.timezone.utc))
+            made[f"{status}_with_{category}_{year}_{'live' if live else 'cancelled'}"] = m
+        made[f"{status}_student_with_annual"] = m = member(society, student_type, status)
+        InvoiceFactory(member=m, fiscal_year=2026, category="annual")
+    return made
+
+
+@pytest.mark.parametrize("category", ["annual", "admission"])
+def test_issue12_2_skip_reason_selector_equals_the_runs_sql(staff_op, society, other_society, regular_type,
+                                                             student_type, category):
+    """``billing_run_skip_reason`` (the one public answer to "why would a run skip this member") says exactly what
+    the run's set-based SQL does, for every skip reason, for a selection run and a full run."""
+    made = _situations(society, regular_type, student_type, other_society)
+    reasons_seen = set()
+    for listed in (True, False):
+        for invoice in Invoice.objects.filter(run__isnull=False):  # each round starts from the hand-made invoices
+            invoice.delete()
+        ids = [m.pk for m in made.values()] + [99_999_999] if listed else None
+        asked_before = selectors.BillingRunParams(society.pk, category, 2026, clock.today(society),
+                                                  datetime.date(2026, 4, 1), frozenset({student_type.pk}))
+        before_run = {name: selectors.billing_run_skip_reason(asked_before, m) for name, m in made.items()}
+        run = request(staff_op, society, category=category, name="2026年度", exclude_member_types=[student_type],
+                      member_ids=ids)
+        run.refresh_from_db()
+        assert run.state == "done", run.error
+        expected = {name: selectors.billing_run_skip_reason(run, m) for name, m in made.items()}
+        in_scope = selectors.status_billed(category)
+        billed = set(Invoice.objects.filter(run=run).values_list("member_id", flat=True))
+        skipped = skips_of(run)
+        for name, m in made.items():
+            reason = expected[name]
+            if listed:
+                assert skipped.get(m.pk) == reason, name
+            elif reason is None or m.society_id == society.pk and m.status_on(run.requested_on) == in_scope:
+                assert skipped.get(m.pk) == reason, name  # a full run lists the members of the billed status
+            else:
+                assert m.pk not in skipped, name
+            assert (m.pk in billed) == (reason is None), name
+            # asked before the run (its parameters, no run yet), the answer was the same
+            assert before_run[name] == reason, name
+        if listed:
+            assert skipped[99_999_999] == "not_found"
+        reasons_seen |= set(skipped.values())
+        for skip in BillingRunSkip.objects.filter(run=run, reason="already_billed"):
+            assert skip.invoice_id == selectors.billing_run_blocking_invoice(run, skip.member).pk
+    status_reason = "not_active" if category == "annual" else "not_applying"
+    assert reasons_seen == {status_reason, "excluded_type", "withdrawal_before_allocation", "already_billed",
+                            "not_found"}

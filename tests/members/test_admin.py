@@ -40,7 +40,9 @@ def test_soc3_admin_login_with_society_id_email_and_password(client, staff_op):
 
 
 def test_mem10_individual_member_search_page_named_and_chain_mark(staff_client, active_member, society, regular_type):
+    # named here: the factory's names follow a sequence the tests before this one advance (one may be a サトウ)
     linked = MemberFactory(society=society, member_type=regular_type, email="linked@example.ac.jp",
+                           name="鈴木 一郎", name_kana="スズキ イチロウ",
                            apass=APass.objects.create(email="linked@example.ac.jp", password="!"))
     MemberStatus.objects.create(member=linked, status=Status.APPLYING, effective_date=datetime.date(2025, 4, 1))
     r = staff_client.get("/admin/members/member/")
