@@ -15,17 +15,24 @@ class DomainError(Exception):
 
     ``status`` is the HTTP status the API answers with: 400 for bad input, 409 for a conflict with the
     current state, 403/404 for permission and scoping.
+
+    It is also the one shape of a rule predicate's answer (DESIGN.md 5b): a ``<noun>_<verb>_refusal(...)``
+    selector returns one or None, and the service raises exactly what it returned. ``evidence`` is what a
+    support fact can show beside the refusal (the conflicting date, the holder of a number, the A-Pass
+    e-mail): a short dict of plain values (or a text). It is not part of the API's error body.
     """
 
     status = 400
 
-    def __init__(self, code: str, message: Any, *, status: int | None = None, fields: dict | None = None):
+    def __init__(self, code: str, message: Any, *, status: int | None = None, fields: dict | None = None,
+                 evidence: dict | str | None = None):
         super().__init__(str(message))
         self.code = code
         self.message = message
         if status is not None:
             self.status = status
         self.fields = fields or {}
+        self.evidence = evidence if evidence is not None else {}
 
     def __str__(self) -> str:  # rendered lazily so the active language applies
         return str(self.message)

@@ -287,7 +287,8 @@ class MemberAdmin(ServiceAdmin):
                 extra["status_today"] = obj.status_on(clock.today(obj.society))
                 extra["status_today_label"] = Status(extra["status_today"]).label if extra["status_today"] else "—"
                 extra["released_allowed"] = selectors.email_release_refusal(obj, clock.today(obj.society)) is None
-                extra["can_correct_number"] = may(request, "can_manage_settings") and obj.member_number is not None
+                extra["can_correct_number"] = (may(request, "can_manage_settings")
+                                                and selectors.member_number_correct_refusal(obj) is None)
                 extra["email_changes"] = list(obj.email_changes.all()[:20])
                 extra["sign_ins"] = selectors.recent_sign_ins(request.user, member=obj)
                 extra["apass_has_recovery_contact"] = selectors.apass_has_recovery_contact(obj.apass)
@@ -398,7 +399,7 @@ class MemberAdmin(ServiceAdmin):
             withdraw_form=withdraw_form, edit_form=edit_form, today=today,
             current_label=Status(current).label if current else "—",
             earliest_next_date=selectors.earliest_next_status_date(latest),
-            can_withdraw_application=selectors.application_withdrawal_refusal(latest) is None,
+            can_withdraw_application=selectors.application_withdraw_refusal(latest) is None,
         ))
 
     def _member_form_screen(self, request, object_id, *, form_class, service, success_message, template, title,

@@ -26,7 +26,6 @@ from .applications import form_refusal, send_link_mail
 
 MSG_ONLY_THE_MEMBER = _("Only the member follows this link, on My Page (the My Page simulator in a training sandbox).")
 MSG_WRONG_CREDENTIALS = _("The e-mail address or password is incorrect.")
-MSG_SAME_EMAIL = _("The new e-mail address is the same as the current one.")
 MSG_WRONG_SESSION = _(
     "[E-mail address change confirmation URL] must be opened while signed in with the e-mail address before the "
     "change. Sign in with the previous e-mail address and open it again."
@@ -118,17 +117,6 @@ def follow_password_reset(*, actor: Actor, society: Society, email: str, payload
 # --- e-mail change ----------------------------------------------------------------------------------------
 
 
-def _email_change_refusal(apass: APass, new_email: str) -> DomainError | None:
-    """The new address must be free: no other A-Pass (APS-1), no other member of a society where this A-Pass
-    is linked (MEM-3)."""
-    if APass.objects.filter(email=new_email).exclude(pk=apass.pk).exists():
-        return Conflict("email_in_use", MSG_EMAIL_IN_USE, fields={"new_email": [str(MSG_EMAIL_IN_USE)]})
-    for member in Member.objects.filter(apass=apass).select_related("society"):
-        if Member.objects.filter(society_id=member.society_id, email=new_email).exclude(pk=member.pk).exists():
-            return Conflict("email_in_use", MSG_EMAIL_IN_USE, fields={"new_email": [str(MSG_EMAIL_IN_USE)]})
-    return None
-
-
 @service(permission=None)
 def email_change_request(*, actor: Actor, society: Society, session_email: str, password: str, new_email: str,
                          link_url_template: str | None = None) -> SentMail:
@@ -141,9 +129,7 @@ def email_change_request(*, actor: Actor, society: Society, session_email: str, 
         raise DomainError("invalid_credentials", MSG_WRONG_CREDENTIALS,
                           fields={"session_email": [str(MSG_WRONG_CREDENTIALS)], "password": []})
     new = _clean_email(new_email, "new_email")
-    if new == apass.email:
-        raise DomainError("invalid", MSG_SAME_EMAIL, fields={"new_email": [str(MSG_SAME_EMAIL)]})
-    refusal = _email_change_refusal(apass, new)
+    refusal = selectors.apass_email_change_refusal(apass, new)
     if refusal is not None:
         raise refusal
     return send_link_mail(actor=actor, society=society, kind="email_change_confirm", to=new,
@@ -170,7 +156,7 @@ def follow_email_change(*, actor: Actor, society: Society, email: str, payload: 
     if apass.email != old:
         raise Conflict("link_superseded", MSG_ALREADY_CHANGED)
     members = list(Member.objects.select_for_update().filter(apass=apass).select_related("society").order_by("pk"))
-    refusal = _email_change_refusal(apass, new)
+    refusal = selectors.apass_email_change_refusal(apass, new)
     if refusal is not None:
         raise refusal
     apass.email = new

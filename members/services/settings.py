@@ -171,7 +171,7 @@ def _member_type_snapshot(member_type: MemberType) -> dict:
 
 
 def _check_annual_fee(annual_fee: int) -> None:
-    refusal = selectors.annual_fee_refusal(annual_fee)
+    refusal = selectors.annual_fee_set_refusal(annual_fee)
     if refusal is not None:
         raise refusal
 
