@@ -54,7 +54,10 @@ class NotFound(DomainError):
 # The ``code`` of every error body (API.md, Error codes). ``database_busy`` and ``server_error`` are this
 # implementation's additions: a lock conflict with another operator's transaction (409, send again) and an
 # unexpected failure (500), so that even those bodies carry a code. ``wrong_session_email`` (409): an e-mail change
-# confirmation URL opened while signed in with an address other than the old one (seed 003).
+# confirmation URL opened while signed in with an address other than the old one (seed 003). State conflicts
+# that answered the generic ``invalid`` carry their own codes (409, issue 13): ``society_slug_taken``,
+# ``member_type_code_taken``, ``member_number_not_assigned`` (a correction of a member with no number yet),
+# ``mail_already_sent`` (retrying a mail that went out).
 ERROR_CODES = (
     "invalid", "not_found", "invalid_credentials", "email_in_use", "email_verification_pending", "status_same_day",
     "status_date_too_early", "bulk_status_date_too_early", "member_number_taken", "member_number_gap",
@@ -63,4 +66,5 @@ ERROR_CODES = (
     "link_superseded", "link_used", "invalid_transition", "email_locked_by_apass", "member_not_withdrawn",
     "rate_limited", "statement_invalid",
     "database_busy", "server_error", "wrong_session_email",
+    "society_slug_taken", "member_type_code_taken", "member_number_not_assigned", "mail_already_sent",
 )

@@ -486,7 +486,7 @@ def member_number_correct_refusal(member: Member, number: str | None = None) -> 
     this member's number be corrected at all — the page offers [会員番号修正]). Only a number already given
     (a first one is given on [会員番号採番]); the new one in the society's format and held by no one else."""
     if member.member_number is None:
-        return Conflict("invalid",
+        return Conflict("member_number_not_assigned",
                         _("This member has no member number yet; assign one on [Assign member numbers]."),
                         fields={"member_number": []})
     if number is None or number == member.member_number:

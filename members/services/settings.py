@@ -37,7 +37,7 @@ def society_create(*, actor: Actor, slug: str, name: str, sandbox: bool = False,
     if unknown:
         raise DomainError("invalid", _("These fields cannot be edited: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     if Society.objects.filter(slug=slug).exists():
-        raise Conflict("invalid", _("A society with slug %(slug)s already exists.") % {"slug": slug}, fields={"slug": []})
+        raise Conflict("society_slug_taken", _("A society with slug %(slug)s already exists.") % {"slug": slug}, fields={"slug": []})
     society = Society(slug=slug, name=name, is_sandbox=sandbox, **extra)
     validate_model(society)
     society.save()
@@ -63,7 +63,7 @@ def society_update(*, actor: Actor, society: Society, **changes: Any) -> Society
     if "slug" in changes:
         changes["slug"] = text.half_width(changes["slug"])
         if Society.objects.filter(slug=changes["slug"]).exclude(pk=society.pk).exists():
-            raise Conflict("invalid", _("A society with slug %(slug)s already exists.") % {"slug": changes["slug"]},
+            raise Conflict("society_slug_taken", _("A society with slug %(slug)s already exists.") % {"slug": changes["slug"]},
                            fields={"slug": []})
     for key, value in changes.items():
         setattr(society, key, value)
@@ -188,7 +188,7 @@ def member_type_create(*, actor: Actor, society: Society, code: str, name: str, 
                           fields={"code": [str(message)]})
     _check_annual_fee(annual_fee)
     if MemberType.objects.filter(society=society, code=code).exists():
-        raise Conflict("invalid", _("The member type code %(code)s is already used.") % {"code": code},
+        raise Conflict("member_type_code_taken", _("The member type code %(code)s is already used.") % {"code": code},
                        fields={"code": [str(_("Already used."))]})
     member_type = MemberType(society=society, code=code, name=name, annual_fee=annual_fee, sort_order=sort_order)
     validate_model(member_type, exclude=["society"])

@@ -189,7 +189,7 @@ def test_issue13_apass_email_change_refusal_is_what_email_change_request_enforce
 
 
 @pytest.mark.parametrize("case,number,code", [
-    ("numbered", "000077", None), ("numbered", "000001", None), ("unnumbered", "000077", "invalid"),
+    ("numbered", "000077", None), ("numbered", "000001", None), ("unnumbered", "000077", "member_number_not_assigned"),
     ("numbered", "000002", "member_number_taken"), ("numbered", "12-3", "invalid"), ("numbered", "", "invalid"),
 ])
 def test_issue13_member_number_correct_refusal_is_what_member_number_correct_enforces(society, regular_type, admin_op,
