@@ -110,6 +110,9 @@ def link_follow(*, actor: Actor, token: str, data: dict | None = None) -> dict:
     handler = links.link_handler(link.purpose)
     if handler is None:
         raise DomainError("invalid", MSG_UNKNOWN_PURPOSE)
+    refusal = links.link_follow_refusal(link.purpose, actor)
+    if refusal is not None:
+        raise refusal
     result = links.call_handler(handler, actor=actor, society=society, email=link.email,
                                 payload=dict(link.payload or {}), data=dict(data or {}))
     link.used_at = now

@@ -159,6 +159,12 @@ class Operator(AbstractBaseUser, PermissionsMixin):
         return bool(self.is_active and (self.is_superuser or self.role != self.Role.VIEWER))
 
     @property
+    def can_use_support(self) -> bool:
+        """Act in the support console (start and answer cases, run an outcome's actions): whoever may write.
+        A viewer reads cases and never acts."""
+        return self.can_write
+
+    @property
     def can_manage_settings(self) -> bool:
         """Operators, member types, the society's settings and corrections of member numbers."""
         return bool(self.is_active and (self.is_superuser or self.role == self.Role.ADMIN))

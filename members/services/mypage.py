@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock, text
 from backoffice.errors import Conflict, DomainError, NotFound
-from backoffice.services import Actor, check_society, is_system_actor, service
+from backoffice.services import Actor, check_society, holds, permission_denied, service
 from mail import links
 from mail.models import SentMail
 
@@ -50,11 +50,11 @@ class ResetResult:
     mail: SentMail | None = None
 
 
-def _member_only(actor: Actor) -> None:
+def member_only_refusal(actor: Actor) -> DomainError | None:
     """A password or an A-Pass e-mail is the member's own to set (APS-1): the secretariat cannot follow these
-    links on a member's behalf; a trainer playing the member in a sandbox can."""
-    if not (is_system_actor(actor) or getattr(actor, "can_use_training_tools", False)):
-        raise DomainError("permission_denied", MSG_ONLY_THE_MEMBER, status=403)
+    links on a member's behalf; a trainer playing the member in a sandbox can. Declared as the links'
+    permission (``register``)."""
+    return None if holds(actor, "can_use_training_tools") else permission_denied(MSG_ONLY_THE_MEMBER)
 
 
 def _name_for(society: Society, apass: APass) -> str:
@@ -99,7 +99,6 @@ def password_reset_request(*, actor: Actor, society: Society, email: str,
 
 def follow_password_reset(*, actor: Actor, society: Society, email: str, payload: dict, data: dict) -> dict:
     """The reset link's handler: ``{password}`` becomes the A-Pass's password (hash only, audited without it)."""
-    _member_only(actor)
     form = PasswordResetLinkForm(society, data=data)
     if not form.is_valid():
         raise form_refusal(form)
@@ -143,7 +142,6 @@ def follow_email_change(*, actor: Actor, society: Society, email: str, payload: 
     """[メールアドレス変更確定URL]'s handler: ``{session_email}`` must be the old address (the one signed in
     with), else 409 ``wrong_session_email``. The A-Pass e-mail and every linked member's e-mail change; each
     member keeps the old address in its e-mail history; all audited."""
-    _member_only(actor)
     form = EmailChangeLinkForm(society, data=data)
     if not form.is_valid():
         raise form_refusal(form)
@@ -181,7 +179,7 @@ def follow_email_change(*, actor: Actor, society: Society, email: str, payload: 
 
 def register() -> None:
     """Called from MembersConfig.ready()."""
-    links.register_link_handler(purposes.PASSWORD_RESET, follow_password_reset)
+    links.register_link_handler(purposes.PASSWORD_RESET, follow_password_reset, permission=member_only_refusal)
     links.register_link_form(purposes.PASSWORD_RESET, PasswordResetLinkForm)
-    links.register_link_handler(purposes.EMAIL_CHANGE, follow_email_change)
+    links.register_link_handler(purposes.EMAIL_CHANGE, follow_email_change, permission=member_only_refusal)
     links.register_link_form(purposes.EMAIL_CHANGE, EmailChangeLinkForm)
