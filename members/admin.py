@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -58,6 +59,17 @@ MEMBER_PAGE_LINKS: list = []
 def register_member_page_links(provider) -> None:
     if provider not in MEMBER_PAGE_LINKS:
         MEMBER_PAGE_LINKS.append(provider)
+
+
+#: Actions of other apps on the member searches ([個人会員検索], [法人会員検索]) — billing's 「請求情報作成」 —
+#: as ``(action, allowed)``: an admin action function and ``allowed(request) -> bool``, whether this operator
+#: is offered it (None: everyone who sees the list). They follow the member screens' own actions.
+MEMBER_ACTIONS: list = []
+
+
+def register_member_action(action, *, allowed=None) -> None:
+    if all(registered is not action for registered, _allowed in MEMBER_ACTIONS):
+        MEMBER_ACTIONS.append((action, allowed))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -581,7 +593,14 @@ class MemberAdmin(ServiceAdmin):
         actions = super().get_actions(request)
         if not can_write(request):
             actions.pop("bulk_status_action", None)
-        return actions
+        if IS_POPUP_VAR in request.GET:
+            return actions
+        # registered actions come right after the screen's own (then those added to this admin instance)
+        added = [self.get_action(action) for action, allowed in MEMBER_ACTIONS if allowed is None or allowed(request)]
+        items = list(actions.items())
+        own = sum(1 for name, _value in items if name in {"delete_selected", *type(self).actions})
+        items[own:own] = [(name, (func, name, description)) for func, name, description in added]
+        return dict(items)
 
 
 class CorporateMemberAdmin(MemberAdmin):
