@@ -31,7 +31,6 @@ EDITABLE_MEMBER_FIELDS = (
     "name", "name_kana", "organization", "email", "member_type", "affiliation", "phone", "postal_code",
     "address", "scheduled_withdrawal_date",
 )
-MSG_EMAIL_LOCKED = selectors.MSG_EMAIL_LOCKED
 
 
 def _check_member_type(member_type: MemberType, society_id: int) -> None:
