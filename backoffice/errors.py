@@ -15,17 +15,24 @@ class DomainError(Exception):
 
     ``status`` is the HTTP status the API answers with: 400 for bad input, 409 for a conflict with the
     current state, 403/404 for permission and scoping.
+
+    It is also the one shape of a rule predicate's answer (DESIGN.md 5b): a ``<noun>_<verb>_refusal(...)``
+    selector returns one or None, and the service raises exactly what it returned. ``evidence`` is what a
+    support fact can show beside the refusal (the conflicting date, the holder of a number, the A-Pass
+    e-mail): a short dict of plain values (or a text). It is not part of the API's error body.
     """
 
     status = 400
 
-    def __init__(self, code: str, message: Any, *, status: int | None = None, fields: dict | None = None):
+    def __init__(self, code: str, message: Any, *, status: int | None = None, fields: dict | None = None,
+                 evidence: dict | str | None = None):
         super().__init__(str(message))
         self.code = code
         self.message = message
         if status is not None:
             self.status = status
         self.fields = fields or {}
+        self.evidence = evidence if evidence is not None else {}
 
     def __str__(self) -> str:  # rendered lazily so the active language applies
         return str(self.message)
@@ -50,6 +57,9 @@ class NotFound(DomainError):
 # confirmation URL opened while signed in with an address other than the old one (seed 003). Support cases (409):
 # ``case_node_not_current`` (an answer to a node the case is not waiting for), ``case_node_not_on_path`` (stepping
 # back to a question the case has not answered), ``action_not_offered`` (an action its outcome does not offer).
+# State conflicts that answered the generic ``invalid`` carry their own codes (409, issue 13): ``society_slug_taken``,
+# ``member_type_code_taken``, ``member_number_not_assigned`` (a correction of a member with no number yet),
+# ``mail_already_sent`` (retrying a mail that went out).
 ERROR_CODES = (
     "invalid", "not_found", "invalid_credentials", "email_in_use", "email_verification_pending", "status_same_day",
     "status_date_too_early", "bulk_status_date_too_early", "member_number_taken", "member_number_gap",
@@ -59,4 +69,5 @@ ERROR_CODES = (
     "rate_limited", "statement_invalid",
     "database_busy", "server_error", "wrong_session_email",
     "case_node_not_current", "case_node_not_on_path", "action_not_offered",
+    "society_slug_taken", "member_type_code_taken", "member_number_not_assigned", "mail_already_sent",
 )

@@ -1,9 +1,11 @@
 """The one shape of every write (DESIGN.md, "Where rules live").
 
 A service is a keyword-only function ``<noun>_<verb>(*, actor, …)`` decorated with :func:`service`. The
-decorator checks the actor *before* anything is read or written — present, and allowed to do this (a role
-predicate of the operator such as ``can_write``; a system actor such as ``"system: billing run 12"`` is
-trusted) — and runs the body in one transaction. The body writes one audit entry per changed object
+decorator checks the actor *before* anything is read or written — present, and allowed to do this — and runs
+the body in one transaction. What a service requires is declared, never checked inside its body: a role
+predicate of the operator such as ``can_write`` (a system actor such as ``"system: billing run 12"`` is
+trusted), or, where it depends on the call (the member's own acts, a sandbox's tools, platform fields), a
+callable ``permission(actor, **kwargs)`` that answers a refusal or None like every rule predicate. The body writes one audit entry per changed object
 (``backoffice.audit``), none when nothing changed.
 
 (byro's ``log_call`` and HackSoft's services are the models.)
@@ -33,14 +35,32 @@ def is_system_actor(actor: Actor) -> bool:
     return isinstance(actor, str)
 
 
-def check_actor(actor: Actor, permission: str | None) -> None:
-    """An actor is required, never defaulted; an operator must hold ``permission`` (a predicate name)."""
+#: What a service requires: a predicate name on the operator, a callable ``(actor, **kwargs) -> DomainError |
+#: None`` (asked for system actors too: it decides), or None (anyone, e.g. the member on My Page).
+Permission = str | Callable[..., DomainError | None] | None
+
+
+def holds(actor: Actor, predicate: str) -> bool:
+    """Whether ``actor`` holds the operator predicate ``predicate`` (``can_write``, …); a system actor does."""
+    return is_system_actor(actor) or bool(getattr(actor, predicate, False))
+
+
+def permission_denied(message: Any = MSG_PERMISSION_DENIED, *, fields: dict | None = None) -> DomainError:
+    return DomainError("permission_denied", message, status=403, fields=fields)
+
+
+def check_actor(actor: Actor, permission: Permission, call: dict | None = None) -> None:
+    """An actor is required, never defaulted, and must be allowed what ``permission`` declares (``call``: the
+    service's other keyword arguments, for a callable permission)."""
     if actor is None or actor == "":
         raise ValueError("Every service call needs an actor.")
-    if is_system_actor(actor) or permission is None:
+    if callable(permission):
+        refusal = permission(actor, **(call or {}))
+        if refusal is not None:
+            raise refusal
         return
-    if not getattr(actor, permission, False):
-        raise DomainError("permission_denied", MSG_PERMISSION_DENIED, status=403)
+    if permission is not None and not holds(actor, permission):
+        raise permission_denied()
 
 
 def check_society(actor: Actor, society_id: int | None) -> None:
@@ -52,7 +72,7 @@ def check_society(actor: Actor, society_id: int | None) -> None:
         raise NotFound()
 
 
-def service(*, permission: str | None = "can_write") -> Callable[[F], F]:
+def service(*, permission: Permission = "can_write") -> Callable[[F], F]:
     """Decorate a service: keyword-only call, actor checked first, body in ``transaction.atomic``."""
 
     def decorate(func: F) -> F:
@@ -60,7 +80,7 @@ def service(*, permission: str | None = "can_write") -> Callable[[F], F]:
         def wrapper(*args: Any, actor: Actor = None, **kwargs: Any) -> Any:
             if args:
                 raise TypeError(f"{func.__name__}() takes keyword arguments only")
-            check_actor(actor, permission)
+            check_actor(actor, permission, kwargs)
             with transaction.atomic():
                 return func(actor=actor, **kwargs)
 

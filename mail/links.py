@@ -19,21 +19,28 @@ from django.urls import reverse
 LinkHandler = Callable[..., dict]
 
 _handlers: dict[str, LinkHandler] = {}
+_permissions: dict[str, Callable[..., Any]] = {}
 _forms: dict[str, Callable[..., Any]] = {}
 _link_page: list[str] = []  # the URL name of the page that opens a link, its token the one argument
 
 
-def register_link_handler(purpose: str, handler: LinkHandler) -> None:
+def register_link_handler(purpose: str, handler: LinkHandler, *, permission: Callable[..., Any] | None = None) -> None:
     """Register the handler of a purpose (from the owning app's AppConfig.ready()). Registering the same
-    purpose again replaces the handler."""
+    purpose again replaces the handler. ``permission(actor)`` declares who may follow such a link beyond
+    ``link_follow``'s own ``can_write`` (a link that is the member's own act): a refusal or None."""
     if not purpose or len(purpose) > 64:
         raise ValueError("A link purpose is 1 to 64 characters.")
     _handlers[purpose] = handler
+    if permission is None:
+        _permissions.pop(purpose, None)
+    else:
+        _permissions[purpose] = permission
 
 
 def unregister_link_handler(purpose: str) -> None:
     _handlers.pop(purpose, None)
     _forms.pop(purpose, None)
+    _permissions.pop(purpose, None)
 
 
 def register_link_form(purpose: str, form_factory: Callable[..., Any]) -> None:
@@ -52,6 +59,12 @@ def link_form(purpose: str, society, data=None):
 
 def link_handler(purpose: str) -> LinkHandler | None:
     return _handlers.get(purpose)
+
+
+def link_follow_refusal(purpose: str, actor) -> Any:
+    """Who may follow a link of ``purpose``, as its owner declared (None: whoever may call ``link_follow``)."""
+    permission = _permissions.get(purpose)
+    return permission(actor) if permission is not None else None
 
 
 def registered_purposes() -> list[str]:

@@ -83,7 +83,7 @@ def mail_retry(*, actor: Actor, mail: SentMail) -> SentMail:
     check_society(actor, mail.society_id)
     mail = SentMail.objects.select_for_update().get(pk=mail.pk)
     if mail.status == SentMail.Status.SENT:
-        raise Conflict("invalid", MSG_NOT_RETRYABLE)
+        raise Conflict("mail_already_sent", MSG_NOT_RETRYABLE)
     audit.record(actor=actor, action="mail.sent_mail.retried", target=mail,
                  before={"status": mail.status, "error": mail.error, "attempts": mail.attempts})
     enqueue_after_commit(mail.pk)
@@ -110,6 +110,9 @@ def link_follow(*, actor: Actor, token: str, data: dict | None = None) -> dict:
     handler = links.link_handler(link.purpose)
     if handler is None:
         raise DomainError("invalid", MSG_UNKNOWN_PURPOSE)
+    refusal = links.link_follow_refusal(link.purpose, actor)
+    if refusal is not None:
+        raise refusal
     result = links.call_handler(handler, actor=actor, society=society, email=link.email,
                                 payload=dict(link.payload or {}), data=dict(data or {}))
     link.used_at = now

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -58,6 +59,17 @@ MEMBER_PAGE_LINKS: list = []
 def register_member_page_links(provider) -> None:
     if provider not in MEMBER_PAGE_LINKS:
         MEMBER_PAGE_LINKS.append(provider)
+
+
+#: Actions of other apps on the member searches ([個人会員検索], [法人会員検索]) — billing's 「請求情報作成」 —
+#: as ``(action, allowed)``: an admin action function and ``allowed(request) -> bool``, whether this operator
+#: is offered it (None: everyone who sees the list). They follow the member screens' own actions.
+MEMBER_ACTIONS: list = []
+
+
+def register_member_action(action, *, allowed=None) -> None:
+    if all(registered is not action for registered, _allowed in MEMBER_ACTIONS):
+        MEMBER_ACTIONS.append((action, allowed))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -299,7 +311,8 @@ class MemberAdmin(ServiceAdmin):
                 extra["status_today"] = obj.status_on(clock.today(obj.society))
                 extra["status_today_label"] = Status(extra["status_today"]).label if extra["status_today"] else "—"
                 extra["released_allowed"] = selectors.email_release_refusal(obj, clock.today(obj.society)) is None
-                extra["can_correct_number"] = may(request, "can_manage_settings") and obj.member_number is not None
+                extra["can_correct_number"] = (may(request, "can_manage_settings")
+                                                and selectors.member_number_correct_refusal(obj) is None)
                 extra["email_changes"] = list(obj.email_changes.all()[:20])
                 extra["sign_ins"] = selectors.recent_sign_ins(request.user, member=obj)
                 extra["apass_has_recovery_contact"] = selectors.apass_has_recovery_contact(obj.apass)
@@ -410,7 +423,7 @@ class MemberAdmin(ServiceAdmin):
             withdraw_form=withdraw_form, edit_form=edit_form, today=today,
             current_label=Status(current).label if current else "—",
             earliest_next_date=selectors.earliest_next_status_date(latest),
-            can_withdraw_application=selectors.application_withdrawal_refusal(latest) is None,
+            can_withdraw_application=selectors.application_withdraw_refusal(latest) is None,
         ))
 
     def _member_form_screen(self, request, object_id, *, form_class, service, success_message, template, title,
@@ -590,7 +603,14 @@ class MemberAdmin(ServiceAdmin):
         actions = super().get_actions(request)
         if not can_write(request):
             actions.pop("bulk_status_action", None)
-        return actions
+        if IS_POPUP_VAR in request.GET:
+            return actions
+        # registered actions come right after the screen's own (then those added to this admin instance)
+        added = [self.get_action(action) for action, allowed in MEMBER_ACTIONS if allowed is None or allowed(request)]
+        items = list(actions.items())
+        own = sum(1 for name, _value in items if name in {"delete_selected", *type(self).actions})
+        items[own:own] = [(name, (func, name, description)) for func, name, description in added]
+        return dict(items)
 
 
 class CorporateMemberAdmin(MemberAdmin):

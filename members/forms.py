@@ -68,7 +68,7 @@ class MemberForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields.pop("application_date", None)
-            if self.instance.apass_id is not None and "email" in self.fields:
+            if "email" in self.fields and selectors.member_email_edit_refusal(self.instance) is not None:
                 self.fields["email"].disabled = True
                 self.fields["email"].help_text = _(
                     "Linked to an A-Pass (chain mark): the member changes this address on My Page."

@@ -160,8 +160,9 @@ class Operator(AbstractBaseUser, PermissionsMixin):
 
     @property
     def can_use_support(self) -> bool:
-        """Start, answer and act on support cases; a viewer reads cases but never acts (issue 13)."""
-        return bool(self.is_active and (self.is_superuser or self.role != self.Role.VIEWER))
+        """Act in the support console (start and answer cases, run an outcome's actions): whoever may write.
+        A viewer reads cases and never acts."""
+        return self.can_write
 
     @property
     def can_manage_settings(self) -> bool:

@@ -240,26 +240,54 @@ def earliest_next_status_date(latest: MemberStatus | None) -> datetime.date | No
     return latest.effective_date + datetime.timedelta(days=1) if latest else None
 
 
+MSG_WITHDRAWAL_AFTER_LATEST = _("The scheduled withdrawal date must be after the latest status entry (%(date)s).")
+MSG_UNKNOWN_STATUS = _("Unknown member status.")
+
+
+def unknown_status(status) -> DomainError:
+    return DomainError("invalid", _("Unknown member status: %(status)s") % {"status": status},
+                       fields={"status": [str(MSG_UNKNOWN_STATUS)]})
+
+
+def _withdrawal_not_after(latest_date: datetime.date, day: datetime.date) -> DomainError | None:
+    """退会予定日 ``day`` must come after the entry it follows (dated ``latest_date``)."""
+    if day > latest_date:
+        return None
+    return Conflict("status_date_too_early", MSG_WITHDRAWAL_AFTER_LATEST % {"date": latest_date.isoformat()},
+                    fields={"scheduled_withdrawal_date": []},
+                    evidence={"scheduled_withdrawal_date": day.isoformat(), "latest_date": latest_date.isoformat()})
+
+
+def _joining_refusal(member: Member, status: str, effective_date: datetime.date) -> DomainError | None:
+    """A 入会/在会 entry becoming the latest one schedules the 退会 of a 退会予定日 set while applying: that date
+    must come after it."""
+    if status != Status.ACTIVE or member.scheduled_withdrawal_date is None:
+        return None
+    return _withdrawal_not_after(effective_date, member.scheduled_withdrawal_date)
+
+
 def status_add_refusal(member: Member, latest: MemberStatus | None, status: str,
                        effective_date: datetime.date) -> DomainError | None:
     """Why a new entry (``status`` on ``effective_date``) would be refused, or None (MEM-4, MEM-5)."""
     if status not in Status.values:
-        return DomainError("invalid", _("Unknown member status: %(status)s") % {"status": status},
-                           fields={"status": [str(_("Unknown member status."))]})
+        return unknown_status(status)
+    evidence = {"latest_status": latest.status, "latest_date": latest.effective_date.isoformat()} if latest else {}
     if latest is not None and effective_date == latest.effective_date:
         withdrawing = latest.status == Status.APPLYING and status == Status.APPLICATION_WITHDRAWN
         return Conflict("status_same_day", MSG_SAME_DAY_WITHDRAW_APPLICATION if withdrawing else MSG_SAME_DAY,
-                        fields={"effective_date": []})
+                        fields={"effective_date": []}, evidence=evidence)
     if latest is not None and effective_date < latest.effective_date:
         return Conflict(
             "status_date_too_early",
             _("The date must be after the latest status entry (%(date)s).") % {"date": latest.effective_date.isoformat()},
-            fields={"effective_date": []},
+            fields={"effective_date": []}, evidence=evidence,
         )
-    return transition_refusal(member, latest.status if latest else None, status)
+    return (status_transition_refusal(member, latest.status if latest else None, status)
+            or _joining_refusal(member, status, effective_date))
 
 
-def transition_refusal(member: Member, previous: str | None, new: str) -> DomainError | None:
+def status_transition_refusal(member: Member, previous: str | None, new: str) -> DomainError | None:
+    """May an entry of ``new`` follow one of ``previous`` (None: the first entry)? (API.md Clarifications)"""
     allowed = {Status.APPLYING} if previous is None else ALLOWED_TRANSITIONS[Status(previous)]
     if new in allowed:
         return None
@@ -267,42 +295,148 @@ def transition_refusal(member: Member, previous: str | None, new: str) -> Domain
         "invalid_transition",
         _("The member status cannot change from %(old)s to %(new)s (%(member)s).")
         % {"old": Status(previous).label if previous else "—", "new": Status(new).label, "member": member},
-        fields={"status": []},
+        fields={"status": []}, evidence={"from": previous, "to": new},
     )
 
 
-def application_withdrawal_refusal(latest: MemberStatus | None) -> DomainError | None:
+def status_entry_edit_refusal(member: Member, entries: list[MemberStatus], entry: MemberStatus, status: str,
+                              effective_date: datetime.date) -> DomainError | None:
+    """May ``entry`` of [会員状況履歴] (one of ``entries``, oldest first) become ``status`` on ``effective_date``?
+    The history must stay a chain of transitions, one entry per date, in date order; the first entry may be
+    入会/在会 (MEM-5's exception: the 申請中 entry edited into 入会/在会 on a same-day joining)."""
+    if status not in Status.values:
+        return unknown_status(status)
+    index = next(i for i, e in enumerate(entries) if e.pk == entry.pk)
+    previous = entries[index - 1] if index > 0 else None
+    following = entries[index + 1] if index + 1 < len(entries) else None
+    if effective_date != entry.effective_date:
+        clash = next((e for e in entries if e.pk != entry.pk and e.effective_date == effective_date), None)
+        if clash is not None:
+            return Conflict("status_same_day", MSG_SAME_DAY, fields={"effective_date": []},
+                            evidence={"date": effective_date.isoformat(), "status": clash.status})
+        if (previous and effective_date < previous.effective_date) or (following and effective_date > following.effective_date):
+            return Conflict(
+                "status_date_too_early", _("The date must stay between the neighbouring status entries."),
+                fields={"effective_date": []},
+                evidence={"previous_date": previous.effective_date.isoformat() if previous else None,
+                          "following_date": following.effective_date.isoformat() if following else None},
+            )
+    if previous is None:
+        refusal = None if status == Status.ACTIVE else status_transition_refusal(member, None, status)
+    else:
+        refusal = status_transition_refusal(member, previous.status, status)
+    if refusal is None and following is not None:
+        refusal = status_transition_refusal(member, status, following.status)
+    if refusal is None and following is None:
+        refusal = _joining_refusal(member, status, effective_date)
+    return refusal
+
+
+def application_withdraw_refusal(latest: MemberStatus | None) -> DomainError | None:
     """MEM-7: [入会申請取下] needs the latest entry to be 申請中."""
     if latest is not None and latest.status == Status.APPLYING:
         return None
     return Conflict("invalid_transition", _("Only an application that is still 'applying' can be withdrawn."),
-                    fields={"effective_date": []})
+                    fields={"effective_date": []}, evidence={"latest_status": latest.status if latest else None})
+
+
+def scheduled_withdrawal_set_refusal(member: Member, day: datetime.date | None,
+                                     entries: list[MemberStatus] | None = None) -> DomainError | None:
+    """May 退会予定日 be set to ``day`` (None: cleared)? It must come after the latest entry — after the one
+    before a scheduled 退会 entry, which it moves — and a 退会 that has already taken effect is corrected on
+    [会員状況変更], not here."""
+    entries = status_entries(member) if entries is None else entries
+    latest = entries[-1] if entries else None
+    after = latest
+    if latest is not None and latest.status == Status.WITHDRAWN:
+        if day == latest.effective_date:
+            return None
+        if latest.effective_date <= clock.today(member.society):
+            return Conflict(
+                "invalid_transition",
+                _("The withdrawal of %(date)s has already taken effect; correct it on [Change member status].")
+                % {"date": latest.effective_date.isoformat()},
+                fields={"scheduled_withdrawal_date": []}, evidence={"withdrawn_on": latest.effective_date.isoformat()},
+            )
+        after = entries[-2] if len(entries) > 1 else None
+    if day is None or after is None:
+        return None
+    return _withdrawal_not_after(after.effective_date, day)
+
+
+MSG_EMAIL_LOCKED = _(
+    "This member's login is linked to an A-Pass, so the e-mail address cannot be edited here. "
+    "The member changes it on My Page, or the secretariat unlinks the login first."
+)
+MSG_EMAIL_IN_USE = _("This e-mail address is already in use.")
+
+
+def _apass_evidence(member: Member) -> dict:
+    return {"apass_id": member.apass_id, "apass_email": member.apass.email if member.apass_id else None}
+
+
+def member_email_edit_refusal(member: Member, new_email: str | None = None) -> DomainError | None:
+    """APS-3, MEM-3: may [会員情報変更] set this member's e-mail to ``new_email`` (normalised; None: may it be
+    edited at all — the form greys the field out)? Not while the login is linked to an A-Pass (the address is
+    the A-Pass's), and not to an address another record of the society has."""
+    if new_email is not None and new_email == member.email:
+        return None
+    if member.apass_id is not None:
+        return Conflict("email_locked_by_apass", MSG_EMAIL_LOCKED, fields={"email": []},
+                        evidence=_apass_evidence(member))
+    if new_email is not None and Member.objects.filter(society_id=member.society_id, email=new_email).exclude(
+            pk=member.pk).exists():
+        return Conflict("email_in_use", MSG_EMAIL_IN_USE, fields={"email": [str(MSG_EMAIL_IN_USE)]},
+                        evidence={"email": new_email})
+    return None
 
 
 def email_release_refusal(member: Member, today: datetime.date) -> DomainError | None:
     """MEM-3: may this record's e-mail be released for a new record? Only an ended record's, and not while
     the login is linked to an A-Pass."""
-    if member.status_on(today) not in ENDED_STATUSES:
+    status = member.status_on(today)
+    if status not in ENDED_STATUSES:
         return Conflict(
             "member_not_withdrawn",
             _("Only the e-mail of a withdrawn, expelled or application-withdrawn record can be released."),
+            evidence={"status": status},
         )
     if member.apass_id is not None:
         return Conflict(
             "email_locked_by_apass",
             _("This member's login is linked to an A-Pass; unlink it before releasing the e-mail address."),
+            evidence=_apass_evidence(member),
         )
     return None
 
 
-def annual_fee_refusal(annual_fee: int) -> DomainError | None:
+def apass_email_change_refusal(apass: APass, new_email: str) -> DomainError | None:
+    """MAIL-2 on My Page: may the A-Pass e-mail become ``new_email`` (normalised)? A different address, free:
+    no other A-Pass has it (APS-1), nor another member of a society where this A-Pass is linked (MEM-3).
+    Asked when the change is requested and again when its confirmation link is followed."""
+    if new_email == apass.email:
+        message = _("The new e-mail address is the same as the current one.")
+        return DomainError("invalid", message, fields={"new_email": [str(message)]})
+    in_use = Conflict("email_in_use", MSG_EMAIL_IN_USE, fields={"new_email": [str(MSG_EMAIL_IN_USE)]},
+                      evidence={"email": new_email})
+    if APass.objects.filter(email=new_email).exclude(pk=apass.pk).exists():
+        return in_use
+    linked_societies = Member.objects.filter(apass=apass).values("society_id")
+    if Member.objects.filter(society_id__in=linked_societies, email=new_email).exclude(apass=apass).exists():
+        return in_use
+    return None
+
+
+def annual_fee_set_refusal(annual_fee: int) -> DomainError | None:
+    """MEM-2: a member type's annual fee, 0 (BIL-5) up to MAX_ANNUAL_FEE yen."""
     if 0 <= annual_fee <= MAX_ANNUAL_FEE:
         return None
     return DomainError("invalid", _("The annual fee must be between 0 and %(max)s yen.") % {"max": f"{MAX_ANNUAL_FEE:,}"},
                        fields={"annual_fee": []})
 
 
-def adjustment_amount_refusal(amount: int) -> DomainError | None:
+def adjustment_add_refusal(amount: int) -> DomainError | None:
+    """ADJ-1: an adjustment is non-zero and at most MAX_ADJUSTMENT yen either way."""
     if amount != 0 and abs(amount) <= MAX_ADJUSTMENT:
         return None
     return DomainError(
@@ -315,8 +449,9 @@ def adjustment_amount_refusal(amount: int) -> DomainError | None:
 # --- member numbers (NUM-1, NUM-2) ---
 
 
-def member_number_refusal(society: Society, number: str) -> DomainError | None:
-    """A member number follows the society's format: its prefix, then digits (NUM-1)."""
+def member_number_assign_refusal(society: Society, number: str) -> DomainError | None:
+    """May ``number`` (normalised) be given to a member of ``society``? It follows the society's format: its
+    prefix, then digits (NUM-1). (Who already holds it: ``member_number_holder``, NUM-2.)"""
     prefix = society.member_number_prefix
     digits = number[len(prefix):] if number.startswith(prefix) else ""
     if digits and digits.isascii() and digits.isdigit() and len(number) <= 20:
@@ -336,13 +471,33 @@ def member_number_holder(society: Society, number: str, *, exclude_member_id: in
     return qs.first()
 
 
-def member_number_taken(number: str, holder_label: str) -> Conflict:
+def member_number_taken(number: str, holder: Member) -> Conflict:
     """NUM-2: the refusal names the holder (number and name)."""
     return Conflict(
         "member_number_taken",
-        _("Member number %(number)s is already assigned to %(holder)s.") % {"number": number, "holder": holder_label},
+        _("Member number %(number)s is already assigned to %(holder)s.") % {"number": number, "holder": holder.name},
         fields={"member_number": []},
+        evidence={"member_number": number, "holder_id": holder.pk, "holder_name": holder.name},
     )
+
+
+def member_number_correct_refusal(member: Member, number: str | None = None) -> DomainError | None:
+    """An administrator's correction of a wrongly assigned member number to ``number`` (normalised; None: may
+    this member's number be corrected at all — the page offers [会員番号修正]). Only a number already given
+    (a first one is given on [会員番号採番]); the new one in the society's format and held by no one else."""
+    if member.member_number is None:
+        return Conflict("member_number_not_assigned",
+                        _("This member has no member number yet; assign one on [Assign member numbers]."),
+                        fields={"member_number": []})
+    if number is None or number == member.member_number:
+        return None
+    if not number:
+        return DomainError("invalid", _("Enter the corrected member number."), fields={"member_number": []})
+    refusal = member_number_assign_refusal(member.society, number)
+    if refusal is not None:
+        return refusal
+    holder = member_number_holder(member.society, number, exclude_member_id=member.pk)
+    return member_number_taken(number, holder) if holder is not None else None
 
 
 # --- A-Pass (APS-3, APS-4, APS-5) ---
@@ -364,12 +519,16 @@ def apass_member_in(society: Society, apass: APass) -> Member | None:
 def apass_link_refusal(member: Member, apass: APass) -> DomainError | None:
     """APS-3/APS-4: may ``apass`` be linked to ``member``? Not when the member's current status is 退会, 除名
     or 申請取下, not to another address's record, and never after that A-Pass was unlinked from them."""
-    if APassUnlink.objects.filter(member=member, apass=apass).exists():
-        return Conflict("apass_not_eligible", MSG_APASS_BARRED)
+    unlinked_at = APassUnlink.objects.filter(member=member, apass=apass).values_list("at", flat=True).first()
+    if unlinked_at is not None:
+        return Conflict("apass_not_eligible", MSG_APASS_BARRED,
+                        evidence={"apass_email": apass.email, "unlinked_at": unlinked_at.isoformat()})
     if member.email != apass.email:
-        return Conflict("apass_not_eligible", MSG_APASS_BARRED)
-    if member.status_on(clock.today(member.society)) in ENDED_STATUSES:
-        return Conflict("apass_not_eligible", MSG_APASS_NOT_ELIGIBLE)
+        return Conflict("apass_not_eligible", MSG_APASS_BARRED,
+                        evidence={"apass_email": apass.email, "member_email": member.email})
+    status = member.status_on(clock.today(member.society))
+    if status in ENDED_STATUSES:
+        return Conflict("apass_not_eligible", MSG_APASS_NOT_ELIGIBLE, evidence={"status": status})
     return None
 
 
@@ -428,8 +587,8 @@ def apass_unlink_refusal(member: Member, new_email: str) -> DomainError | None:
     if member.apass_id is None:
         return Conflict("apass_not_linked", MSG_APASS_NOT_LINKED)
     if Member.objects.filter(society_id=member.society_id, email=new_email).exists():
-        message = _("This e-mail address is already in use.")
-        return Conflict("email_in_use", message, fields={"new_email": [str(message)]})
+        return Conflict("email_in_use", MSG_EMAIL_IN_USE, fields={"new_email": [str(MSG_EMAIL_IN_USE)]},
+                        evidence={"email": new_email, **_apass_evidence(member)})
     return None
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock
 from backoffice.errors import DomainError
-from backoffice.services import Actor, check_society, is_system_actor, service
+from backoffice.services import Actor, check_society, holds, service
 from billing import selectors as billing_selectors
 from billing.models import (ONLINE_METHODS, BankStatement, BankStatementRow, BillingRun, Category, Invoice,
                             Payment, PaymentMethod, Reminder)
@@ -310,21 +310,22 @@ def scenarios_reset_refusal(actor: Actor, society: Society | None) -> DomainErro
     ``permission_denied``). The service enforces it; the screens ask it before offering [シナリオ再作成]."""
     if society is None or not society.is_sandbox:
         return DomainError("not_sandbox", MSG_NOT_SANDBOX, status=403)
-    if not is_system_actor(actor) and not getattr(actor, "can_use_training_tools", False):
+    if not holds(actor, "can_use_training_tools"):
         return DomainError("permission_denied", MSG_DENIED, status=403)
     return None
 
 
-@service(permission=None)
+def _reset_permission(actor: Actor, *, society: Society, **_call) -> DomainError | None:
+    check_society(actor, society.pk)
+    return scenarios_reset_refusal(actor, society)
+
+
+@service(permission=_reset_permission)
 def scenarios_reset(*, actor: Actor, society: Society, link_url_template: str | None = None) -> list[Row]:
     """SIM-3 [シナリオ再作成]: remove the sandbox's scenario members and build them again, in one transaction and
     one audit entry. Outside a sandbox 403 ``not_sandbox``; only trainers and administrators of the sandbox
     (``can_use_training_tools``), else 403 ``permission_denied``. Operator-created members are not touched."""
-    check_society(actor, society.pk)
     society = Society.objects.select_for_update().get(pk=society.pk)  # two resets at once queue here
-    refusal = scenarios_reset_refusal(actor, society)
-    if refusal is not None:
-        raise refusal
     before = ScenarioMember.objects.filter(society=society).count()
     removed = remove(society)
     system = f"system: scenarios reset by {audit.actor_label(actor)}"[:255]

@@ -23,7 +23,7 @@ from backoffice import clock, text
 from backoffice.adminkit import SocietyScopedAdmin, can_write, report_domain_error, user_society
 from backoffice.errors import DomainError
 from backoffice.fields import HalfWidthFormDateField
-from members.admin import MemberAdmin
+from members.admin import register_member_action
 from members.models import MemberType
 
 from ..models import BillingRun, BillingRunSkip, Category, Invoice
@@ -292,15 +292,5 @@ def bill_selected_members(model_admin, request, queryset):
     return HttpResponseRedirect(reverse("admin:billing_billingrun_add") + f"?selection={key}")
 
 
-if not getattr(MemberAdmin, "_billing_action_added", False):
-    MemberAdmin._billing_action_added = True
-    MemberAdmin.actions = [*MemberAdmin.actions, bill_selected_members]
-    _member_get_actions = MemberAdmin.get_actions
-
-    def _get_actions(self, request):
-        actions = _member_get_actions(self, request)
-        if not can_write(request) or user_society(request) is None:
-            actions.pop("bill_selected_members", None)
-        return actions
-
-    MemberAdmin.get_actions = _get_actions
+register_member_action(bill_selected_members,
+                       allowed=lambda request: can_write(request) and user_society(request) is not None)

@@ -12,8 +12,7 @@ from backoffice import text
 from backoffice.errors import Conflict, DomainError
 
 from ..models import Member, Society
-
-MSG_EMAIL_IN_USE = _("This e-mail address is already in use.")
+from ..selectors import MSG_EMAIL_IN_USE  # noqa: F401  (the one message; re-exported)
 
 _PHONE_RE = re.compile(r"^\+?[0-9()\- ]+$")
 _POSTAL_RE = re.compile(r"^(\d{3})-?(\d{4})$")

@@ -19,7 +19,7 @@ def member_adjustment_add(*, actor: Actor, member: Member, kind: str, amount: in
     check_society(actor, member.society_id)
     if kind not in MemberAdjustment.Kind.values:
         raise DomainError("invalid", _("Unknown adjustment kind: %(kind)s") % {"kind": kind}, fields={"kind": []})
-    refusal = selectors.adjustment_amount_refusal(amount)
+    refusal = selectors.adjustment_add_refusal(amount)
     if refusal is not None:
         raise refusal
     member = lock_member(member)

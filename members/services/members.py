@@ -31,10 +31,6 @@ EDITABLE_MEMBER_FIELDS = (
     "name", "name_kana", "organization", "email", "member_type", "affiliation", "phone", "postal_code",
     "address", "scheduled_withdrawal_date",
 )
-MSG_EMAIL_LOCKED = _(
-    "This member's login is linked to an A-Pass, so the e-mail address cannot be edited here. "
-    "The member changes it on My Page, or the secretariat unlinks the login first."
-)
 
 
 def _check_member_type(member_type: MemberType, society_id: int) -> None:
@@ -116,8 +112,10 @@ def member_update(*, actor: Actor, member: Member, **changes: Any) -> Member:
     if "member_type" in changes:
         _check_member_type(changes["member_type"], member.society_id)
     email_changed = "email" in changes and changes["email"] != member.email
-    if email_changed and member.apass_id is not None:
-        raise Conflict("email_locked_by_apass", MSG_EMAIL_LOCKED, fields={"email": []})
+    if email_changed:
+        refusal = selectors.member_email_edit_refusal(member, changes["email"])
+        if refusal is not None:
+            raise refusal
     withdrawal_changed = ("scheduled_withdrawal_date" in changes
                           and changes["scheduled_withdrawal_date"] != member.scheduled_withdrawal_date)
     withdrawal_date = changes.pop("scheduled_withdrawal_date", None)
@@ -125,8 +123,6 @@ def member_update(*, actor: Actor, member: Member, **changes: Any) -> Member:
         setattr(member, field, value)
     require_corporate_organization(member)
     validate_model(member, exclude=["society", "member_type"])
-    if email_changed:
-        ensure_email_free(member.society, member.email, exclude_member_id=member.pk)
     _save_member(member)
     if withdrawal_changed:
         schedule_withdrawal(member, withdrawal_date)

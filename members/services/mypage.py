@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock, text
 from backoffice.errors import Conflict, DomainError, NotFound
-from backoffice.services import Actor, check_society, is_system_actor, service
+from backoffice.services import Actor, check_society, holds, permission_denied, service
 from mail import links
 from mail.models import SentMail
 
@@ -26,7 +26,6 @@ from .applications import form_refusal, send_link_mail
 
 MSG_ONLY_THE_MEMBER = _("Only the member follows this link, on My Page (the My Page simulator in a training sandbox).")
 MSG_WRONG_CREDENTIALS = _("The e-mail address or password is incorrect.")
-MSG_SAME_EMAIL = _("The new e-mail address is the same as the current one.")
 MSG_WRONG_SESSION = _(
     "[E-mail address change confirmation URL] must be opened while signed in with the e-mail address before the "
     "change. Sign in with the previous e-mail address and open it again."
@@ -51,11 +50,11 @@ class ResetResult:
     mail: SentMail | None = None
 
 
-def _member_only(actor: Actor) -> None:
+def member_only_refusal(actor: Actor) -> DomainError | None:
     """A password or an A-Pass e-mail is the member's own to set (APS-1): the secretariat cannot follow these
-    links on a member's behalf; a trainer playing the member in a sandbox can."""
-    if not (is_system_actor(actor) or getattr(actor, "can_use_training_tools", False)):
-        raise DomainError("permission_denied", MSG_ONLY_THE_MEMBER, status=403)
+    links on a member's behalf; a trainer playing the member in a sandbox can. Declared as the links'
+    permission (``register``)."""
+    return None if holds(actor, "can_use_training_tools") else permission_denied(MSG_ONLY_THE_MEMBER)
 
 
 def _name_for(society: Society, apass: APass) -> str:
@@ -100,7 +99,6 @@ def password_reset_request(*, actor: Actor, society: Society, email: str,
 
 def follow_password_reset(*, actor: Actor, society: Society, email: str, payload: dict, data: dict) -> dict:
     """The reset link's handler: ``{password}`` becomes the A-Pass's password (hash only, audited without it)."""
-    _member_only(actor)
     form = PasswordResetLinkForm(society, data=data)
     if not form.is_valid():
         raise form_refusal(form)
@@ -118,17 +116,6 @@ def follow_password_reset(*, actor: Actor, society: Society, email: str, payload
 # --- e-mail change ----------------------------------------------------------------------------------------
 
 
-def _email_change_refusal(apass: APass, new_email: str) -> DomainError | None:
-    """The new address must be free: no other A-Pass (APS-1), no other member of a society where this A-Pass
-    is linked (MEM-3)."""
-    if APass.objects.filter(email=new_email).exclude(pk=apass.pk).exists():
-        return Conflict("email_in_use", MSG_EMAIL_IN_USE, fields={"new_email": [str(MSG_EMAIL_IN_USE)]})
-    for member in Member.objects.filter(apass=apass).select_related("society"):
-        if Member.objects.filter(society_id=member.society_id, email=new_email).exclude(pk=member.pk).exists():
-            return Conflict("email_in_use", MSG_EMAIL_IN_USE, fields={"new_email": [str(MSG_EMAIL_IN_USE)]})
-    return None
-
-
 @service(permission=None)
 def email_change_request(*, actor: Actor, society: Society, session_email: str, password: str, new_email: str,
                          link_url_template: str | None = None) -> SentMail:
@@ -141,9 +128,7 @@ def email_change_request(*, actor: Actor, society: Society, session_email: str, 
         raise DomainError("invalid_credentials", MSG_WRONG_CREDENTIALS,
                           fields={"session_email": [str(MSG_WRONG_CREDENTIALS)], "password": []})
     new = _clean_email(new_email, "new_email")
-    if new == apass.email:
-        raise DomainError("invalid", MSG_SAME_EMAIL, fields={"new_email": [str(MSG_SAME_EMAIL)]})
-    refusal = _email_change_refusal(apass, new)
+    refusal = selectors.apass_email_change_refusal(apass, new)
     if refusal is not None:
         raise refusal
     return send_link_mail(actor=actor, society=society, kind="email_change_confirm", to=new,
@@ -157,7 +142,6 @@ def follow_email_change(*, actor: Actor, society: Society, email: str, payload: 
     """[メールアドレス変更確定URL]'s handler: ``{session_email}`` must be the old address (the one signed in
     with), else 409 ``wrong_session_email``. The A-Pass e-mail and every linked member's e-mail change; each
     member keeps the old address in its e-mail history; all audited."""
-    _member_only(actor)
     form = EmailChangeLinkForm(society, data=data)
     if not form.is_valid():
         raise form_refusal(form)
@@ -170,7 +154,7 @@ def follow_email_change(*, actor: Actor, society: Society, email: str, payload: 
     if apass.email != old:
         raise Conflict("link_superseded", MSG_ALREADY_CHANGED)
     members = list(Member.objects.select_for_update().filter(apass=apass).select_related("society").order_by("pk"))
-    refusal = _email_change_refusal(apass, new)
+    refusal = selectors.apass_email_change_refusal(apass, new)
     if refusal is not None:
         raise refusal
     apass.email = new
@@ -195,7 +179,7 @@ def follow_email_change(*, actor: Actor, society: Society, email: str, payload: 
 
 def register() -> None:
     """Called from MembersConfig.ready()."""
-    links.register_link_handler(purposes.PASSWORD_RESET, follow_password_reset)
+    links.register_link_handler(purposes.PASSWORD_RESET, follow_password_reset, permission=member_only_refusal)
     links.register_link_form(purposes.PASSWORD_RESET, PasswordResetLinkForm)
-    links.register_link_handler(purposes.EMAIL_CHANGE, follow_email_change)
+    links.register_link_handler(purposes.EMAIL_CHANGE, follow_email_change, permission=member_only_refusal)
     links.register_link_form(purposes.EMAIL_CHANGE, EmailChangeLinkForm)

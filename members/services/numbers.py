@@ -50,7 +50,7 @@ def member_numbers_assign(*, actor: Actor, society: Society, assignments: Sequen
             )
         listed.add(member_id)
         if number:
-            _raise(selectors.member_number_refusal(society, number))
+            _raise(selectors.member_number_assign_refusal(society, number))
             wanted[member_id] = number
     if not pending or set(wanted) != set(by_id):
         raise DomainError("member_number_gap", MSG_NUMBER_GAP, fields={"assignments": [str(MSG_NUMBER_GAP)]})
@@ -69,7 +69,7 @@ def member_numbers_assign(*, actor: Actor, society: Society, assignments: Sequen
         Member.objects.filter(society=society, member_number__in=list(wanted.values())).order_by("member_number").first()
     )
     if holder is not None:
-        raise selectors.member_number_taken(holder.member_number, holder.name)
+        raise selectors.member_number_taken(holder.member_number, holder)
     for member in pending:
         member.member_number = wanted[member.pk]
     try:
@@ -91,17 +91,9 @@ def member_number_correct(*, actor: Actor, member: Member, member_number: str, n
     lock_society(member.society)
     member = lock_member(member)
     number = text.normalize_code(member_number or "")
-    if member.member_number is None:
-        raise Conflict("invalid", _("This member has no member number yet; assign one on [Assign member numbers]."),
-                       fields={"member_number": []})
-    if not number:
-        raise DomainError("invalid", _("Enter the corrected member number."), fields={"member_number": []})
-    _raise(selectors.member_number_refusal(member.society, number))
+    _raise(selectors.member_number_correct_refusal(member, number))
     if number == member.member_number:
         return member
-    holder = selectors.member_number_holder(member.society, number, exclude_member_id=member.pk)
-    if holder is not None:
-        raise selectors.member_number_taken(number, holder.name)
     old = member.member_number
     member.member_number = number
     try:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock, text
 from backoffice.errors import Conflict, DomainError
-from backoffice.services import Actor, check_society, service
+from backoffice.services import Actor, check_society, holds, permission_denied, service
 
 from .. import selectors
 from ..models import MemberType, Operator, Society
@@ -37,7 +37,7 @@ def society_create(*, actor: Actor, slug: str, name: str, sandbox: bool = False,
     if unknown:
         raise DomainError("invalid", _("These fields cannot be edited: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     if Society.objects.filter(slug=slug).exists():
-        raise Conflict("invalid", _("A society with slug %(slug)s already exists.") % {"slug": slug}, fields={"slug": []})
+        raise Conflict("society_slug_taken", _("A society with slug %(slug)s already exists.") % {"slug": slug}, fields={"slug": []})
     society = Society(slug=slug, name=name, is_sandbox=sandbox, **extra)
     validate_model(society)
     society.save()
@@ -46,24 +46,31 @@ def society_create(*, actor: Actor, slug: str, name: str, sandbox: bool = False,
     return society
 
 
-@service(permission="can_manage_settings")
+def _society_update_permission(actor: Actor, *, society: Society, **changes: Any) -> DomainError | None:
+    """A society's administrator edits its settings; its slug (学会ID) and contract status only a platform
+    superuser (SOC-1, SOC-5)."""
+    check_society(actor, society.pk)
+    if not holds(actor, "can_manage_settings"):
+        return permission_denied()
+    platform_changes = {k for k in SOCIETY_PLATFORM_FIELDS if k in changes and changes[k] != getattr(society, k)}
+    if platform_changes and not holds(actor, "can_manage_platform"):
+        return permission_denied(_("Only the platform administrator can change a society's ID or contract status."),
+                                 fields={k: [] for k in platform_changes})
+    return None
+
+
+@service(permission=_society_update_permission)
 def society_update(*, actor: Actor, society: Society, **changes: Any) -> Society:
     """A society's settings. Its slug (学会ID) and contract status only by a platform superuser."""
-    check_society(actor, society.pk)
     unknown = set(changes) - set(SOCIETY_SETTINGS) - set(SOCIETY_PLATFORM_FIELDS)
     if unknown:
         raise DomainError("invalid", _("These fields cannot be edited: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     society = Society.objects.select_for_update().get(pk=society.pk)
     before = _society_snapshot(society)
-    platform_changes = {k for k in SOCIETY_PLATFORM_FIELDS if k in changes and changes[k] != getattr(society, k)}
-    if platform_changes and not getattr(actor, "can_manage_platform", isinstance(actor, str)):
-        raise DomainError("permission_denied", _("Only the platform administrator can change a society's ID or "
-                                                 "contract status."), status=403,
-                          fields={k: [] for k in platform_changes})
     if "slug" in changes:
         changes["slug"] = text.half_width(changes["slug"])
         if Society.objects.filter(slug=changes["slug"]).exclude(pk=society.pk).exists():
-            raise Conflict("invalid", _("A society with slug %(slug)s already exists.") % {"slug": changes["slug"]},
+            raise Conflict("society_slug_taken", _("A society with slug %(slug)s already exists.") % {"slug": changes["slug"]},
                            fields={"slug": []})
     for key, value in changes.items():
         setattr(society, key, value)
@@ -80,17 +87,21 @@ def society_update(*, actor: Actor, society: Society, **changes: Any) -> Society
 MAX_CLOCK_OFFSET = datetime.timedelta(days=366 * 20)
 
 
-@service(permission=None)
+def _clock_move_permission(actor: Actor, *, society: Society, **_call: Any) -> DomainError | None:
+    """SIM-1: the simulation clock is a training sandbox's, moved by its trainers and administrators."""
+    check_society(actor, society.pk)
+    if not society.is_sandbox:
+        return DomainError("not_sandbox", _("The simulation clock exists only in a training sandbox society."),
+                           status=403)
+    if not holds(actor, "can_use_training_tools"):
+        return permission_denied(_("Only trainers and administrators move the simulation clock."))
+    return None
+
+
+@service(permission=_clock_move_permission)
 def society_clock_move(*, actor: Actor, society: Society, to: datetime.datetime) -> Society:
     """SIM-1: move a training sandbox's clock to ``to`` (aware), forward or back. Every date rule reads it.
     Outside a sandbox: not_sandbox; only trainers and administrators of the sandbox move it."""
-    check_society(actor, society.pk)
-    if not society.is_sandbox:
-        raise DomainError("not_sandbox", _("The simulation clock exists only in a training sandbox society."),
-                          status=403)
-    if not getattr(actor, "can_use_training_tools", isinstance(actor, str)):
-        raise DomainError("permission_denied", _("Only trainers and administrators move the simulation clock."),
-                          status=403)
     society = Society.objects.select_for_update().get(pk=society.pk)
     before = clock.now(society)
     offset = to - timezone.now()
@@ -114,18 +125,24 @@ def _check_role(role: str) -> None:
         raise DomainError("invalid", _("Unknown role: %(role)s") % {"role": role}, fields={"role": [role]})
 
 
-@service(permission="can_manage_settings")
+def _operator_create_permission(actor: Actor, *, society: Society | None, is_superuser: bool = False,
+                                **_call: Any) -> DomainError | None:
+    """SOC-3, SOC-5: a society's administrator creates its operators; an account of no society, or a
+    superuser, only the platform administrator."""
+    if society is None or is_superuser:
+        if not holds(actor, "can_manage_platform"):
+            return permission_denied(_("Only the platform administrator can create this account."))
+        return None
+    check_society(actor, society.pk)
+    return None if holds(actor, "can_manage_settings") else permission_denied()
+
+
+@service(permission=_operator_create_permission)
 def operator_create(
     *, actor: Actor, society: Society | None, email: str, password: str, role: str, name: str = "",
     is_active: bool = True, is_superuser: bool = False,
 ) -> Operator:
     """SOC-3, SOC-5: an operator of one society; the e-mail is unique within it."""
-    if society is None or is_superuser:
-        if not getattr(actor, "can_manage_platform", isinstance(actor, str)):
-            raise DomainError("permission_denied", _("Only the platform administrator can create this account."),
-                              status=403)
-    else:
-        check_society(actor, society.pk)
     email = text.normalize_email(email)
     _check_role(role)
     if Operator.objects.filter(society=society, email=email).exists():
@@ -171,7 +188,7 @@ def _member_type_snapshot(member_type: MemberType) -> dict:
 
 
 def _check_annual_fee(annual_fee: int) -> None:
-    refusal = selectors.annual_fee_refusal(annual_fee)
+    refusal = selectors.annual_fee_set_refusal(annual_fee)
     if refusal is not None:
         raise refusal
 
@@ -188,7 +205,7 @@ def member_type_create(*, actor: Actor, society: Society, code: str, name: str, 
                           fields={"code": [str(message)]})
     _check_annual_fee(annual_fee)
     if MemberType.objects.filter(society=society, code=code).exists():
-        raise Conflict("invalid", _("The member type code %(code)s is already used.") % {"code": code},
+        raise Conflict("member_type_code_taken", _("The member type code %(code)s is already used.") % {"code": code},
                        fields={"code": [str(_("Already used."))]})
     member_type = MemberType(society=society, code=code, name=name, annual_fee=annual_fee, sort_order=sort_order)
     validate_model(member_type, exclude=["society"])

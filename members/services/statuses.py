@@ -69,7 +69,7 @@ def sync_scheduled_withdrawal(member: Member) -> None:
     if latest.status == Status.WITHDRAWN:
         wanted = latest.effective_date
     elif latest.status == Status.ACTIVE and wanted is not None:
-        _raise(_withdrawal_date_refusal(member, latest, wanted))
+        _raise(selectors.scheduled_withdrawal_set_refusal(member, wanted, entries))
         _insert_entry(member, Status.WITHDRAWN, wanted)
     elif wanted is not None and (latest.status != Status.APPLYING or wanted <= latest.effective_date):
         wanted = None
@@ -78,44 +78,23 @@ def sync_scheduled_withdrawal(member: Member) -> None:
         member.save(update_fields=["scheduled_withdrawal_date"])
 
 
-def _withdrawal_date_refusal(member: Member, latest: MemberStatus, day: datetime.date) -> DomainError | None:
-    if day <= latest.effective_date:
-        return Conflict(
-            "status_date_too_early",
-            _("The scheduled withdrawal date must be after the latest status entry (%(date)s).")
-            % {"date": latest.effective_date.isoformat()},
-            fields={"scheduled_withdrawal_date": []},
-        )
-    return None
-
-
 def schedule_withdrawal(member: Member, day: datetime.date | None) -> None:
-    """Set (or clear) 退会予定日 on a locked member: schedules, moves or removes the future 退会 entry."""
+    """Set (or clear) 退会予定日 on a locked member: schedules, moves or removes the future 退会 entry, as
+    ``selectors.scheduled_withdrawal_set_refusal`` allows."""
     entries = selectors.status_entries(member)
     latest = entries[-1] if entries else None
+    _raise(selectors.scheduled_withdrawal_set_refusal(member, day, entries))
     if latest is not None and latest.status == Status.WITHDRAWN:
         if day == latest.effective_date:
             return
-        if latest.effective_date <= clock.today(member.society):
-            raise Conflict(
-                "invalid_transition",
-                _("The withdrawal of %(date)s has already taken effect; correct it on [Change member status].")
-                % {"date": latest.effective_date.isoformat()},
-                fields={"scheduled_withdrawal_date": []},
-            )
         if day is None:
             latest.delete()
         else:
-            previous = entries[-2] if len(entries) > 1 else None
-            if previous is not None:
-                _raise(_withdrawal_date_refusal(member, previous, day))
             latest.effective_date = day
             latest.save(update_fields=["effective_date"])
         member.scheduled_withdrawal_date = day
         member.save(update_fields=["scheduled_withdrawal_date"])
         return
-    if day is not None and latest is not None:
-        _raise(_withdrawal_date_refusal(member, latest, day))
     member.scheduled_withdrawal_date = day
     member.save(update_fields=["scheduled_withdrawal_date"])
     sync_scheduled_withdrawal(member)
@@ -149,7 +128,7 @@ def member_application_withdraw(*, actor: Actor, member: Member, effective_date:
     member = lock_member(member)
     entries = selectors.status_entries(member)
     latest = entries[-1] if entries else None
-    _raise(selectors.application_withdrawal_refusal(latest))
+    _raise(selectors.application_withdraw_refusal(latest))
     if effective_date != latest.effective_date:
         return member_status_add(actor=actor, member=member, status=Status.APPLICATION_WITHDRAWN,
                                  effective_date=effective_date, note=note)
@@ -177,30 +156,10 @@ def member_status_edit(*, actor: Actor, entry: MemberStatus, status: str | None 
     if index is None:
         raise NotFound()
     entry = entries[index]
-    previous = entries[index - 1] if index > 0 else None
-    following = entries[index + 1] if index + 1 < len(entries) else None
     before, withdrawal_before = _entry_snapshot(entry), member.scheduled_withdrawal_date
     new_status = status if status is not None else entry.status
     new_date = effective_date if effective_date is not None else entry.effective_date
-    if new_status not in Status.values:
-        raise DomainError("invalid", _("Unknown member status: %(status)s") % {"status": new_status},
-                          fields={"status": [str(_("Unknown member status."))]})
-    if new_date != entry.effective_date:
-        if any(e.effective_date == new_date for e in entries if e.pk != entry.pk):
-            raise Conflict("status_same_day", selectors.MSG_SAME_DAY, fields={"effective_date": []})
-        if (previous and new_date < previous.effective_date) or (following and new_date > following.effective_date):
-            raise Conflict(
-                "status_date_too_early",
-                _("The date must stay between the neighbouring status entries."),
-                fields={"effective_date": []},
-            )
-    if previous is None:
-        if new_status not in (Status.APPLYING, Status.ACTIVE):
-            _raise(selectors.transition_refusal(member, None, new_status))
-    else:
-        _raise(selectors.transition_refusal(member, previous.status, new_status))
-    if following is not None:
-        _raise(selectors.transition_refusal(member, new_status, following.status))
+    _raise(selectors.status_entry_edit_refusal(member, entries, entry, new_status, new_date))
     entry.status = new_status
     entry.effective_date = new_date
     if note is not None:
@@ -221,8 +180,7 @@ def member_status_bulk_update(*, actor: Actor, society: Society, member_ids: Ite
     member, sharing a batch id."""
     check_society(actor, society.pk)
     if status not in Status.values:
-        raise DomainError("invalid", _("Unknown member status: %(status)s") % {"status": status},
-                          fields={"status": [str(_("Unknown member status."))]})
+        raise selectors.unknown_status(status)
     ids = sorted({int(i) for i in member_ids})
     if not ids:
         raise DomainError("invalid", _("Select at least one member."), fields={"member_ids": []})
@@ -241,7 +199,7 @@ def member_status_bulk_update(*, actor: Actor, society: Society, member_ids: Ite
         )
     for member in members:
         latest = latest_by_member.get(member.pk)
-        _raise(selectors.transition_refusal(member, latest.status if latest else None, status))
+        _raise(selectors.status_transition_refusal(member, latest.status if latest else None, status))
     entries = MemberStatus.objects.bulk_create(
         [MemberStatus(member=m, status=status, effective_date=effective_date) for m in members]
     )

@@ -398,7 +398,7 @@ def test_mem4_a_withdrawal_that_took_effect_cannot_be_unscheduled(api, society, 
 
 def test_factories_ship_with_the_package():
     import members.factories
-    from members.management.commands import seed_demo
+    from simulator.management.commands import seed_demo
 
     assert "tests" not in members.factories.__name__
     source = open(seed_demo.__file__, encoding="utf-8").read()

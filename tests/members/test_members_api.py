@@ -192,9 +192,10 @@ def test_mem2_member_type_create_is_admin_only(api, viewer_api, society):
 
 
 def test_mem2_member_type_duplicate_code_refused(admin_api, regular_type):
+    """Issue 13 §0: the conflict has its own code, member_type_code_taken (it was the generic invalid)."""
     before = state()
     r = admin_api.post("/api/v1/member-types/", {"code": "regular", "name": "別名", "annual_fee": 1}, format="json")
-    body = assert_error(r, 409, "invalid")
+    body = assert_error(r, 409, "member_type_code_taken")
     assert "code" in body["fields"]
     assert state() == before
 
