@@ -19,13 +19,15 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: Any, *, status: int | None = None, fields: dict | None = None):
+    def __init__(self, code: str, message: Any, *, status: int | None = None, fields: dict | None = None,
+                 evidence: dict | None = None):
         super().__init__(str(message))
         self.code = code
         self.message = message
         if status is not None:
             self.status = status
         self.fields = fields or {}
+        self.evidence = evidence
 
     def __str__(self) -> str:  # rendered lazily so the active language applies
         return str(self.message)
@@ -50,6 +52,7 @@ class NotFound(DomainError):
 # confirmation URL opened while signed in with an address other than the old one (seed 003). Support cases (409):
 # ``case_node_not_current`` (an answer to a node the case is not waiting for), ``case_node_not_on_path`` (stepping
 # back to a question the case has not answered), ``action_not_offered`` (an action its outcome does not offer).
+# Billing (409): ``billing_run_in_progress`` (confirming, renaming or cancelling a run still under way).
 ERROR_CODES = (
     "invalid", "not_found", "invalid_credentials", "email_in_use", "email_verification_pending", "status_same_day",
     "status_date_too_early", "bulk_status_date_too_early", "member_number_taken", "member_number_gap",
@@ -59,4 +62,6 @@ ERROR_CODES = (
     "rate_limited", "statement_invalid",
     "database_busy", "server_error", "wrong_session_email",
     "case_node_not_current", "case_node_not_on_path", "action_not_offered",
+    # billing's state conflicts (409), each saying what conflicts (DESIGN 5b)
+    "billing_run_in_progress",
 )
