@@ -52,7 +52,9 @@ class NotFound(DomainError):
 # confirmation URL opened while signed in with an address other than the old one (seed 003). Support cases (409):
 # ``case_node_not_current`` (an answer to a node the case is not waiting for), ``case_node_not_on_path`` (stepping
 # back to a question the case has not answered), ``action_not_offered`` (an action its outcome does not offer).
-# Billing (409): ``billing_run_in_progress`` (confirming, renaming or cancelling a run still under way).
+# Billing (409): ``payment_already_deleted`` (PAY-2, deleting again), ``statement_row_already_matched`` and
+# ``statement_row_duplicate`` (PAY-6, matching a row that is not waiting), ``billing_run_not_failed`` (再実行 of a
+# run that did not fail), ``billing_run_in_progress`` (confirming, renaming or cancelling a run still under way).
 ERROR_CODES = (
     "invalid", "not_found", "invalid_credentials", "email_in_use", "email_verification_pending", "status_same_day",
     "status_date_too_early", "bulk_status_date_too_early", "member_number_taken", "member_number_gap",
@@ -63,5 +65,6 @@ ERROR_CODES = (
     "database_busy", "server_error", "wrong_session_email",
     "case_node_not_current", "case_node_not_on_path", "action_not_offered",
     # billing's state conflicts (409), each saying what conflicts (DESIGN 5b)
+    "payment_already_deleted", "statement_row_already_matched", "statement_row_duplicate", "billing_run_not_failed",
     "billing_run_in_progress",
 )

@@ -222,7 +222,7 @@ def payment_delete_refusal(payment) -> DomainError | None:
     ask it."""
     if payment.deleted_at is None:
         return None
-    return Conflict("invalid", MSG_ALREADY_DELETED,
+    return Conflict("payment_already_deleted", MSG_ALREADY_DELETED,
                     evidence={"receipt_number": payment.receipt_number, "deleted_at": _stamp(payment.deleted_at),
                               "deleted_by": payment.deleted_by, "deleted_reason": payment.deleted_reason})
 
@@ -331,7 +331,7 @@ def billing_run_retry_refusal(run: BillingRun) -> DomainError | None:
     """再実行 is for a failed run only: 409 ``billing_run_not_failed`` (evidence: its state)."""
     if run.state == BillingRun.State.FAILED:
         return None
-    return Conflict("invalid", MSG_RETRY_NOT_FAILED, evidence={"state": run.state})
+    return Conflict("billing_run_not_failed", MSG_RETRY_NOT_FAILED, evidence={"state": run.state})
 
 
 def _run_in_progress(run: BillingRun) -> DomainError | None:
@@ -379,10 +379,10 @@ def statement_row_match_refusal(row: BankStatementRow) -> DomainError | None:
         return None
     message = MSG_ROW_NOT_OPEN % {"state": row.get_state_display()}
     if row.state == State.MATCHED:
-        return Conflict("invalid", message,
+        return Conflict("statement_row_already_matched", message,
                         evidence={"line": row.line, "resolved_by": row.resolved_by,
                                   "resolved_at": _stamp(row.resolved_at), "member": row.member_id})
-    return Conflict("invalid", message, evidence={"line": row.line, "state": row.state})
+    return Conflict("statement_row_duplicate", message, evidence={"line": row.line, "state": row.state})
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def statement_import(*, actor: Actor, society: Society, data: bytes, file_format
     try:
         rows = BankStatementRow.objects.bulk_create(rows, batch_size=500)
     except IntegrityError:  # the constraint caught a row imported meanwhile (cannot happen under the lock)
-        raise Conflict("invalid", MSG_BUSY) from None
+        raise Conflict("database_busy", MSG_BUSY) from None
     if any(r.pk is None for r in rows):  # a database without RETURNING: read the ids back
         by_line = dict(BankStatementRow.objects.filter(statement=statement).values_list("line", "pk"))
         for r in rows:

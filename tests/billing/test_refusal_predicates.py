@@ -71,7 +71,7 @@ def test_issue13_pay2_payment_delete_refusal_is_what_the_service_enforces(staff_
     enforced(None, lambda: payment_services.payment_delete(actor=staff_op, payment=payment, reason="年度誤り"))
     payment.refresh_from_db()
     refusal = selectors.payment_delete_refusal(payment)
-    assert refusal.code == "invalid" and refusal.status == 409
+    assert refusal.code == "payment_already_deleted" and refusal.status == 409
     assert refusal.evidence["deleted_by"] == staff_op.email and refusal.evidence["deleted_reason"] == "年度誤り"
     enforced(refusal, lambda: payment_services.payment_delete(actor=staff_op, payment=payment, reason="again"))
 
@@ -172,7 +172,7 @@ def test_issue13_billing_run_refusals_by_state_are_what_the_services_enforce(sta
                              confirmed_at=None)
     retry = selectors.billing_run_retry_refusal(run)
     assert (retry is None) == (state == "failed")
-    assert retry is None or (retry.code, retry.evidence) == ("invalid", {"state": state})
+    assert retry is None or (retry.code, retry.evidence) == ("billing_run_not_failed", {"state": state})
     enforced(retry, lambda: run_services.billing_run_retry(actor=staff_op, run=run))
     run = BillingRun.objects.get(pk=run.pk)
     in_progress = run.state in ("requested", "running")
@@ -211,13 +211,13 @@ def test_issue13_pay6_statement_row_match_refusal_is_what_the_service_enforces(s
 
     assert duplicate.state == "duplicate"
     refusal = selectors.statement_row_match_refusal(duplicate)
-    assert (refusal.code, refusal.status) == ("invalid", 409)
+    assert (refusal.code, refusal.status) == ("statement_row_duplicate", 409)
     enforced(refusal, match(duplicate))
     assert selectors.statement_row_match_refusal(row) is None
     enforced(None, match(row))
     row.refresh_from_db()
     refusal = selectors.statement_row_match_refusal(row)
-    assert refusal.code == "invalid" and refusal.evidence["resolved_by"] == staff_op.email
+    assert refusal.code == "statement_row_already_matched" and refusal.evidence["resolved_by"] == staff_op.email
     enforced(refusal, match(row))
 
 
@@ -245,3 +245,56 @@ def test_issue13_mem9_lapse_withdraw_refusal_is_what_the_service_enforces(staff_
     enforced(refusal, withdraw([candidate.pk, paid_up.pk]))
     assert selectors.lapse_withdraw_refusal(society, [candidate.pk]) is None
     assert enforced(None, withdraw([candidate.pk])) == 1
+
+
+# --- conflicts carry their own codes, through the API (issue 13 §0) --------------------------------------------
+
+def test_issue13_api_deleting_a_payment_again_is_409_payment_already_deleted(api, invoice):
+    payment = PaymentFactory(invoice=invoice, amount=1_000)
+    assert api.delete(f"/api/v1/payments/{payment.pk}/", {"reason": "x"}, format="json").status_code == 204
+    body = assert_error(api.delete(f"/api/v1/payments/{payment.pk}/"), 409, "payment_already_deleted")
+    assert body["detail"] == "この入金履歴は既に削除されています。"
+
+
+def test_issue13_api_matching_a_matched_or_duplicate_row_has_its_own_409_code(api, staff_op, society, member):
+    invoice = InvoiceFactory(member=member, amount=10_000)
+    data = statement_files.write_csv([(DAY, 10_000, "ﾀﾞﾚｶ")])
+    statement_services.statement_import(actor=staff_op, society=society, data=data, file_format="csv")
+    statement_services.statement_import(actor=staff_op, society=society, data=data, file_format="csv")
+    row, duplicate = BankStatementRow.objects.order_by("pk")
+    body = {"allocations": [{"invoice": invoice.pk, "amount": 10_000}]}
+
+    def match(target):
+        return api.post(f"/api/v1/bank-statements/{target.statement_id}/rows/{target.pk}/match/", body, format="json")
+
+    assert_error(match(duplicate), 409, "statement_row_duplicate")
+    assert match(row).status_code == 200
+    assert_error(match(row), 409, "statement_row_already_matched")
+
+
+@pytest.mark.parametrize("state", ["requested", "running"])
+def test_issue13_api_a_run_under_way_is_not_renamed_confirmed_or_cancelled(api, society, regular_type, state):
+    run = make_run(society, state)
+    invoice = InvoiceFactory(member=MemberFactory(society=society, member_type=regular_type), run=run, name=run.name,
+                             confirmed_at=None)
+    url = f"/api/v1/billing-runs/{run.pk}/"
+    assert_error(api.patch(url, {"name": "改名"}, format="json"), 409, "billing_run_in_progress")
+    assert_error(api.post(f"{url}confirm/"), 409, "billing_run_in_progress")
+    assert_error(api.post(f"{url}cancel/"), 409, "billing_run_in_progress")
+    invoice.refresh_from_db()
+    assert (invoice.name, invoice.confirmed_at, invoice.cancelled_at) == (run.name, None, None)
+    BillingRun.objects.filter(pk=run.pk).update(state="done")
+    assert api.post(f"{url}confirm/").json() == {"confirmed": 1}
+
+
+def test_issue13_retrying_a_run_that_did_not_fail_is_billing_run_not_failed_on_the_screen(staff_client, society):
+    """API.md has no retry endpoint: the run's page shows 再実行 only when the predicate allows it, and a retry
+    posted anyway is refused with the rule's message."""
+    run = make_run(society, "done")
+    page = staff_client.get(f"/admin/billing/billingrun/{run.pk}/change/").content.decode()
+    assert 'id="run-retry"' not in page
+    response = staff_client.post(f"/admin/billing/billingrun/{run.pk}/retry/", follow=True)
+    assert "再実行できるのは失敗した請求情報作成だけです。" in response.content.decode()
+    assert BillingRun.objects.get(pk=run.pk).state == "done"
+    BillingRun.objects.filter(pk=run.pk).update(state="failed")
+    assert 'id="run-retry"' in staff_client.get(f"/admin/billing/billingrun/{run.pk}/change/").content.decode()
