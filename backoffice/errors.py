@@ -60,6 +60,9 @@ class NotFound(DomainError):
 # State conflicts that answered the generic ``invalid`` carry their own codes (409, issue 13): ``society_slug_taken``,
 # ``member_type_code_taken``, ``member_number_not_assigned`` (a correction of a member with no number yet),
 # ``mail_already_sent`` (retrying a mail that went out).
+# Billing (409): ``payment_already_deleted`` (PAY-2, deleting again), ``statement_row_already_matched`` and
+# ``statement_row_duplicate`` (PAY-6, matching a row that is not waiting), ``billing_run_not_failed`` (再実行 of a
+# run that did not fail), ``billing_run_in_progress`` (confirming, renaming or cancelling a run still under way).
 ERROR_CODES = (
     "invalid", "not_found", "invalid_credentials", "email_in_use", "email_verification_pending", "status_same_day",
     "status_date_too_early", "bulk_status_date_too_early", "member_number_taken", "member_number_gap",
@@ -70,4 +73,7 @@ ERROR_CODES = (
     "database_busy", "server_error", "wrong_session_email",
     "case_node_not_current", "case_node_not_on_path", "action_not_offered",
     "society_slug_taken", "member_type_code_taken", "member_number_not_assigned", "mail_already_sent",
+    # billing's state conflicts (409), each saying what conflicts (DESIGN 5b)
+    "payment_already_deleted", "statement_row_already_matched", "statement_row_duplicate", "billing_run_not_failed",
+    "billing_run_in_progress",
 )

@@ -7,11 +7,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from backoffice import clock
+from backoffice.errors import Conflict, DomainError
+from backoffice.services import is_system_actor
 from members.models import Status
 
-from .models import OPEN_STATUSES, BillingRun, BillingRunSkip, Category, Invoice, InvoiceStatus, Payment
+from .models import (CAPPED_METHODS, ONLINE_METHODS, OPEN_STATUSES, BankStatementRow, BillingRun, BillingRunSkip,
+                     Category, Invoice, InvoiceStatus, Payment)
 
 
 def invoices_of(operator):
@@ -19,35 +23,87 @@ def invoices_of(operator):
     return Invoice.objects.visible_to(operator).with_status().select_related("member", "run")
 
 
-def invoices_cancel_refusals(invoices) -> dict[int, str]:
-    """BIL-7 for several invoices at once: {invoice id: why it cannot be cancelled now} for those of
-    ``invoices`` (instances, or a queryset: two queries whatever its size) that cannot — ``invoice_cancelled``
-    when it already is, ``invoice_has_payments`` while a payment is registered. The cancel services enforce
-    it under a lock; the confirmation pages ask it before [確定]."""
+#: BIL-7, seed 003: 「入金情報が登録されている場合は、請求取消できません」.
+MSG_INVOICE_HAS_PAYMENTS = _("An invoice with registered payments cannot be cancelled.")
+MSG_INVOICE_CANCELLED = _("This invoice has been cancelled and can no longer be changed.")
+MSG_NEGATIVE_TOTAL = _("The adjustment cannot make the invoice total negative.")
+
+
+def _stamp(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _invoice_cancelled(number: str, cancelled_at) -> Conflict:
+    return Conflict("invoice_cancelled", MSG_INVOICE_CANCELLED,
+                    evidence={"invoice_number": number, "cancelled_at": _stamp(cancelled_at)})
+
+
+def invoices_cancel_refusals(invoices) -> dict[int, DomainError]:
+    """BIL-7 for several invoices at once — the one cancel rule: {invoice id: its refusal} for those of
+    ``invoices`` (instances, or a queryset: two queries whatever its size) that cannot be cancelled now, in id
+    order — 409 ``invoice_cancelled`` when it already is, 409 ``invoice_has_payments`` while a payment is
+    registered (evidence: the live payments' receipt numbers). Every cancel service enforces it under its lock
+    (``invoice_cancel_refusal``, ``invoices_bulk_cancel_refusal``, ``billing_run_cancel_refusal``); the
+    confirmation pages ask it before [確定]."""
     if isinstance(invoices, QuerySet):
-        cancelled = invoices.filter(cancelled_at__isnull=False).values_list("pk", flat=True)
+        cancelled = list(invoices.filter(cancelled_at__isnull=False).values_list("pk", "number", "cancelled_at"))
         live = invoices.filter(cancelled_at__isnull=True).values("pk")
     else:
-        cancelled = [i.pk for i in invoices if i.cancelled_at is not None]
+        cancelled = [(i.pk, i.number, i.cancelled_at) for i in invoices if i.cancelled_at is not None]
         live = [i.pk for i in invoices if i.cancelled_at is None]
-    refusals = {pk: "invoice_cancelled" for pk in cancelled}
-    paid = Payment.objects.live().filter(invoice_id__in=live).order_by().values_list("invoice_id", flat=True)
-    refusals.update({pk: "invoice_has_payments" for pk in paid.distinct()})
-    return refusals
+    refusals: dict[int, DomainError] = {pk: _invoice_cancelled(number, at) for pk, number, at in cancelled}
+    receipts: dict[int, tuple[str, list[int]]] = {}
+    paid = (Payment.objects.live().filter(invoice_id__in=live).order_by("invoice_id", "receipt_number")
+            .values_list("invoice_id", "invoice__number", "receipt_number"))
+    for invoice_id, number, receipt in paid:
+        receipts.setdefault(invoice_id, (number, []))[1].append(receipt)
+    for invoice_id, (number, numbers) in receipts.items():
+        refusals[invoice_id] = Conflict("invoice_has_payments", MSG_INVOICE_HAS_PAYMENTS,
+                                        evidence={"invoice_number": number, "receipt_numbers": numbers})
+    return dict(sorted(refusals.items()))
 
 
-def invoice_cancel_refusal(invoice) -> str | None:
+def invoice_cancel_refusal(invoice) -> DomainError | None:
     """Why ``invoice`` cannot be cancelled now (BIL-7), or None (``invoices_cancel_refusals`` of one)."""
     return invoices_cancel_refusals([invoice]).get(invoice.pk)
 
 
-__all__ = ["OPEN_STATUSES", "InvoiceStatus", "invoices_of", "invoice_cancel_refusal", "invoices_cancel_refusals", "fiscal_year_of", "outstanding_of",
+def invoices_bulk_cancel_refusal(invoices) -> DomainError | None:
+    """Why a selection cannot be cancelled (all or none, BIL-7): the refusal of its first invoice (by id) that
+    cannot be, or None."""
+    return next(iter(invoices_cancel_refusals(invoices).values()), None)
+
+
+def invoice_edit_refusal(invoice) -> DomainError | None:
+    """BIL-7: a cancelled invoice is not edited (name, adjustment, confirmation): 409 ``invoice_cancelled``."""
+    return _invoice_cancelled(invoice.number, invoice.cancelled_at) if invoice.cancelled_at is not None else None
+
+
+def invoice_adjust_refusal(invoice, adjustment: int) -> DomainError | None:
+    """Why ``invoice`` cannot take the 請求調整額 ``adjustment`` (whole yen), or None: it is cancelled
+    (``invoice_edit_refusal``), or its total (amount + adjustment) would be below zero (400 ``invalid`` on
+    ``adjustment``: the value does not fit this invoice)."""
+    refusal = invoice_edit_refusal(invoice)
+    if refusal is not None:
+        return refusal
+    if invoice.amount + adjustment < 0:
+        return DomainError("invalid", MSG_NEGATIVE_TOTAL, fields={"adjustment": [str(MSG_NEGATIVE_TOTAL)]},
+                           evidence={"amount": invoice.amount, "adjustment": adjustment,
+                                     "total": invoice.amount + adjustment})
+    return None
+
+
+__all__ = ["OPEN_STATUSES", "InvoiceStatus", "invoices_of", "fiscal_year_of", "outstanding_of",
            "payments_of", "known_settlement_numbers", "remarks_name_a_known_settlement",
-           "settlement_named_in_remarks", "open_invoices_of_member",
-           "mypage_invoices", "invoice_edit_refusal",
+           "settlement_named_in_remarks", "open_invoices_of_member", "mypage_invoices",
            "current_fiscal_year", "export_first_year", "reminder_skip_reason", "lapse_candidates",
-           "unpaid_years_by_member", "with_unpaid_years", "lapse_refusal_ids", "status_billed", "BillingRunParams",
-           "billing_run_skip_reason", "billing_run_blocking_invoice"]
+           "unpaid_years_by_member", "with_unpaid_years", "status_billed", "BillingRunParams",
+           "billing_run_skip_reason", "billing_run_blocking_invoice", "pay3_applies",
+           # the refusals (DESIGN 5b): each returns a DomainError (code, message, fields, evidence) or None
+           "invoices_cancel_refusals", "invoice_cancel_refusal", "invoices_bulk_cancel_refusal", "invoice_edit_refusal",
+           "invoice_adjust_refusal", "payment_register_refusal", "payment_remarks_refusal", "payment_delete_refusal",
+           "billing_run_retry_refusal", "billing_run_rename_refusal", "billing_run_confirm_refusal",
+           "billing_run_cancel_refusal", "statement_row_match_refusal", "lapse_withdraw_refusal"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -102,15 +158,79 @@ def open_invoices_of_member(member_id: int):
             .with_status().filter(status__in=[s.value for s in OPEN_STATUSES]).order_by("fiscal_year", "number"))
 
 
+#: Seed 003 (入金に関すること): 「クレジットカード払い、コンビニ払いでは請求金額以上の金額を入金することはできません」.
+MSG_AMOUNT_EXCEEDS = _("Credit card and convenience store payments cannot be more than the amount billed "
+                       "(outstanding: %(outstanding)s yen).")
+MSG_PAYMENT_ON_CANCELLED = _("A payment cannot be registered on a cancelled invoice.")
+#: PAY-3 as API.md's "Channels" states it: whether or not an invoice was cancelled (seed 003 says 「備考欄に取消した
+#: 請求の決済番号と作業メモを登録してください」 also where only a payment was deleted, as in 間違えて多く入金されました).
+MSG_REMARKS_REQUIRED = _("To register an online payment by hand, enter in the remarks a settlement number of this "
+                         "member (of one of their invoices or payments, cancelled or deleted ones included) and a "
+                         "work memo.")
+MSG_RULE_AND_DETAIL = _("%(rule)s %(detail)s")
+MSG_KNOWN_SETTLEMENTS = _("Settlement numbers of this member: %(numbers)s")
+MSG_NO_KNOWN_SETTLEMENT = _("This member has no settlement number yet, so an online payment cannot be registered "
+                            "by hand.")
+MSG_ALREADY_DELETED = _("This payment history has already been deleted.")
+#: How many of the member's settlement numbers the PAY-3 refusal lists.
+KNOWN_SHOWN = 5
+
+
+def payment_register_refusal(invoice, *, method: str, amount: int) -> DomainError | None:
+    """Why ``amount`` paid by ``method`` cannot be registered on ``invoice`` now (PAY-1), or None: 409
+    ``invoice_cancelled`` on a cancelled invoice, 409 ``amount_exceeds_invoice`` when a credit card or convenience
+    store payment is more than the outstanding amount. ``invoice`` carries ``paid``/``total`` (``with_status``).
+    Screens ask it; the payment services enforce it under the invoice's lock."""
+    if invoice.cancelled_at is not None:
+        return Conflict("invoice_cancelled", MSG_PAYMENT_ON_CANCELLED,
+                        evidence={"invoice_number": invoice.number, "cancelled_at": _stamp(invoice.cancelled_at)})
+    if method in CAPPED_METHODS:
+        outstanding = outstanding_of(invoice)
+        if amount > outstanding:
+            message = MSG_AMOUNT_EXCEEDS % {"outstanding": f"{outstanding:,}"}
+            return Conflict("amount_exceeds_invoice", message, fields={"amount": [str(message)]},
+                            evidence={"outstanding": outstanding, "amount": amount, "method": method})
+    return None
+
+
+def pay3_applies(actor, method: str) -> bool:
+    """PAY-3 is about an operator registering an online-method payment by hand (moving it from a cancelled
+    invoice or a deleted payment); a system writer (My Page, the statement matching) is not asked."""
+    return method in ONLINE_METHODS and not is_system_actor(actor)
+
+
+def payment_remarks_refusal(invoice, *, method: str, remarks: str, actor) -> DomainError | None:
+    """PAY-3: why ``remarks`` do not let ``actor`` register an online-method payment on ``invoice`` by hand, or
+    None — they must name a settlement number known for the member (``known_settlement_numbers``) and a work memo.
+    The refusal (400 ``remarks_required`` on 備考) lists the member's numbers, or says there is none; its evidence
+    holds them."""
+    if not pay3_applies(actor, method):
+        return None
+    known = known_settlement_numbers(invoice.member)
+    if settlement_named_in_remarks(remarks, known) is not None:
+        return None
+    shown = sorted(known)[:KNOWN_SHOWN]
+    detail = MSG_KNOWN_SETTLEMENTS % {"numbers": "、".join(shown)} if known else MSG_NO_KNOWN_SETTLEMENT
+    message = MSG_RULE_AND_DETAIL % {"rule": MSG_REMARKS_REQUIRED, "detail": detail}
+    return DomainError("remarks_required", message, fields={"remarks": [message]},
+                       evidence={"known_settlement_numbers": shown})
+
+
+def payment_delete_refusal(payment) -> DomainError | None:
+    """PAY-2: may [入金履歴削除] delete ``payment``? Not twice: 409 ``payment_already_deleted`` (evidence: who
+    deleted it, when and why). The service enforces it under the payment's lock; [入金履歴] and the deletion page
+    ask it."""
+    if payment.deleted_at is None:
+        return None
+    return Conflict("payment_already_deleted", MSG_ALREADY_DELETED,
+                    evidence={"receipt_number": payment.receipt_number, "deleted_at": _stamp(payment.deleted_at),
+                              "deleted_by": payment.deleted_by, "deleted_reason": payment.deleted_reason})
+
+
 def mypage_invoices(member):
     """What the member sees on My Page (BIL-3, BIL-5): confirmed invoices, 入金不要 ones included."""
     return Invoice.objects.filter(member_id=member.pk, confirmed_at__isnull=False).with_status().order_by(
         "-fiscal_year", "-number")
-
-
-def invoice_edit_refusal(invoice):
-    """BIL-7: a cancelled invoice cannot be edited (name, adjustment, confirmation)."""
-    return "invoice_cancelled" if invoice.cancelled_at is not None else None
 
 
 def current_fiscal_year(society) -> int:
@@ -202,6 +322,69 @@ def billing_run_skip_reason(run_or_params, member) -> str | None:
     return None
 
 
+MSG_RETRY_NOT_FAILED = _("Only a failed billing run can be run again.")
+MSG_RUN_IN_PROGRESS = _("This billing run is still being created; wait until it is done or failed.")
+RUNS_IN_PROGRESS = (BillingRun.State.REQUESTED, BillingRun.State.RUNNING)
+
+
+def billing_run_retry_refusal(run: BillingRun) -> DomainError | None:
+    """再実行 is for a failed run only: 409 ``billing_run_not_failed`` (evidence: its state)."""
+    if run.state == BillingRun.State.FAILED:
+        return None
+    return Conflict("billing_run_not_failed", MSG_RETRY_NOT_FAILED, evidence={"state": run.state})
+
+
+def _run_in_progress(run: BillingRun) -> DomainError | None:
+    """A run 作成依頼中 or 作成中 is still adding invoices (a retry too): confirming, renaming or cancelling it now
+    would leave its later invoices unconfirmed, under the old name or billed again — 409 ``billing_run_in_progress``."""
+    if run.state not in RUNS_IN_PROGRESS:
+        return None
+    return Conflict("billing_run_in_progress", MSG_RUN_IN_PROGRESS, evidence={"state": run.state})
+
+
+def billing_run_confirm_refusal(run: BillingRun) -> DomainError | None:
+    """[請求内容確定] of a run (BIL-3): refused while the run is under way (``billing_run_in_progress``)."""
+    return _run_in_progress(run)
+
+
+def billing_run_rename_refusal(run: BillingRun) -> DomainError | None:
+    """Renaming a run (BIL-6): refused while the run is under way (``billing_run_in_progress``)."""
+    return _run_in_progress(run)
+
+
+def billing_run_cancel_refusal(run: BillingRun, *, invoice_refusals: dict | None = None) -> DomainError | None:
+    """[請求取消] of a run, all or none (BIL-7): refused while the run is under way, else the first refusal of its
+    live invoices (``invoices_cancel_refusals``; pass it as ``invoice_refusals`` when the caller has it)."""
+    refusal = _run_in_progress(run)
+    if refusal is not None:
+        return refusal
+    if invoice_refusals is None:
+        invoice_refusals = invoices_cancel_refusals(Invoice.objects.filter(run_id=run.pk, cancelled_at__isnull=True))
+    return next(iter(invoice_refusals.values()), None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bank statements (PAY-6)
+# ---------------------------------------------------------------------------------------------------
+
+MSG_ROW_NOT_OPEN = _("This row is already resolved (%(state)s).")
+
+
+def statement_row_match_refusal(row: BankStatementRow) -> DomainError | None:
+    """Only a row waiting for the secretariat (該当なし or 候補複数) is matched by hand: a matched row 409
+    ``statement_row_already_matched`` (evidence: who resolved it and when), a row of a statement imported before
+    409 ``statement_row_duplicate``."""
+    State = BankStatementRow.State
+    if row.state in (State.UNMATCHED, State.AMBIGUOUS):
+        return None
+    message = MSG_ROW_NOT_OPEN % {"state": row.get_state_display()}
+    if row.state == State.MATCHED:
+        return Conflict("statement_row_already_matched", message,
+                        evidence={"line": row.line, "resolved_by": row.resolved_by,
+                                  "resolved_at": _stamp(row.resolved_at), "member": row.member_id})
+    return Conflict("statement_row_duplicate", message, evidence={"line": row.line, "state": row.state})
+
+
 # ---------------------------------------------------------------------------------------------------
 # Reminders (BIL-12)
 # ---------------------------------------------------------------------------------------------------
@@ -286,8 +469,21 @@ def with_unpaid_years(society, members, today: datetime.date | None = None) -> l
     return members
 
 
-def lapse_refusal_ids(society, member_ids, today: datetime.date | None = None) -> list[int]:
-    """The ids among ``member_ids`` that are not lapse candidates (any more): the bulk withdrawal refuses them."""
+MSG_NOT_CANDIDATES = _("These members are no longer lapse candidates (paid, or no longer active): %(members)s. "
+                       "Reload the list.")
+
+
+def lapse_withdraw_refusal(society, member_ids, today: datetime.date | None = None) -> DomainError | None:
+    """MEM-9: the bulk withdrawal of ``member_ids`` is refused while any of them is not a lapse candidate (any
+    more): 409 ``invalid_transition`` naming them (evidence: their ids)."""
+    from members.models import Member
+
     ids = {int(i) for i in member_ids}
     still = set(lapse_candidates(society, today).filter(pk__in=ids).values_list("pk", flat=True))
-    return sorted(ids - still)
+    refused = sorted(ids - still)
+    if not refused:
+        return None
+    names = Member.objects.filter(society=society, pk__in=refused).order_by("pk")
+    label = "、".join(str(m) for m in names[:10])
+    return Conflict("invalid_transition", MSG_NOT_CANDIDATES % {"members": label}, fields={"member_ids": []},
+                    evidence={"member_ids": refused})

@@ -23,10 +23,10 @@ from backoffice.adminkit import ServiceAdmin, can_write, report_domain_error, us
 from backoffice.errors import DomainError
 
 from ..models import Category, Invoice, InvoiceStatus
-from ..selectors import invoice_cancel_refusal, invoices_cancel_refusals, invoices_of, reminder_skip_reason
+from ..selectors import (billing_run_cancel_refusal, invoice_cancel_refusal, invoice_edit_refusal,
+                         invoices_cancel_refusals, invoices_of, reminder_skip_reason)
 from ..templatetags.billing_format import yen
 from ..services import invoices as services
-from ..services.invoices import REFUSALS
 
 
 def _id(object_id) -> int:
@@ -193,7 +193,7 @@ class InvoiceAdmin(ServiceAdmin):
 
     @admin.display(description=gettext_lazy("Operations"))
     def operations(self, invoice):
-        if invoice.cancelled_at is not None:
+        if invoice_edit_refusal(invoice) is not None:
             return "—"
         buttons = []
         if invoice.confirmed_at is None:
@@ -281,7 +281,7 @@ class InvoiceAdmin(ServiceAdmin):
         n = 0
         try:
             for invoice in queryset.order_by("pk"):
-                if invoice.cancelled_at is None and invoice.confirmed_at is None:
+                if invoice_edit_refusal(invoice) is None and invoice.confirmed_at is None:
                     services.invoice_confirm(actor=request.user, invoice=invoice)
                     n += 1
         except DomainError as exc:
@@ -313,11 +313,11 @@ class InvoiceAdmin(ServiceAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        editable = () if obj.cancelled_at is not None else ("name", "adjustment")
+        editable = () if invoice_edit_refusal(obj) is not None else ("name", "adjustment")
         return tuple(f for f in self.get_fields(request, obj) if f not in editable)
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.cancelled_at is not None:
+        if obj is not None and invoice_edit_refusal(obj) is not None:
             return False  # BIL-7: a cancelled invoice cannot be edited
         return super().has_change_permission(request, obj)
 
@@ -327,7 +327,8 @@ class InvoiceAdmin(ServiceAdmin):
             obj = self.get_queryset(request).filter(pk=_id(object_id)).first()
             if obj is not None:
                 extra.update(invoice=obj, status_label=InvoiceStatus(obj.status).label,
-                             cancel_refusal=invoice_cancel_refusal(obj), **self._invoice_links(request, obj))
+                             cancel_refusal=invoice_cancel_refusal(obj), edit_refusal=invoice_edit_refusal(obj),
+                             **self._invoice_links(request, obj))
         extra.setdefault("title", _("Invoice") if object_id else _("Add an invoice"))
         return super().changeform_view(request, object_id, form_url, extra)
 
@@ -362,11 +363,13 @@ CONFIRM_LIST_LIMIT = 200
 def cancel_confirmation(model_admin, request, invoices, *, back_url: str, action: str = "", run=None):
     """The page every [請求取消] shows before it cancels (BIL-7, issue 12 point 7): which invoices (請求番号, member,
     請求名称, amount), that it cannot be undone, and — asked of ``invoices_cancel_refusals`` before [確定] — those
-    that cannot be cancelled and why (then there is no [確定]). With ``action`` the form posts that changelist
+    that cannot be cancelled and why (then there is no [確定]); a run under way cannot be cancelled either
+    (``billing_run_cancel_refusal``). With ``action`` the form posts that changelist
     action again with the same selection (to ``back_url``, the list with its filters); otherwise to the page
     itself. A run's page passes its live invoices and the run."""
     invoices = invoices.order_by("number")
     refusals = invoices_cancel_refusals(invoices)
+    run_refusal = billing_run_cancel_refusal(run, invoice_refusals=refusals) if run is not None else None
     listed = list(invoices.select_related("member")[:CONFIRM_LIST_LIMIT])
     if len(listed) < CONFIRM_LIST_LIMIT:
         count, total = len(listed), sum(i.amount + i.adjustment for i in listed)
@@ -374,13 +377,17 @@ def cancel_confirmation(model_admin, request, invoices, *, back_url: str, action
         summary = invoices.aggregate(n=Count("pk"), s=Sum(F("amount") + F("adjustment")))
         count, total = summary["n"], summary["s"] or 0
     payments_url = reverse("admin:billing_payment_changelist")
-    rows = [(i, i.amount + i.adjustment, REFUSALS.get(refusals.get(i.pk)), refusals.get(i.pk) == "invoice_has_payments",
-             payments_url + "?" + urlencode({"invoice": i.pk})) for i in listed]
+    rows = []
+    for invoice in listed:
+        refusal = refusals.get(invoice.pk)
+        rows.append((invoice, invoice.amount + invoice.adjustment, refusal,
+                     refusal is not None and refusal.code == "invoice_has_payments",
+                     payments_url + "?" + urlencode({"invoice": invoice.pk})))
     opts = model_admin.model._meta
     context = {
         **model_admin.admin_site.each_context(request), "opts": opts, "app_label": opts.app_label,
         "title": _("Cancel invoice"), "rows": rows, "count": count, "more": count - len(listed), "total": total,
-        "refused_count": len(refusals), "back_url": back_url, "run": run, "run_opts": run._meta if run else None,
+        "refused_count": len(refusals), "run_refusal": run_refusal, "back_url": back_url, "run": run, "run_opts": run._meta if run else None,
         "form_url": back_url if action else request.path, "action": action,
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if action else [],
         "select_across": request.POST.get("select_across", "0") if action else "0",

@@ -191,7 +191,7 @@ class PaymentAdmin(SocietyScopedAdmin):
 
     @admin.display(description=gettext_lazy("Operations"))
     def operations(self, obj):
-        if obj.deleted:
+        if selectors.payment_delete_refusal(obj) is not None:
             return ""
         return format_html('<a href="{}">[{}]</a>', reverse("admin:billing_payment_delete_history", args=[obj.pk]),
                            _("Delete payment history"))
@@ -248,6 +248,7 @@ class PaymentAdmin(SocietyScopedAdmin):
         payments = list(invoice.payments.order_by("paid_on", "id"))
         for payment in payments:
             payment.channel_label = Channel(payment.channel).label
+            payment.delete_refusal = selectors.payment_delete_refusal(payment)
         return TemplateResponse(request, "admin/billing/payment/register.html", self._context(
             request, _("Register payment information"), invoice=invoice, form=form, payments=payments,
             outstanding=selectors.outstanding_of(invoice), status_label=InvoiceStatus(invoice.status).label,
@@ -305,6 +306,10 @@ class PaymentAdmin(SocietyScopedAdmin):
             raise Http404(_("Not found."))
         form = PaymentDeleteForm(request.POST or None)
         back = reverse("admin:billing_payment_changelist") + "?" + urlencode({"invoice": payment.invoice_id})
+        refusal = selectors.payment_delete_refusal(payment)
+        if refusal is not None:  # deleted already: say so (with who, when and why), no form
+            report_domain_error(request, refusal)
+            return HttpResponseRedirect(back)
         if request.method == "POST" and form.is_valid():
             try:
                 services.payment_delete(actor=request.user, payment=payment, reason=form.cleaned_data["reason"])

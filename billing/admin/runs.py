@@ -27,7 +27,7 @@ from members.admin import register_member_action
 from members.models import MemberType
 
 from ..models import BillingRun, BillingRunSkip, Category, Invoice
-from ..selectors import fiscal_year_of
+from ..selectors import billing_run_retry_refusal, fiscal_year_of
 from ..services import invoices as invoice_services
 from .invoices import cancel_confirmation
 from ..services import runs as run_services
@@ -204,7 +204,8 @@ class BillingRunAdmin(SocietyScopedAdmin):
             **self._progress_context(run, compact=False)))
 
     def _progress_context(self, run, *, compact: bool) -> dict:
-        context = {"run": run, "compact": compact, "poll_url": self._progress_url(run, compact)}
+        context = {"run": run, "compact": compact, "poll_url": self._progress_url(run, compact),
+                   "retry_refusal": billing_run_retry_refusal(run)}
         if not compact and run.state in (BillingRun.State.DONE, BillingRun.State.FAILED):
             skips = list(BillingRunSkip.objects.filter(run=run).select_related("member", "invoice")
                          .order_by("id")[:1000])

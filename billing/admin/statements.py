@@ -120,6 +120,8 @@ class BankStatementAdmin(SocietyScopedAdmin):
         order = [BankStatementRow.State.UNMATCHED, BankStatementRow.State.AMBIGUOUS, BankStatementRow.State.MATCHED,
                  BankStatementRow.State.DUPLICATE]
         groups = []
+        for row in rows:
+            row.match_refusal = selectors.statement_row_match_refusal(row)
         for state in order:
             members = [r for r in rows if r.state == state]
             for r in members:
@@ -177,6 +179,7 @@ class BankStatementAdmin(SocietyScopedAdmin):
                     return HttpResponseRedirect(reverse("admin:billing_bankstatement_change", args=[statement.pk]))
         return TemplateResponse(request, "admin/billing/bankstatement/match.html", self._context(
             request, _("Resolve a bank statement row"), statement=statement, row=row, form=form,
+            match_refusal=selectors.statement_row_match_refusal(row),
             reason_label=REASON_LABELS.get(row.reason, ""), candidates=self._candidates(request, row)))
 
     def _candidates(self, request, row):

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock
-from backoffice.errors import Conflict, DomainError, NotFound
+from backoffice.errors import DomainError, NotFound
 from backoffice.models import AuditEntry
 from backoffice.services import Actor, check_society, service
 
@@ -23,21 +23,15 @@ from .. import numbering, selectors
 from ..models import BillingRun, Category, Invoice
 from .runs import MAX_MEMBER_ID, clean_category, clean_fiscal_year, clean_run_name
 
-MSG_HAS_PAYMENTS = _("An invoice with registered payments cannot be cancelled.")  # 「入金情報が登録されている場合は、請求取消できません」
-MSG_CANCELLED = _("This invoice has been cancelled and can no longer be changed.")
 MSG_AMOUNT = _("Enter the amount as whole yen, 0 or more.")
-MSG_NEGATIVE_TOTAL = _("The adjustment cannot make the invoice total negative.")
 MSG_SELECT_INVOICES = _("Select at least one invoice.")
 MAX_AMOUNT = 100_000_000
 
-REFUSALS = {
-    "invoice_has_payments": MSG_HAS_PAYMENTS,
-    "invoice_cancelled": MSG_CANCELLED,
-}
 
-
-def _refuse(code: str) -> Conflict:
-    return Conflict(code, REFUSALS[code])
+def _raise(refusal) -> None:
+    """Raise a refusal of ``billing.selectors`` (DESIGN 5b: the service enforces exactly the predicate)."""
+    if refusal is not None:
+        raise refusal
 
 
 def _lock(invoice: Invoice) -> Invoice:
@@ -71,8 +65,7 @@ def invoice_confirm(*, actor: Actor, invoice: Invoice) -> Invoice:
     """Make one invoice visible on My Page. Confirming a confirmed invoice changes nothing."""
     check_society(actor, invoice.society_id)
     invoice = _lock(invoice)
-    if selectors.invoice_edit_refusal(invoice):
-        raise _refuse("invoice_cancelled")
+    _raise(selectors.invoice_edit_refusal(invoice))
     if invoice.confirmed_at is None:
         invoice.confirmed_at = clock.now(invoice.society)
         invoice.save(update_fields=["confirmed_at"])
@@ -83,8 +76,11 @@ def invoice_confirm(*, actor: Actor, invoice: Invoice) -> Invoice:
 
 @service(permission="can_write")
 def billing_run_confirm(*, actor: Actor, run: BillingRun) -> int:
-    """Confirm every live, unconfirmed invoice of the run; returns how many (one audit entry each, one batch)."""
+    """Confirm every live, unconfirmed invoice of the run; returns how many (one audit entry each, one batch).
+    Refused while the run is under way (``selectors.billing_run_confirm_refusal``)."""
     check_society(actor, run.society_id)
+    run = BillingRun.objects.select_for_update().select_related("society").get(pk=run.pk)
+    _raise(selectors.billing_run_confirm_refusal(run))
     invoices = list(Invoice.objects.select_for_update().filter(run_id=run.pk, cancelled_at__isnull=True,
                                                                confirmed_at__isnull=True).order_by("pk"))
     if not invoices:
@@ -102,10 +98,12 @@ def billing_run_confirm(*, actor: Actor, run: BillingRun) -> int:
 @service(permission="can_write")
 def billing_run_rename(*, actor: Actor, run: BillingRun, name: str) -> BillingRun:
     """Rename the run and every one of its invoices, paid ones included (cancelled ones stay as they were:
-    a cancelled invoice is not edited, BIL-7)."""
+    a cancelled invoice is not edited, BIL-7). Refused while the run is under way
+    (``selectors.billing_run_rename_refusal``)."""
     check_society(actor, run.society_id)
     name = clean_run_name(name)
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
+    _raise(selectors.billing_run_rename_refusal(run))
     invoices = list(Invoice.objects.select_for_update().filter(run_id=run.pk, cancelled_at__isnull=True)
                     .exclude(name=name).order_by("pk"))
     old_name = run.name
@@ -128,12 +126,9 @@ def billing_run_rename(*, actor: Actor, run: BillingRun, name: str) -> BillingRu
 
 
 def _cancel_locked(actor: Actor, invoices: list[Invoice], *, batch_id: uuid.UUID | None) -> int:
-    """Cancel invoices already locked in pk order: all or none — refused while any holds a live payment."""
+    """Cancel invoices already locked in pk order that the caller's cancel refusal let through."""
     if not invoices:
         return 0
-    refusals = selectors.invoices_cancel_refusals(invoices)
-    if refusals:
-        raise _refuse(next(iter(refusals.values())))
     society = invoices[0].society
     now = clock.now(society)
     by = audit.actor_label(actor)[:255]
@@ -155,9 +150,7 @@ def invoice_cancel(*, actor: Actor, invoice: Invoice) -> Invoice:
     payment history first), 409 ``invoice_cancelled`` when it already is."""
     check_society(actor, invoice.society_id)
     invoice = Invoice.objects.select_for_update().select_related("society").get(pk=invoice.pk)
-    refusal = selectors.invoice_cancel_refusal(invoice)
-    if refusal:
-        raise _refuse(refusal)
+    _raise(selectors.invoice_cancel_refusal(invoice))
     _cancel_locked(actor, [invoice], batch_id=None)
     invoice.refresh_from_db()
     return invoice
@@ -165,10 +158,14 @@ def invoice_cancel(*, actor: Actor, invoice: Invoice) -> Invoice:
 
 @service(permission="can_write")
 def billing_run_cancel(*, actor: Actor, run: BillingRun) -> int:
-    """Cancel every live invoice of the run, all or none; returns how many."""
+    """Cancel every live invoice of the run, all or none; returns how many. Refused as
+    ``selectors.billing_run_cancel_refusal`` says: while the run is under way, or while any of its invoices holds a
+    live payment."""
     check_society(actor, run.society_id)
+    run = BillingRun.objects.select_for_update().get(pk=run.pk)
     invoices = list(Invoice.objects.select_for_update().select_related("society")
                     .filter(run_id=run.pk, cancelled_at__isnull=True).order_by("pk"))
+    _raise(selectors.billing_run_cancel_refusal(run, invoice_refusals=selectors.invoices_cancel_refusals(invoices)))
     return _cancel_locked(actor, invoices, batch_id=audit.new_batch_id())
 
 
@@ -184,8 +181,7 @@ def invoices_bulk_cancel(*, actor: Actor, society, invoice_ids: Iterable[int]) -
                     .filter(society_id=society.pk, pk__in=ids).order_by("pk"))
     if len(invoices) != len(ids):
         raise NotFound()
-    if any(i.cancelled_at is not None for i in invoices):
-        raise _refuse("invoice_cancelled")
+    _raise(selectors.invoices_bulk_cancel_refusal(invoices))
     return _cancel_locked(actor, invoices, batch_id=audit.new_batch_id())
 
 
@@ -206,18 +202,18 @@ _UNSET = object()
 @service(permission="can_write")
 def invoice_update(*, actor: Actor, invoice: Invoice, name=_UNSET, adjustment=_UNSET) -> Invoice:
     """Change the name or the invoice adjustment (請求調整額, signed yen; total = amount + adjustment ≥ 0).
-    A cancelled invoice is not edited (409 ``invoice_cancelled``)."""
+    A cancelled invoice is not edited (409 ``invoice_cancelled``); the adjustment is refused as
+    ``selectors.invoice_adjust_refusal`` says."""
     check_society(actor, invoice.society_id)
     invoice = _lock(invoice)
-    if selectors.invoice_edit_refusal(invoice):
-        raise _refuse("invoice_cancelled")
+    _raise(selectors.invoice_edit_refusal(invoice))
     before = {"name": invoice.name, "adjustment": invoice.adjustment}
     if name is not _UNSET:
         invoice.name = clean_run_name(name)
     if adjustment is not _UNSET:
-        invoice.adjustment = _clean_amount(adjustment, "adjustment", signed=True)
-        if invoice.amount + invoice.adjustment < 0:
-            raise DomainError("invalid", MSG_NEGATIVE_TOTAL, fields={"adjustment": [str(MSG_NEGATIVE_TOTAL)]})
+        adjustment = _clean_amount(adjustment, "adjustment", signed=True)
+        _raise(selectors.invoice_adjust_refusal(invoice, adjustment))
+        invoice.adjustment = adjustment
     after = {"name": invoice.name, "adjustment": invoice.adjustment}
     if after == before:
         return invoice

@@ -7,17 +7,13 @@ from collections.abc import Iterable
 
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.errors import Conflict, DomainError, NotFound
+from backoffice.errors import DomainError, NotFound
 from backoffice.services import Actor, check_society, service
 from members.models import Member, Status
 from members.services import member_status_bulk_update
 
 from .. import selectors
 from ..models import Invoice
-
-MSG_NOT_CANDIDATES = _("These members are no longer lapse candidates (paid, or no longer active): %(members)s. "
-                       "Reload the list.")
-
 
 @service(permission="can_write")
 def lapse_withdraw(*, actor: Actor, society, member_ids: Iterable[int], effective_date: datetime.date) -> int:
@@ -26,7 +22,8 @@ def lapse_withdraw(*, actor: Actor, society, member_ids: Iterable[int], effectiv
     changes status on its own: this runs only when an operator asks.
 
     The members' open invoices are locked first (the payment service locks an invoice before registering on
-    it), then every selected member must still be a candidate, else nothing is done (409 naming them)."""
+    it), then every selected member must still be a candidate, else nothing is done (409 naming them,
+    ``selectors.lapse_withdraw_refusal``)."""
     check_society(actor, society.pk)
     ids = sorted({int(i) for i in member_ids})
     if not ids:
@@ -35,10 +32,8 @@ def lapse_withdraw(*, actor: Actor, society, member_ids: Iterable[int], effectiv
         raise NotFound(_("Some of the selected members were not found."))
     list(Invoice.objects.select_for_update().filter(society=society, member_id__in=ids, cancelled_at__isnull=True)
          .order_by("pk").values_list("pk", flat=True))
-    refused = selectors.lapse_refusal_ids(society, ids)
-    if refused:
-        names = Member.objects.filter(society=society, pk__in=refused).order_by("pk")
-        label = "、".join(str(m) for m in names[:10])
-        raise Conflict("invalid_transition", MSG_NOT_CANDIDATES % {"members": label}, fields={"member_ids": []})
+    refusal = selectors.lapse_withdraw_refusal(society, ids)
+    if refusal is not None:
+        raise refusal
     return member_status_bulk_update(actor=actor, society=society, member_ids=ids, status=Status.WITHDRAWN,
                                      effective_date=effective_date)

@@ -7,7 +7,7 @@
 
 Concurrency contract between the billing services: whoever reads-then-writes an invoice locks it first
 (``select_for_update``; several invoices in pk order). The cancel service refuses while a live payment
-exists; these refuse on a cancelled invoice (409 ``invoice_cancelled``) — so a payment racing a cancel
+exists; these refuse on a cancelled invoice (409 ``invoice_cancelled``, ``selectors.payment_register_refusal``) — so a payment racing a cancel
 leaves either a live invoice with its payment or a refusal.
 """
 
@@ -22,27 +22,14 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock
-from backoffice.errors import Conflict, DomainError, NotFound
+from backoffice.errors import DomainError, NotFound
 from backoffice.fields import MAX_DATE, MIN_DATE
-from backoffice.services import Actor, check_society, is_system_actor, service
+from backoffice.services import Actor, check_society, service
 from mail.services import mail_send, render_mail
 
 from .. import numbering, selectors
-from ..models import CAPPED_METHODS, ONLINE_METHODS, Invoice, Payment, PaymentMethod, channel_of
+from ..models import ONLINE_METHODS, Invoice, Payment, PaymentMethod, channel_of
 
-#: Seed 003 (入金に関すること): 「クレジットカード払い、コンビニ払いでは請求金額以上の金額を入金することはできません」.
-MSG_AMOUNT_EXCEEDS = _("Credit card and convenience store payments cannot be more than the amount billed "
-                       "(outstanding: %(outstanding)s yen).")
-MSG_INVOICE_CANCELLED = _("A payment cannot be registered on a cancelled invoice.")
-#: PAY-3 as API.md's "Channels" states it: whether or not an invoice was cancelled (seed 003 says 「備考欄に取消した
-#: 請求の決済番号と作業メモを登録してください」 also where only a payment was deleted, as in 間違えて多く入金されました).
-MSG_REMARKS_REQUIRED = _("To register an online payment by hand, enter in the remarks a settlement number of this "
-                         "member (of one of their invoices or payments, cancelled or deleted ones included) and a "
-                         "work memo.")
-MSG_RULE_AND_DETAIL = _("%(rule)s %(detail)s")
-MSG_KNOWN_SETTLEMENTS = _("Settlement numbers of this member: %(numbers)s")
-MSG_NO_KNOWN_SETTLEMENT = _("This member has no settlement number yet, so an online payment cannot be registered "
-                            "by hand.")
 #: Every online payment carries its settlement number (the database refuses one without).
 MSG_SETTLEMENT_REQUIRED = _("An online payment (credit card, convenience store, bank check) needs its settlement "
                             "number.")
@@ -53,7 +40,6 @@ MSG_SPLIT_OFFLINE_ONLY = _("Only an offline payment (bank or postal transfer) is
 MSG_SPLIT_OTHER_MEMBER = _("Invoice %(invoice)s is not an invoice of this member.")
 MSG_SPLIT_EMPTY = _("Give at least one invoice and amount.")
 MSG_SPLIT_TWICE = _("Invoice %(invoice)s is given twice.")
-MSG_ALREADY_DELETED = _("This payment history has already been deleted.")
 MSG_ONLINE_ONLY = _("On My Page, pay by credit card, convenience store or bank check.")
 MSG_METHOD_NOT_ACCEPTED = _("This society does not accept this payment method.")
 MSG_NOT_CONFIRMED = _("This invoice is not shown on My Page.")
@@ -91,19 +77,6 @@ def _check_date(paid_on: datetime.date) -> datetime.date:
         message = MSG_DATE_RANGE % {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}
         raise DomainError("invalid", message, fields={"paid_on": [str(message)]})
     return paid_on
-
-
-def payment_refusal(invoice: Invoice, *, method: str, amount: int) -> DomainError | None:
-    """Why ``amount`` paid by ``method`` cannot be registered on ``invoice`` now (PAY-1), or None. ``invoice``
-    carries ``paid``/``total`` (``with_status``). Screens ask it; the services enforce it under the lock."""
-    if invoice.cancelled_at is not None:
-        return Conflict("invoice_cancelled", MSG_INVOICE_CANCELLED)
-    if method in CAPPED_METHODS:
-        outstanding = selectors.outstanding_of(invoice)
-        if amount > outstanding:
-            message = MSG_AMOUNT_EXCEEDS % {"outstanding": f"{outstanding:,}"}
-            return Conflict("amount_exceeds_invoice", message, fields={"amount": [str(message)]})
-    return None
 
 
 def _snapshot(payment: Payment) -> dict:
@@ -147,7 +120,7 @@ def register_on_locked(*, actor: Actor, invoice: Invoice, amount: int, method: s
                        mail_source: tuple[str, str] | None = None) -> Payment:
     """Register a payment on an invoice the caller has locked and whose ``paid``/``total`` it has read under
     that lock (or kept up to date since). Only for services of this app, inside their transaction."""
-    refusal = payment_refusal(invoice, method=method, amount=amount)
+    refusal = selectors.payment_register_refusal(invoice, method=method, amount=amount)
     if refusal is not None:
         raise refusal
     if method in ONLINE_METHODS and not settlement_number:
@@ -166,34 +139,14 @@ def register_on_locked(*, actor: Actor, invoice: Invoice, amount: int, method: s
     return payment
 
 
-#: How many of the member's settlement numbers the PAY-3 refusal lists.
-KNOWN_SHOWN = 5
-
-
-def _check_pay3(actor: Actor, invoice: Invoice, method: str, remarks: str) -> str | None:
-    """PAY-3: an operator registering an online-method payment by hand (moving it from a cancelled invoice or a
-    deleted payment) names a settlement number known for the member and a work memo in the remarks; returns
-    that number (None for an offline method or a system actor). The refusal is about 備考 and lists the
-    member's numbers, or says there is none."""
-    if method not in ONLINE_METHODS or is_system_actor(actor):
-        return None
-    known = selectors.known_settlement_numbers(invoice.member)
-    named = selectors.settlement_named_in_remarks(remarks, known)
-    if named is None:
-        detail = (MSG_KNOWN_SETTLEMENTS % {"numbers": "、".join(sorted(known)[:KNOWN_SHOWN])} if known
-                  else MSG_NO_KNOWN_SETTLEMENT)
-        message = MSG_RULE_AND_DETAIL % {"rule": MSG_REMARKS_REQUIRED, "detail": detail}
-        raise DomainError("remarks_required", message, fields={"remarks": [message]})
-    return named
-
-
 @service(permission="can_write")
 def payment_register(*, actor: Actor, invoice: Invoice, amount: int, method: str, paid_on: datetime.date,
                      remarks: str = "", settlement_number: str = "", statement_row=None) -> Payment:
     """[入金情報登録] (PAY-1): a payment on one invoice, with a gap-free receipt number (BIL-11) and a receipt
     mail. Credit card and convenience store cannot exceed what is outstanding (409 ``amount_exceeds_invoice``);
     bank check can (overpayment). A cancelled invoice takes no payment (409 ``invoice_cancelled``). An
-    operator registering an online method by hand must satisfy PAY-3 (400 ``remarks_required``); the payment
+    operator registering an online method by hand must satisfy PAY-3 (400 ``remarks_required``). The refusals are
+    ``selectors.payment_register_refusal`` and ``selectors.payment_remarks_refusal``, asked under the lock; the payment
     carries the settlement number given, else the one its remarks name (an online payment always has one)."""
     check_society(actor, invoice.society_id)
     _check_amount(amount)
@@ -202,11 +155,13 @@ def payment_register(*, actor: Actor, invoice: Invoice, amount: int, method: str
     remarks = (remarks or "").strip()
     settlement_number = (settlement_number or "").strip()[:64]
     locked = _status_of(lock_invoice(invoice))
-    refusal = payment_refusal(locked, method=method, amount=amount)
+    refusal = (selectors.payment_register_refusal(locked, method=method, amount=amount)
+               or selectors.payment_remarks_refusal(locked, method=method, remarks=remarks, actor=actor))
     if refusal is not None:
         raise refusal
-    named = _check_pay3(actor, locked, method, remarks)
-    settlement_number = settlement_number or named or ""
+    if not settlement_number and selectors.pay3_applies(actor, method):  # the one the remarks name
+        settlement_number = selectors.settlement_named_in_remarks(
+            remarks, selectors.known_settlement_numbers(locked.member)) or ""
     return register_on_locked(actor=actor, invoice=locked, amount=amount, method=method, paid_on=paid_on,
                               remarks=remarks, settlement_number=settlement_number, statement_row=statement_row)
 
@@ -252,12 +207,14 @@ def payments_split(*, actor: Actor, member, method: str, paid_on: datetime.date,
 @service(permission="can_write")
 def payment_delete(*, actor: Actor, payment: Payment, reason: str = "") -> Payment:
     """[入金履歴削除] (PAY-2): the payment stays, marked deleted with who, when and why; it no longer counts in
-    the invoice's status, and the invoice can then be cancelled (BIL-7)."""
+    the invoice's status, and the invoice can then be cancelled (BIL-7). Deleting it again is refused
+    (``selectors.payment_delete_refusal``: 409 ``payment_already_deleted``)."""
     check_society(actor, payment.society_id)
     lock_invoice(payment.invoice_id)  # the invoice first, as every billing service does
     payment = Payment.objects.select_for_update().select_related("invoice", "invoice__member").get(pk=payment.pk)
-    if payment.deleted_at is not None:
-        raise Conflict("invalid", MSG_ALREADY_DELETED)
+    refusal = selectors.payment_delete_refusal(payment)
+    if refusal is not None:
+        raise refusal
     now = clock.now(payment.invoice.society)
     payment.deleted_at = now
     payment.deleted_by = audit.actor_label(actor)[:255]

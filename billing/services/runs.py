@@ -34,7 +34,7 @@ from members.services import member_adjustments_spend
 
 from .. import numbering
 from ..models import BillingRun, BillingRunSkip, Category, Invoice
-from ..selectors import status_billed
+from ..selectors import billing_run_retry_refusal, status_billed
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ MSG_UNKNOWN_CATEGORY = _("Unknown invoice category: %(value)s")
 MSG_FISCAL_YEAR = _("Enter a fiscal year between %(min)d and %(max)d.")
 MSG_MEMBER_TYPE_UNKNOWN = _("Unknown member type.")
 MSG_MEMBER_IDS = _("Give the members to bill as a list of member ids (at least one).")
-MSG_RETRY_NOT_FAILED = _("Only a failed billing run can be run again.")
 MSG_REQUEST_KEY = _("The idempotency key is at most 64 characters.")
 
 
@@ -152,11 +151,13 @@ def _enqueue_after_commit(run_id: int) -> None:
 
 @service(permission="can_write")
 def billing_run_retry(*, actor: Actor, run: BillingRun) -> BillingRun:
-    """Run a failed run again (作成依頼中 once more). Members it already billed are not billed twice."""
+    """Run a failed run again (作成依頼中 once more). Members it already billed are not billed twice. Any other
+    run is refused (``selectors.billing_run_retry_refusal``: 409 ``billing_run_not_failed``)."""
     check_society(actor, run.society_id)
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
-    if run.state != BillingRun.State.FAILED:
-        raise DomainError("invalid", MSG_RETRY_NOT_FAILED, status=409)
+    refusal = billing_run_retry_refusal(run)
+    if refusal is not None:
+        raise refusal
     before = {"state": run.state, "error": run.error}
     run.state = BillingRun.State.REQUESTED
     run.error = ""

@@ -33,7 +33,7 @@ from backoffice.errors import Conflict, DomainError, NotFound
 from backoffice.services import Actor, check_society, service
 from members.models import Member, Society
 
-from .. import numbering, statement_files
+from .. import numbering, selectors, statement_files
 from ..models import OPEN_STATUSES, BankStatement, BankStatementRow, Invoice, PaymentMethod
 from .payments import lock_invoice, register_on_locked
 
@@ -44,7 +44,6 @@ REASON_UNKNOWN_PAYER = "unknown_payer"
 REASON_AMOUNT_DIFFERS = "amount_differs"
 
 MSG_UNKNOWN_FORMAT = _("Choose the file format: csv or zengin.")
-MSG_ROW_NOT_OPEN = _("This row is already resolved (%(state)s).")
 MSG_ALLOCATION_TOTAL = _("The amounts (%(sum)s yen) must add up to the row's amount (%(amount)s yen).")
 MSG_ALLOCATIONS_EMPTY = _("Give at least one invoice and amount.")
 MSG_ALLOCATION_TWICE = _("Invoice %(invoice)s is given twice.")
@@ -199,7 +198,7 @@ def statement_import(*, actor: Actor, society: Society, data: bytes, file_format
     try:
         rows = BankStatementRow.objects.bulk_create(rows, batch_size=500)
     except IntegrityError:  # the constraint caught a row imported meanwhile (cannot happen under the lock)
-        raise Conflict("invalid", MSG_BUSY) from None
+        raise Conflict("database_busy", MSG_BUSY) from None
     if any(r.pk is None for r in rows):  # a database without RETURNING: read the ids back
         by_line = dict(BankStatementRow.objects.filter(statement=statement).values_list("line", "pk"))
         for r in rows:
@@ -236,7 +235,8 @@ def _register_plans(*, actor, society, statement, rows, plans, batch) -> None:
 @service(permission="can_write")
 def statement_row_match(*, actor: Actor, row: BankStatementRow, allocations: Sequence[tuple]) -> BankStatementRow:
     """Resolve an unmatched or ambiguous row by hand: one ``bank_transfer`` payment per ``(invoice, amount)``,
-    together the row's amount, all or none."""
+    together the row's amount, all or none. A row already matched or a duplicate is refused
+    (``selectors.statement_row_match_refusal``: 409 ``statement_row_already_matched`` / ``statement_row_duplicate``)."""
     check_society(actor, row.society_id)
     pairs = [(a["invoice"], a["amount"]) if isinstance(a, dict) else tuple(a) for a in allocations]
     if not pairs:
@@ -254,8 +254,9 @@ def statement_row_match(*, actor: Actor, row: BankStatementRow, allocations: Seq
     if set(ids) - set(locked):
         raise NotFound()
     row = BankStatementRow.objects.select_for_update().select_related("statement").get(pk=row.pk)
-    if row.state not in (State.UNMATCHED, State.AMBIGUOUS):
-        raise Conflict("invalid", MSG_ROW_NOT_OPEN % {"state": row.get_state_display()})
+    refusal = selectors.statement_row_match_refusal(row)
+    if refusal is not None:
+        raise refusal
     total = sum(amount for _inv, amount in pairs)
     if total != row.amount:
         message = MSG_ALLOCATION_TOTAL % {"sum": f"{total:,}", "amount": f"{row.amount:,}"}

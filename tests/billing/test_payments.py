@@ -171,7 +171,7 @@ def test_pay2_delete_keeps_the_payment_with_who_and_why(staff_op, invoice):
     assert status_of(invoice) == InvoiceStatus.UNPAID
     entry = AuditEntry.objects.get(action="billing.payment.deleted")
     assert entry.after["deleted_reason"] == "年度誤り" and entry.target_id == str(payment.pk)
-    refused("invalid", services.payment_delete, actor=staff_op, payment=payment, reason="again")
+    refused("payment_already_deleted", services.payment_delete, actor=staff_op, payment=payment, reason="again")
     from billing.selectors import invoice_cancel_refusal
 
     assert invoice_cancel_refusal(invoice) is None  # BIL-7: now the invoice can be cancelled
@@ -193,7 +193,7 @@ def test_pay2_api_delete_then_list_with_include_deleted(api, other_api, staff_op
     rows = api.get(URL, {"invoice": invoice.pk, "include_deleted": "true"}).json()["results"]
     assert [(r["id"], r["deleted"], r["deleted_reason"]) for r in rows] == [(payment.pk, True, "請求年度の誤り")]
     assert rows[0]["deleted_at"]
-    assert_error(api.delete(f"{URL}{payment.pk}/"), 409, "invalid")
+    assert_error(api.delete(f"{URL}{payment.pk}/"), 409, "payment_already_deleted")
 
 
 def test_pay1_api_list_filters_scoped_and_query_count(api, other_api, staff_op, member, society,

@@ -193,7 +193,7 @@ def test_pay6_queued_row_resolved_by_hand_all_or_none(staff_op, society, yamada,
     assert AuditEntry.objects.filter(action="billing.statement_row.matched", target_id=str(row.pk)).count() == 1
     with pytest.raises(DomainError) as exc:
         services.statement_row_match(actor=staff_op, row=row, allocations=[(b, 15_000)])
-    assert exc.value.code == "invalid" and exc.value.status == 409
+    assert exc.value.code == "statement_row_already_matched" and exc.value.status == 409
 
 
 # --- API -------------------------------------------------------------------------------------------------------
