@@ -9,4 +9,7 @@ class SupportConfig(AppConfig):
     def ready(self):
         from . import actions, audit_labels, facts, identity, triage  # noqa: F401  (register what the flows name)
 
+        from . import panels
+
         audit_labels.register()
+        panels.register()

@@ -33,6 +33,7 @@ MSG_PARAMS_REQUIRED = _("This field is required.")
 MSG_PARAMS_UNKNOWN = _("Unknown parameter.")
 MSG_PARAMS_TEXT = _("Enter text.")
 MSG_NOTE_REQUIRED = _("Write the note.")
+MSG_UNKNOWN_MEMBER = _("No such member in your society.")
 
 
 def _by(actor: Actor) -> str:
