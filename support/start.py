@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backoffice.adminkit import user_society
@@ -32,6 +33,9 @@ def _back(request) -> HttpResponseRedirect:
 @require_POST
 def case_start_view(request):
     society = user_society(request)
+    if society is None:
+        messages.error(request, _("Use an operator account of a society."))
+        return _back(request)
     raw = (request.POST.get("member") or request.GET.get("member") or "").strip()
     member = None
     if raw:
