@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from backoffice import clock
+from backoffice import clock, panels
 from backoffice.adminkit import (
     AuditDateRangeFilter,
     ServiceAdmin,
@@ -92,6 +92,8 @@ class SentMailAdmin(SocietyScopedAdmin):
         # The manual's screen name [個人会員送信済みメール], not Django's 「表示する送信済みメールを選択」.
         context = {"title": self.model._meta.verbose_name_plural,
                    "is_nav_sidebar_enabled": False,  # 種別 and 件名 need the width at 1280 px (issue 12)
+                   # support's triage of an address no member has (SUP-8), searched as ?q=
+                   "other_app_panels": panels.render("sent_mail_search", request, request.GET.get("q", "").strip()),
                    **(extra_context or {})}
         return super().changelist_view(request, context)
 

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from backoffice import clock, text
+from backoffice import clock, text, panels
 from backoffice.adminkit import ServiceAdmin, can_write, may, report_domain_error, user_society
 from backoffice.errors import DomainError
 
@@ -318,6 +318,7 @@ class MemberAdmin(ServiceAdmin):
                 extra["apass_has_recovery_contact"] = selectors.apass_has_recovery_contact(obj.apass)
                 extra["password_hidden"] = selectors.MSG_PASSWORD_HIDDEN
                 extra["other_app_links"] = [link for provider in MEMBER_PAGE_LINKS for link in provider(request, obj)]
+                extra["other_app_panels"] = panels.render("member", request, obj)  # support's triage (SUP-8)
         else:
             extra["title"] = _("Register member")
         return super().changeform_view(request, object_id, form_url, extra)

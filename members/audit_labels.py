@@ -79,3 +79,12 @@ def register() -> None:
     # A number correction carries the reason beside the number.
     audit.register_field_labels("members.member_number.corrected", {"member_number": _("member number"),
                                                                      "note": _("reason")})
+    # The link purposes members/ owns, as the mails that carry them are named (a queued mail's link_purpose).
+    from mail.models import MailKind
+
+    from . import purposes
+
+    audit.register_field_labels("mail.sent_mail.queued", {}, choices={"link_purpose": [
+        (purposes.EMAIL_VERIFICATION, MailKind.EMAIL_VERIFICATION.label),
+        (purposes.PASSWORD_RESET, MailKind.PASSWORD_RESET.label),
+        (purposes.EMAIL_CHANGE, MailKind.EMAIL_CHANGE_CONFIRM.label)]})

@@ -82,6 +82,32 @@ BILLING = [
     Scenario("statement_ambiguous_2", "青木 翼", "アオキ ツバサ", f"tsubasa.aoki2@{DOMAIN}", "regular",
              "入金消込: 候補複数のもう1人の青木 翼(PAY-6)"),
 ]
+#: Support scenarios (issue 13 point 8, sandboxes only): the triage codes seed 000's members do not show.
+SUPPORT = [
+    Scenario("support_verification_expired", "岩崎 舞", "イワサキ マイ", f"mai.iwasaki@{DOMAIN}", "regular",
+             "メールアドレス認証のリンクが期限切れ: 3日前の「メールアドレス認証のご連絡」を開かないまま期限切れ、事務局が代理申請(申請中)"),
+    Scenario("support_email_change", "横山 拓也", "ヨコヤマ タクヤ", f"takuya.yokoyama@{DOMAIN}", "regular",
+             "メールアドレス変更確定URLが未使用で有効: マイページでメールアドレス変更を依頼した直後(確定前)"),
+]
+SUPPORT_NEW_EMAIL = f"takuya.yokoyama.new@{DOMAIN}"
+LOGIN, LOOKUP = "login-trouble", "apass-lookup"
+#: Rows that name a member shown elsewhere in the list (flow, label, what it shows, the scenario member's key).
+SUPPORT_ROWS = [
+    (LOGIN, "ログインできない B_declined", "再入会を許可しない → B_declined(Bと同じ会員、会員状況は変えずにその旨を伝える)",
+     "seed000_B"),
+    (LOOKUP, "A-Pass照会 not_registered", "A-Pass未作成 → 登録されている「ユーザーID/メールアドレス」がない: 初回登録を案内",
+     "seed000_A"),
+    (LOOKUP, "A-Pass照会 retry_login・self_reset・change_email",
+     "A-Passあり → 「PASS」が分かる: retry_login/分からない・メールが使える: self_reset/使えない: change_email", "seed000_C"),
+]
+#: Every triage code of API.md and the scenario member whose record shows it (the table-driven test holds it).
+TRIAGE_SCENARIOS = {
+    "verification_link_expired": "support_verification_expired", "email_change_pending": "support_email_change",
+    "reset_mail_recent": "seed000_C", "no_recovery_contact": "seed000_F", "sign_in_width_or_case": "seed000_D",
+    "sign_in_password_typo": "seed000_D", "not_eligible_sign_in": "seed000_B", "invoice_unconfirmed": "unconfirmed",
+    "invoice_overpaid": "overpaid", "unpaid_years": "lapse_unpaid",
+}
+
 #: The statement's row that points at nobody (該当なし).
 UNMATCHED_PAYER = "ｶ)ｻﾝﾌﾟﾙｼｮｳｼﾞ"
 
@@ -94,7 +120,7 @@ def seed000_key(outcome: str) -> str:
 
 
 def scenario_count(society: Society) -> int:
-    return (len(showcase.SHOWCASES) if society.is_sandbox else 0) + len(BILLING)
+    return (len(showcase.SHOWCASES) + len(SUPPORT) if society.is_sandbox else 0) + len(BILLING)
 
 
 def is_built(society: Society) -> bool:
@@ -114,6 +140,8 @@ class Row:
     label: str  # "A"…"F", "4" or the billing case
     shows: str
     member: Member | None
+    flow: str = ""  # the support flow its case link starts (a plain POST to /admin/support/start/), or none
+    alias: bool = False  # a row naming a member another row already has (B_declined, apass-lookup, triage codes)
 
 
 def scenario_list(society: Society) -> list[Row]:
@@ -124,9 +152,20 @@ def scenario_list(society: Society) -> list[Row]:
     if society.is_sandbox:
         for case, member in showcase.members_shown(society):
             rows.append(Row(seed000_key(case.outcome), f"ログインできない {case.outcome}",
-                            case.shows, registered.get(seed000_key(case.outcome)) or member))
+                            case.shows, registered.get(seed000_key(case.outcome)) or member,
+                            LOGIN if case.outcome != "4" else ""))
     for case in BILLING:
         rows.append(Row(case.key, case.shows.split(":")[0], case.shows, registered.get(case.key)))
+    if society.is_sandbox:
+        for case in SUPPORT:
+            rows.append(Row(case.key, case.shows.split(":")[0], case.shows, registered.get(case.key), LOGIN))
+        by_key = {r.key: r for r in rows}
+        for flow, label, shows, key in SUPPORT_ROWS:
+            rows.append(Row(f"{flow}_{label.split()[-1]}", label, shows, by_key[key].member, flow, alias=True))
+        for code, key in TRIAGE_SCENARIOS.items():
+            flow = LOGIN if key.startswith("seed000_") or key.startswith("support_") else ""
+            rows.append(Row(f"triage_{code}", f"トリアージ {code}", by_key[key].shows, by_key[key].member, flow,
+                            alias=True))
     return rows
 
 
@@ -167,7 +206,36 @@ def build(society: Society, *, actor: Actor, link_url_template: str | None = Non
             register(seed000_key(case.outcome), member)
     for key, member in _build_billing(society, actor=actor).items():
         register(key, member)
+    if society.is_sandbox:
+        for key, member in _build_support(society, actor=actor, link_url_template=link_url_template).items():
+            register(key, member)
     return scenario_list(society)
+
+
+def _build_support(society: Society, *, actor: Actor, link_url_template: str | None) -> dict[str, Member]:
+    """The triage codes seed 000's members do not show (API.md): an expired verification link, a pending
+    e-mail change."""
+    from members.services import applications, mypage
+
+    today = clock.today(society)
+    regular = _member_type(society, "regular", actor=actor)
+    expired, change = SUPPORT
+    # the applicant let the verification link of three days ago expire; the secretariat then applied for them
+    applications.application_request(actor=actor, society=_past(society, 3), email=expired.email,
+                                     link_url_template=link_url_template)
+    members = {expired.key: create_member_with_history(
+        Status.APPLYING, applied_on=today, society=society, member_type=regular, name=expired.name,
+        name_kana=expired.kana, email=expired.email)}
+    members[change.key] = create_member_with_history(
+        Status.ACTIVE, applied_on=today - datetime.timedelta(days=800), society=society, member_type=regular,
+        name=change.name, name_kana=change.kana, email=change.email)
+    member_services.apass_create(actor=actor, society=_past(society, 100), email=change.email,
+                                 password=showcase.APASS_PASSWORD)
+    member_services.mypage_sign_in(actor=actor, society=society, email=change.email, password=showcase.APASS_PASSWORD)
+    mypage.email_change_request(actor=actor, society=society, session_email=change.email,
+                                password=showcase.APASS_PASSWORD, new_email=SUPPORT_NEW_EMAIL,
+                                link_url_template=link_url_template)
+    return members
 
 
 def _total(invoice: Invoice) -> int:
@@ -258,7 +326,8 @@ def _build_billing(society: Society, *, actor: Actor) -> dict[str, Member]:
 
 
 def _legacy_emails() -> set[str]:
-    return {s.email for s in showcase.SHOWCASES} | {showcase.F_NEW_EMAIL, showcase.UNLINKED_NEW_EMAIL}
+    return {s.email for s in showcase.SHOWCASES} | {showcase.F_NEW_EMAIL, showcase.UNLINKED_NEW_EMAIL} | {
+        s.email for s in SUPPORT}
 
 
 def _scenario_apass_emails() -> set[str]:
@@ -332,5 +401,5 @@ def scenarios_reset(*, actor: Actor, society: Society, link_url_template: str | 
     rows = build(society, actor=system, link_url_template=link_url_template)
     audit.record(actor=actor, action="simulator.scenarios.reset", target=society, society_id=society.pk,
                  before={"scenario_members": max(before, removed)},
-                 after={"scenario_members": sum(1 for r in rows if r.member is not None)})
+                 after={"scenario_members": sum(1 for r in rows if r.member is not None and not r.alias)})
     return rows

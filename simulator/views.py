@@ -108,7 +108,7 @@ def scenario_reset(request):
     except DomainError as exc:
         report_domain_error(request, exc)
         return HttpResponseRedirect(reverse("admin:index"))
-    messages.success(request, _("The scenarios were rebuilt: %(count)d scenario members.") % {"count": len(rows)})
+    messages.success(request, _("The scenarios were rebuilt: %(count)d scenario members.") % {"count": sum(1 for r in rows if not r.alias)})
     return HttpResponseRedirect(reverse("sim-scenarios"))
 
 

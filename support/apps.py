@@ -7,6 +7,9 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self):
-        from . import actions, audit_labels, facts, triage  # noqa: F401  (register what the flows name)
+        from . import actions, audit_labels, facts, identity, triage  # noqa: F401  (register what the flows name)
+
+        from . import panels
 
         audit_labels.register()
+        panels.register()

@@ -18,6 +18,12 @@ Definition::
 
 A fact's branches are keyed by its value as text (``true``/``false``, a status code, ``none`` for None);
 ``default`` catches the rest; ``next`` is a fact shown as evidence that does not branch.
+
+A flow that tells the caller anything from the record declares ``"discloses": true`` and starts with an
+*identity* node (SUP-9): ``{"kind": "identity", "text": "…", "next": "…"}``. The walk stops there, as at a
+question, until the answers hold ``{"confirmed": true, "item": …}`` for it; which items a record holds and how
+they are compared is registered outside the engine (``registry.identity``), so nothing past it — no fact, no
+outcome — is read or shown before the agent has confirmed who is calling.
 """
 
 from __future__ import annotations
@@ -28,8 +34,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-FACT, QUESTION, OUTCOME = "fact", "question", "outcome"
-KINDS = (FACT, QUESTION, OUTCOME)
+FACT, QUESTION, OUTCOME, IDENTITY = "fact", "question", "outcome", "identity"
+KINDS = (FACT, QUESTION, OUTCOME, IDENTITY)
 RECORD, CALLER = "record", "caller"
 
 
@@ -46,8 +52,8 @@ class FactValue:
 @dataclasses.dataclass(frozen=True)
 class Step:
     node: str
-    kind: str  # fact | question
-    answer: Any  # the fact's value or the caller's option value
+    kind: str  # fact | question | identity
+    answer: Any  # the fact's value, the caller's option value, or the identity confirmation
     source: str  # record | caller
     evidence: str = ""
 
@@ -88,7 +94,17 @@ def successors(spec: Mapping) -> list[str]:
         return list(dict.fromkeys(list(spec.get("branches", {}).values()) + ([spec["next"]] if "next" in spec else [])))
     if kind == QUESTION:
         return [o["next"] for o in spec["options"]]
+    if kind == IDENTITY:
+        return [spec["next"]] if "next" in spec else []
     return []
+
+
+def identity_confirmed(answer: Any) -> bool:
+    return isinstance(answer, Mapping) and answer.get("confirmed") is True
+
+
+def discloses(definition: Mapping) -> bool:
+    return bool(definition.get("discloses"))
 
 
 def option_values(spec: Mapping) -> list[str]:
@@ -128,6 +144,12 @@ def walk(definition: Mapping, *, answers: Mapping[str, Any], read_fact: Callable
             current = fact_next(spec, fact.value)
             continue
         answer = answers.get(current)
+        if kind == IDENTITY:
+            if not identity_confirmed(answer):
+                return Walk(steps=steps, current=current, outcome=None)
+            steps.append(Step(node=current, kind=IDENTITY, answer=answer, source=CALLER))
+            current = spec["next"]
+            continue
         options = {o["value"]: o for o in spec["options"]}
         if answer not in options:
             return Walk(steps=steps, current=current, outcome=None)
@@ -161,6 +183,9 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
         elif kind == QUESTION:
             if not spec.get("options") or not spec.get("text"):
                 problems.append(f"{node_id}: a question needs text and options")
+        elif kind == IDENTITY:
+            if "next" not in spec or not spec.get("text"):
+                problems.append(f"{node_id}: an identity check needs text and next")
         else:
             for key in ("code", "text", "section"):
                 if not spec.get(key):
@@ -168,6 +193,8 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
             for offered in spec.get("actions", []):
                 if actions and offered.get("action") not in actions:
                     problems.append(f"{node_id}: unknown action {offered.get('action')!r}")
+    if discloses(definition) and nodes.get(definition.get("start"), {}).get("kind") != IDENTITY:
+        problems.append("a flow that discloses starts with an identity check")
     reachable, todo = set(), [definition.get("start")]
     while todo:
         node_id = todo.pop()

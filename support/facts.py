@@ -27,6 +27,10 @@ def _local(ctx: CaseContext, moment: datetime.datetime | None) -> str:
     return moment.astimezone(clock.society_timezone(ctx.society)).strftime("%Y-%m-%d %H:%M")
 
 
+def local_date(ctx: CaseContext, moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(clock.society_timezone(ctx.society)).date()
+
+
 @fact("member.apass_linked")
 def apass_linked(ctx: CaseContext) -> FactValue:
     """seed 000 1.: the chain mark (鎖マーク) beside the e-mail."""

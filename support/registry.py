@@ -47,3 +47,21 @@ TRIAGE: list[Callable[[Any], list[dict]]] = []
 def triage(fn):
     TRIAGE.append(fn)
     return fn
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentityRecord:
+    """What the record holds to confirm a caller by (SUP-9): the name (None when the record has none to check)
+    and the further items, ``{code: (label, value)}`` — only those the record holds."""
+
+    name: str | None
+    items: dict[str, tuple[str, str]]
+
+
+#: fn(context) -> IdentityRecord, set by the module that knows the records (support/identity.py)
+IDENTITY: list[Callable[[Any], IdentityRecord]] = []
+
+
+def identity(fn):
+    IDENTITY[:] = [fn]
+    return fn

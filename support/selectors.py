@@ -5,7 +5,9 @@ from __future__ import annotations
 from backoffice.errors import DomainError, NotFound
 
 from . import engine
+from .context import CaseContext
 from .flows import SHIPPED
+from .identity import record_of
 from .models import Case, CaseAction, CaseStep
 
 
@@ -28,12 +30,16 @@ def visible_case(operator, case_id) -> Case:
     return case
 
 
-def _current(definition: dict, node_id: str) -> dict | None:
+def _current(definition: dict, node_id: str, case: Case) -> dict | None:
     if not node_id:
         return None
     spec = engine.node(definition, node_id)
     if spec["kind"] == engine.OUTCOME:
         return {"node": node_id, "kind": "outcome", "text": spec["text"], "options": []}
+    if spec["kind"] == engine.IDENTITY:  # SUP-9: the options are the items the caller's record holds
+        record = record_of(CaseContext(society=case.society, actor=None, member=case.member, email=case.email))
+        return {"node": node_id, "kind": "identity", "text": spec["text"],
+                "options": [{"value": code, "label": str(label)} for code, (label, _value) in record.items.items()]}
     return {"node": node_id, "kind": "question", "text": spec["text"],
             "options": [{"value": o["value"], "label": o["label"]} for o in spec["options"]]}
 
@@ -45,13 +51,27 @@ def _outcome(definition: dict, node_id: str) -> dict:
                         for a in spec.get("actions", [])]}
 
 
+def identity_passed(definition: dict, steps: list[CaseStep]) -> bool:
+    """SUP-9: may the case show what the record says? Always for a flow that does not disclose; else once the
+    agent has confirmed the caller's identity (a standing, not superseded, identity step)."""
+    if not engine.discloses(definition):
+        return True
+    return any(not s.superseded and s.source == CaseStep.Source.CALLER and engine.identity_confirmed(s.answer)
+               and definition["nodes"].get(s.node, {}).get("kind") == engine.IDENTITY for s in steps)
+
+
 def case_detail(case: Case) -> dict:
     """API.md's Case: ``{id, flow, flow_version, status, current, facts, path, outcome, actions_taken}`` and the
-    caller (member, email, operator_email), who started it and when, and its notes."""
+    caller (member, email, operator_email), who started it and when, and its notes. Before the identity check of
+    a flow that discloses has passed, nothing the record says is in it: no facts, no outcome, no fact values in
+    the path (SUP-9)."""
     definition = case.flow_version.definition
     steps = list(case.steps.order_by("id"))
     taken = list(case.actions.order_by("id"))
     labels = {n: s.get("label", "") for n, s in definition["nodes"].items()}
+    passed = identity_passed(definition, steps)
+    if not passed:
+        steps = [s for s in steps if s.source == CaseStep.Source.CALLER]
     return {
         "id": case.pk,
         "flow": case.flow_version.flow,
@@ -62,12 +82,12 @@ def case_detail(case: Case) -> dict:
         "operator_email": case.operator_email,
         "created_at": case.created_at,
         "created_by": case.created_by_label,
-        "current": _current(definition, case.current_node),
+        "current": _current(definition, case.current_node, case),
         "facts": [{"node": s.node, "label": labels.get(s.node, ""), "value": s.answer, "evidence": s.evidence}
                   for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded],
         "path": [{"node": s.node, "answer": s.answer, "source": s.source, "superseded": s.superseded, "at": s.at,
                   "by": s.by_label} for s in steps],
-        "outcome": _outcome(definition, case.current_node) if case.outcome else None,
+        "outcome": _outcome(definition, case.current_node) if case.outcome and passed else None,
         "actions_taken": [{"action": a.action, "params": a.params, "ok": a.ok, "result": a.result, "at": a.at}
                           for a in taken],
         "notes": [{"text": n.text, "at": n.at, "by": n.by_label} for n in case.notes.order_by("id")],

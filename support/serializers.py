@@ -18,7 +18,8 @@ class CaseCreateSerializer(serializers.Serializer):
 
 class AnswerSerializer(serializers.Serializer):
     node = serializers.CharField(max_length=50)
-    answer = serializers.CharField(max_length=50)
+    # an option's value; at an identity node (SUP-9) {"name", "item", "value"} as the caller gave them
+    answer = serializers.JSONField()
 
 
 class BackSerializer(serializers.Serializer):
@@ -44,7 +45,7 @@ class _Option(serializers.Serializer):
 
 class _Current(serializers.Serializer):
     node = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["question", "outcome"])
+    kind = serializers.ChoiceField(choices=["question", "identity", "outcome"])
     text = serializers.CharField()
     options = _Option(many=True)
 

@@ -20,6 +20,7 @@ from members import selectors as member_selectors
 from . import engine, registry
 from .context import CaseContext
 from .flows import SHIPPED
+from .identity import identity_refusal
 from .models import Case, CaseAction, CaseNote, CaseStep, FlowVersion
 
 MSG_UNKNOWN_FLOW = _("Unknown flow: %(flow)s")
@@ -32,6 +33,7 @@ MSG_PARAMS_REQUIRED = _("This field is required.")
 MSG_PARAMS_UNKNOWN = _("Unknown parameter.")
 MSG_PARAMS_TEXT = _("Enter text.")
 MSG_NOTE_REQUIRED = _("Write the note.")
+MSG_UNKNOWN_MEMBER = _("No such member in your society.")
 
 
 def _by(actor: Actor) -> str:
@@ -123,6 +125,10 @@ def _advance(case: Case, actor: Actor, *, steps: list[CaseStep] | None = None) -
     if new:
         CaseStep.objects.bulk_create(new)
     outcome = engine.node(case.flow_version.definition, walk.outcome)["code"] if walk.outcome else ""
+    # SUP-9: what the case now shows from the record, for the audit entry of the write that revealed it
+    case._disclosed = [f"{s.node}: {s.evidence}" for s in new if s.source == CaseStep.Source.RECORD]
+    if outcome and outcome != case.outcome:
+        case._disclosed.append(f"outcome: {outcome}")
     case.current_node = walk.current or ""
     case.outcome = outcome
     case.status = Case.Status.RESOLVED if outcome else Case.Status.OPEN
@@ -134,6 +140,16 @@ def _advance(case: Case, actor: Actor, *, steps: list[CaseStep] | None = None) -
 
 def _summary(case: Case) -> dict:
     return {"current": case.current_node or None, "outcome": case.outcome or None, "status": case.status}
+
+
+def _disclosure(case: Case) -> dict:
+    """SUP-9: for a flow that discloses, the audit entry names the identity check the case passed and what it
+    revealed after it (the facts' evidence, the outcome)."""
+    if not engine.discloses(case.flow_version.definition):
+        return {}
+    check = next((s for s in case.steps.filter(superseded=False, source=CaseStep.Source.CALLER).order_by("id")
+                  if engine.node(case.flow_version.definition, s.node)["kind"] == engine.IDENTITY), None)
+    return {"identity": check.answer if check is not None else None, "disclosed": getattr(case, "_disclosed", [])}
 
 
 def _lock(case: Case) -> Case:
@@ -168,29 +184,41 @@ def case_create(*, actor: Actor, society, flow: str, member=None, email: str = "
     _advance(case, actor, steps=[])
     audit.record(actor=actor, action="support.case.created", target=case,
                  after={"flow": version.flow, "version": version.version, "member": member.pk if member else None,
-                        "email": case.email, "operator_email": operator_email, **_summary(case)})
+                        "email": case.email, "operator_email": operator_email, **_summary(case),
+                        **_disclosure(case)})
     return case
 
 
 @service(permission="can_use_support")
 def case_answer(*, actor: Actor, case: Case, node: str, answer: Any) -> Case:
     """The caller's answer to the question the case waits for (409 ``case_node_not_current`` for any other
-    node; 400 ``invalid`` for an answer that is not one of its options). The facts are then read again."""
+    node; 400 ``invalid`` for an answer that is not one of its options). The facts are then read again.
+
+    At an identity node (SUP-9) the answer is what the caller gave, ``{"name", "item", "value"}``, checked
+    against the record by ``identity.identity_refusal`` (409 ``identity_not_confirmed``: the case stays where it
+    is); the case keeps only ``{"confirmed": true, "item"}``, and the audit entry names what was then disclosed."""
     check_society(actor, case.society_id)
     case = _lock(case)
     definition = case.flow_version.definition
     if not isinstance(node, str) or case.outcome or case.current_node != node:
         raise Conflict("case_node_not_current", MSG_NODE_NOT_CURRENT % {"node": node}, fields={"node": []})
-    options = engine.option_values(engine.node(definition, node))
-    if answer not in options:
-        message = MSG_BAD_ANSWER % {"options": ", ".join(options)}
-        raise DomainError("invalid", message, fields={"answer": [str(message)]})
+    spec = engine.node(definition, node)
+    if spec["kind"] == engine.IDENTITY:
+        refusal = identity_refusal(_context(case, actor), answer)
+        if refusal is not None:
+            raise refusal
+        answer = {"confirmed": True, "item": answer["item"]}
+    else:
+        options = engine.option_values(spec)
+        if not isinstance(answer, str) or answer not in options:
+            message = MSG_BAD_ANSWER % {"options": ", ".join(options)}
+            raise DomainError("invalid", message, fields={"answer": [str(message)]})
     before = _summary(case)
     CaseStep.objects.create(case=case, node=node, answer=answer, source=CaseStep.Source.CALLER,
                             at=clock.now(case.society), by_label=_by(actor))
     _advance(case, actor)
     audit.record(actor=actor, action="support.case.answered", target=case, before=before,
-                 after={"node": node, "answer": answer, **_summary(case)})
+                 after={"node": node, "answer": answer, **_summary(case), **_disclosure(case)})
     return case
 
 
@@ -208,7 +236,7 @@ def case_back(*, actor: Actor, case: Case, node: str) -> Case:
     CaseStep.objects.filter(pk__in=[s.pk for s in steps[index:]]).update(superseded=True)
     _advance(case, actor, steps=steps[:index])
     audit.record(actor=actor, action="support.case.stepped_back", target=case, before=before,
-                 after={"node": node, **_summary(case)})
+                 after={"node": node, **_summary(case), **_disclosure(case)})
     return case
 
 

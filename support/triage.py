@@ -4,6 +4,8 @@ is registered, so a later flow adds its codes without touching the engine or thi
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.utils.translation import gettext as _
 
 from billing import selectors as billing_selectors
@@ -23,21 +25,29 @@ def _item(code: str, flow: str | None, text: str, evidence: str = "") -> dict:
     return {"code": code, "flow": flow, "text": text, "evidence": evidence}
 
 
+def _full_width(typed: str) -> bool:
+    return unicodedata.normalize("NFKC", typed) != typed
+
+
 @triage
 def _sign_ins(ctx: CaseContext) -> list[dict]:
     """seed 004 【1】 and APS-3 from the sign-in log of the last 7 days."""
     attempts = facts.recent_sign_ins(ctx)
     reasons = MyPageSignIn.Reason
     groups = [
-        ("sign_in_width_or_case", {reasons.ID_WIDTH_OR_CASE}, _("%(count)s sign-ins with the ID typed in full width or another letter case in the last 7 days")),
-        ("sign_in_password_typo", {reasons.PASSWORD_CAPS_LOCK, reasons.PASSWORD_WIDTH}, _("%(count)s sign-ins with the password typed with Caps Lock or in full width in the last 7 days")),
-        ("not_eligible_sign_in", {reasons.NOT_ELIGIBLE}, _("%(count)s sign-ins refused: no eligible membership for linking, in the last 7 days")),
+        ("sign_in_width_or_case", {reasons.ID_WIDTH_OR_CASE}, _("%(when)s, %(count)s sign-ins with the ID typed in full width or another letter case")),
+        ("sign_in_password_typo", {reasons.PASSWORD_CAPS_LOCK, reasons.PASSWORD_WIDTH}, _("%(when)s, %(count)s sign-ins with the password typed with Caps Lock or in full width")),
+        ("not_eligible_sign_in", {reasons.NOT_ELIGIBLE}, _("%(when)s, %(count)s sign-ins refused: no eligible membership for linking")),
     ]
     items = []
     for code, wanted, text in groups:
         found = [a for a in attempts if a.reason in wanted]
         if found:
-            items.append(_item(code, LOGIN, text % {"count": len(found)},
+            if code == "sign_in_width_or_case" and all(_full_width(a.typed_id) for a in found):
+                text = _("%(when)s, %(count)s sign-ins with the ID typed in full width")
+            today = all(facts.local_date(ctx, a.at) == ctx.today for a in found)
+            when = _("Today") if today else _("In the last 7 days")
+            items.append(_item(code, LOGIN, text % {"when": when, "count": len(found)},
                                _("latest %(at)s, typed ID %(typed)s") % {"at": facts._local(ctx, found[0].at),
                                                                          "typed": found[0].typed_id}))
     return items
@@ -64,7 +74,10 @@ def _mail_links(ctx: CaseContext) -> list[dict]:
     verification = (SentMail.objects.filter(society=ctx.society, kind=MailKind.EMAIL_VERIFICATION, to=ctx.address)
                     .with_link().order_by("-created_at", "-id").first())
     if verification is not None and verification.link_state_at(ctx.now) == LinkState.EXPIRED:
-        items.append(_item("verification_link_expired", None, _("The e-mail verification link expired unused"),
+        days = (ctx.today - facts.local_date(ctx, verification.link.expires_at)).days
+        text = (_("The e-mail verification link expired today") if days <= 0 else
+                _("The e-mail verification link expired %(days)s days ago") % {"days": days})
+        items.append(_item("verification_link_expired", None, text,
                            _("sent %(at)s, expired %(until)s") % {
                                "at": facts._local(ctx, verification.created_at),
                                "until": facts._local(ctx, verification.link.expires_at)}))
@@ -93,9 +106,9 @@ def _billing(ctx: CaseContext) -> list[dict]:
                                f"{invoice.number or ''} {invoice.name}".strip()))
         if invoice.status == InvoiceStatus.OVERPAID:
             items.append(_item("invoice_overpaid", None,
-                               _("%(name)s overpaid by %(amount)s yen") % {"name": invoice.name,
-                                                                           "amount": f"{invoice.paid - invoice.total:,}"},
-                               f"{invoice.number or ''}".strip()))
+                               _("The invoice of fiscal %(year)s is overpaid by %(amount)s yen") % {
+                                   "year": invoice.fiscal_year, "amount": f"{invoice.paid - invoice.total:,}"},
+                               f"{invoice.number or ''} {invoice.name}".strip()))
     years = billing_selectors.unpaid_years_by_member(ctx.society, [ctx.member.pk], ctx.today).get(ctx.member.pk, [])
     if len(years) >= max(1, ctx.society.lapse_threshold_years) and ctx.current_status == "active":
         items.append(_item("unpaid_years", None, _("Unpaid fiscal years: %(years)s") % {

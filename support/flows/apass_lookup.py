@@ -2,15 +2,19 @@
 service): find the account, tell the caller the ID and e-mail — never the password (「PASS」に関しては…分からない
 仕組みになっています) — and point to the self-service reset."""
 
+from .common import IDENTITY_NODE
+
 SEED = "002_52307612d8c86818.txt"
 
 FLOW = {
     "id": "apass-lookup",
-    "version": 1,
+    "version": 2,  # 2: starts with the identity check (SUP-9)
+    "discloses": True,
     "title": "ログイントラブル時のお客様対応(A-Pass照会)",
     "source": {"seed": SEED, "section": "アカウント検索"},
-    "start": "apass_found",
+    "start": "identity",
     "nodes": {
+        "identity": {**IDENTITY_NODE, "next": "apass_found"},
         "apass_found": {"kind": "fact", "fact": "apass.found", "label": "アカウント検索",
                         "branches": {"true": "knows_password", "false": "not_registered"}},
         "knows_password": {"kind": "question", "text": "お客様は、「PASS」が分かりますか?",

@@ -57,7 +57,8 @@ def assert_full_link(mail: SentMail, host: str) -> None:
 def test_issue12_5_seeded_mails_carry_the_full_link_url_like_a_live_mail(sandbox, trainer):
     scenarios.build(sandbox, actor="system: seed_demo")  # what seed_demo does: no request, the site's address
     seeded = link_mails(sandbox)
-    assert {m.kind for m in seeded} == {"password_reset"}
+    # password resets (seed 000), and the support scenarios' verification and e-mail change (issue 13 point 8)
+    assert {m.kind for m in seeded} == {"password_reset", "email_verification", "email_change_confirm"}
     for mail in seeded:
         assert_full_link(mail, "http://127.0.0.1:8000")  # settings.SITE_URL
         assert mail.link.url == links.link_url_template().replace("{token}", mail.link.token)

@@ -241,3 +241,33 @@ def test_issue12_overpaid_scenario_has_a_settlement_number_and_the_manuals_corre
     assert rest.settlement_number == number
     assert Invoice.objects.with_status().get(pk=invoice.pk).status == InvoiceStatus.PAID
     assert Invoice.objects.with_status().get(pk=following.pk).status == InvoiceStatus.PARTIALLY_PAID
+
+
+@pytest.mark.parametrize("code", sorted(scenarios.TRIAGE_SCENARIOS))
+def test_sim3_issue13_point8_every_triage_code_has_a_scenario_member(code, built, trainer):
+    """After [シナリオ再作成] the triage of the member listed for each of API.md's triage codes lists that code
+    (GET /api/v1/support/triage/)."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(OperatorFactory(society=built, role="staff"))
+    row = {r.key: r for r in scenarios.scenario_list(built)}[f"triage_{code}"]
+    response = api.get(f"/api/v1/support/triage/?member={row.member.pk}")
+    assert response.status_code == 200
+    assert code in {item["code"] for item in response.json()}
+
+
+def test_sim3_issue13_point8_list_starts_a_case_for_every_outcome(built, trainer, client):
+    """シナリオ一覧 names a member for every outcome of every shipped flow and a button that starts its case."""
+    rows = scenarios.scenario_list(built)
+    labels = {r.label for r in rows if r.flow and r.member}
+    for outcome in ("A", "B", "B_declined", "C", "D", "E", "F"):
+        assert f"ログインできない {outcome}" in labels
+    assert {"A-Pass照会 not_registered", "A-Pass照会 retry_login・self_reset・change_email"} <= labels
+    client.force_login(trainer)
+    page = client.get(reverse("sim-scenarios")).content.decode()
+    assert page.count('action="/admin/support/start/"') == sum(1 for r in rows if r.flow and r.member)
+    b = next(r for r in rows if r.label == "ログインできない B_declined")
+    assert b.member == next(r for r in rows if r.label == "ログインできない B").member
+    response = client.post("/admin/support/start/", {"member": b.member.pk, "flow": "login-trouble"})
+    assert response.status_code == 302 and response["Location"].startswith("/admin/support/case/")

@@ -44,3 +44,32 @@ def client_for(operator) -> APIClient:
 @pytest.fixture
 def agent_api(agent):
     return client_for(agent)
+
+
+CASES = "/api/v1/support/cases/"
+
+
+def identity_of(member) -> dict:
+    """What a caller who is ``member`` says at the identity check (SUP-9): the name and the phone number."""
+    return {"name": member.name, "item": "phone", "value": member.phone}
+
+
+def create_case(api, member=None, flow: str = "login-trouble", **body) -> dict:
+    """POST a case; the identity check still waits (SUP-9)."""
+    response = api.post(CASES, {"flow": flow, **({"member": member.pk} if member is not None else {}), **body},
+                        format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def confirm_identity(api, case: dict, member) -> dict:
+    assert case["current"]["node"] == "identity" and case["current"]["kind"] == "identity"
+    response = api.post(f"{CASES}{case['id']}/answer/", {"node": "identity", "answer": identity_of(member)},
+                        format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def start_case(api, member, flow: str = "login-trouble") -> dict:
+    """A case of ``flow`` for ``member`` with the caller's identity confirmed."""
+    return confirm_identity(api, create_case(api, member, flow), member)

@@ -49,8 +49,13 @@ def _all_walks(definition: dict):
                 yield walk
                 continue
             # the walk only ever waits for the caller: never at a fact, whose answer the record gives
-            assert definition["nodes"][walk.current]["kind"] == engine.QUESTION
+            kind = definition["nodes"][walk.current]["kind"]
+            assert kind in (engine.QUESTION, engine.IDENTITY)
             assert walk.current not in {s.node for s in walk.steps}
+            if kind == engine.IDENTITY:  # SUP-9: nothing of the record is read before it
+                assert walk.steps == [] or all(s.kind != engine.FACT for s in walk.steps)
+                pending.append({**answers, walk.current: {"confirmed": True, "item": "phone"}})
+                continue
             for value in engine.option_values(definition["nodes"][walk.current]):
                 pending.append({**answers, walk.current: value})
 
@@ -65,7 +70,7 @@ def test_sup1_every_shipped_flow_is_sound(flow_id):
         reached.add(walk.outcome)
         used |= {s.node for s in walk.steps} | {walk.outcome}
         # a question is only ever answered by the caller, and no node is passed twice
-        assert all(s.source == engine.CALLER for s in walk.steps if s.kind == engine.QUESTION)
+        assert all(s.source == engine.CALLER for s in walk.steps if s.kind in (engine.QUESTION, engine.IDENTITY))
         assert all(s.source == engine.RECORD for s in walk.steps if s.kind == engine.FACT)
         assert len({s.node for s in walk.steps}) == len(walk.steps)
     assert reached == outcomes, "every outcome is reachable"
@@ -93,18 +98,21 @@ def test_sup1_engine_reads_facts_and_stops_at_the_first_unanswered_question():
     read = {"mypage.recent_sign_ins": "", "member.apass_linked": True, "mail.password_reset": "none",
             "apass.recovery_contact": False}
     walk = engine.walk(definition, answers={}, read_fact=lambda n: engine.FactValue(read[n], n))
+    assert walk.current == "identity" and walk.steps == []  # SUP-9: nothing read before the identity check
+    confirmed = {"identity": {"confirmed": True, "item": "phone"}}
+    walk = engine.walk(definition, answers=confirmed, read_fact=lambda n: engine.FactValue(read[n], n))
     assert walk.current == "email_usable" and walk.outcome is None
     assert [s.node for s in walk.facts] == ["sign_ins", "apass_linked", "reset_mail"]
-    walk = engine.walk(definition, answers={"email_usable": "no", "knows_password": "no"},
+    walk = engine.walk(definition, answers={**confirmed, "email_usable": "no", "knows_password": "no"},
                        read_fact=lambda n: engine.FactValue(read[n], n))
     assert walk.outcome == "F"
-    assert [s.node for s in walk.steps] == ["sign_ins", "apass_linked", "reset_mail", "email_usable",
+    assert [s.node for s in walk.steps] == ["identity", "sign_ins", "apass_linked", "reset_mail", "email_usable",
                                            "knows_password", "recovery_contact"]
 
 
 def test_sup7_a_published_version_cannot_change():
     services.flows_publish(actor="system: test")
-    version = FlowVersion.objects.get(flow="login-trouble", version=1)
+    version = FlowVersion.objects.get(flow="login-trouble", version=SHIPPED["login-trouble"]["version"])
     version.title = "changed"
     with pytest.raises(TypeError):
         version.save()
@@ -123,14 +131,17 @@ def test_sup7_a_published_version_cannot_change():
 def test_sup7_a_case_keeps_its_version_when_a_new_version_is_published(society, regular_type, staff_op):
     member = create_member_with_history("active", applied_on=clock.today(society).replace(year=2020),
                                         society=society, member_type=regular_type, email="ichiro@example.jp")
+    shipped = SHIPPED["login-trouble"]["version"]
     first = services.case_create(actor=staff_op, society=society, flow="login-trouble", member=member)
-    assert first.flow_version.version == 1 and first.outcome == "A"
+    first = services.case_answer(actor=staff_op, case=first, node="identity",
+                                 answer={"name": member.name, "item": "phone", "value": member.phone})
+    assert first.flow_version.version == shipped and first.outcome == "A"
     newer = copy.deepcopy(SHIPPED["login-trouble"])
-    newer["version"] = 2
+    newer["version"] = shipped + 1
     newer["nodes"]["A"]["text"] = "第2版の文言"
     services.flow_publish(actor="system: test", definition=newer)
     second = services.case_create(actor=staff_op, society=society, flow="login-trouble", member=member)
-    assert second.flow_version.version == 2
+    assert second.flow_version.version == shipped + 1
     first = Case.objects.get(pk=first.pk)
-    assert first.flow_version.version == 1
+    assert first.flow_version.version == shipped
     assert first.flow_version.definition["nodes"]["A"]["text"] == SHIPPED["login-trouble"]["nodes"]["A"]["text"]

@@ -1,0 +1,69 @@
+"""The identity check before disclosing (SUP-9): the name and one more item the record holds — member number,
+phone, postal code, affiliation. ``identity_record`` is what the engine's ``identity`` node asks through the
+registry (the engine knows no members); ``identity_refusal`` is the one predicate: the service enforces it, the
+screens and the API ask it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from backoffice.errors import Conflict, DomainError
+
+from .context import CaseContext
+from .registry import IDENTITY, IdentityRecord, identity
+
+MSG_IDENTITY_SHAPE = gettext_lazy("Give the caller's name, the item and its value.")
+MSG_IDENTITY_ITEM = gettext_lazy("Choose an item the record holds: %(items)s")
+MSG_IDENTITY_MISMATCH = gettext_lazy("The name or the item the caller gave does not match the record; "
+                                     "do not tell the caller anything from the record.")
+
+_DIGITS_ONLY = {"phone", "postal_code"}
+
+
+def _norm(value: Any, *, digits: bool = False) -> str:
+    folded = unicodedata.normalize("NFKC", str(value or "")).casefold()
+    return re.sub(r"\D", "", folded) if digits else re.sub(r"[\s\-‐ー－・]", "", folded)
+
+
+@identity
+def identity_record(ctx: CaseContext) -> IdentityRecord:
+    member = ctx.member
+    if member is None:
+        apass = ctx.apass
+        items = {"recovery_contact": (_("password-reset contact"), apass.recovery_contact)} \
+            if apass is not None and apass.recovery_contact else {}
+        return IdentityRecord(name=None, items=items)
+    held = [("member_number", _("member number"), member.member_number), ("phone", _("phone"), member.phone),
+            ("postal_code", _("postal code"), member.postal_code),
+            ("affiliation", _("affiliation"), member.affiliation)]
+    return IdentityRecord(name=member.name, items={code: (label, value) for code, label, value in held if value})
+
+
+def record_of(ctx: CaseContext) -> IdentityRecord:
+    return IDENTITY[0](ctx)
+
+
+def identity_refusal(ctx: CaseContext, answer: Any) -> DomainError | None:
+    """Does ``answer`` — ``{"name", "item", "value"}`` as the caller gave them — confirm the caller against the
+    record? 400 ``invalid`` for a malformed answer or an item the record does not hold; 409
+    ``identity_not_confirmed`` when the name or the value does not match (compared width-, case- and
+    space-insensitively; phone and postal code by their digits). None when confirmed."""
+    if not isinstance(answer, dict) or not all(isinstance(answer.get(k), str) for k in ("item", "value")) \
+            or set(answer) - {"name", "item", "value"}:
+        return DomainError("invalid", MSG_IDENTITY_SHAPE, fields={"answer": [str(MSG_IDENTITY_SHAPE)]})
+    record = record_of(ctx)
+    if answer["item"] not in record.items:
+        message = MSG_IDENTITY_ITEM % {"items": ", ".join(record.items) or "—"}
+        return DomainError("invalid", message, fields={"answer.item": [str(message)]})
+    digits = answer["item"] in _DIGITS_ONLY
+    expected = _norm(record.items[answer["item"]][1], digits=digits)
+    name_ok = record.name is None or (_norm(answer.get("name")) == _norm(record.name) and _norm(record.name))
+    if not name_ok or not expected or _norm(answer["value"], digits=digits) != expected:
+        return Conflict("identity_not_confirmed", MSG_IDENTITY_MISMATCH,
+                        fields={"answer": [str(MSG_IDENTITY_MISMATCH)]})
+    return None
