@@ -22,7 +22,8 @@ urlpatterns = [
     path("admin/simulation/scenarios/reset/", scenario_reset_view, name="sim-scenarios-reset"),
     path("admin/simulation/mypage/invoices/", mypage_invoices_view, name="sim-mypage-invoices-page"),
     path("admin/simulation/mypage/", include("simulator.mypage_urls")),
-    path("admin/billing/", include("billing.admin.urls")),  # PDFs, downloads, 督促メール送信 (before the admin site)
+    path("admin/billing/", include("billing.admin.urls")),
+    path("admin/support/", include("support.admin_urls")),  # the support console (before the admin site)  # PDFs, downloads, 督促メール送信 (before the admin site)
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
