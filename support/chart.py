@@ -158,8 +158,10 @@ def _edge_svg(chart: Chart, edge: Edge) -> str:
     css = "chart-edge on-path" if edge.on_path else "chart-edge"
     label = ""
     if edge.label:
-        lx, ly = (x1 + x2) / 2, y1 + 16
-        label = (f'<text class="chart-edge-label" x="{lx:.0f}" y="{ly:.0f}" text-anchor="middle">'
+        # near the target and beside the line: the labels of one node's branches stay apart and off the arrows
+        side = "end" if x2 < x1 else "start"
+        lx, ly = x2 + (-8 if side == "end" else 8), y2 - 12
+        label = (f'<text class="chart-edge-label" x="{lx:.0f}" y="{ly:.0f}" text-anchor="{side}">'
                  f"{escape(edge.label)}</text>")
     return (f'<g class="{css}" data-source="{escape(edge.source)}" data-target="{escape(edge.target)}">'
             f'<path d="{d}" marker-end="url(#chart-arrow{"-on" if edge.on_path else ""})"/>{label}</g>')
