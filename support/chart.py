@@ -76,11 +76,20 @@ def _wrap(text: str, width: int = LINE_CHARS, lines: int = LINES) -> list[str]:
     return chunks
 
 
+def outcome_name(spec: Mapping) -> str:
+    """What the screens call an outcome: the chart's letter (A–F, B_declined) as seed 000 names them, else — a
+    code that is a developer's word (``retry_login``) — its manual section."""
+    code = str(spec.get("code", ""))
+    return code if code[:1].isupper() else str(spec.get("section", code))
+
+
 def _box_text(node_id: str, spec: Mapping) -> tuple[str, list[str]]:
     kind = spec.get("kind")
     if kind == "outcome":
-        title = f"{spec.get('code', node_id)}: {spec.get('section', '')}"
-        return title, [str(spec.get("code", node_id))] + _wrap(str(spec.get("section", "")), lines=LINES - 1)
+        name, section = outcome_name(spec), str(spec.get("section", ""))
+        if name == section:
+            return section, _wrap(section)
+        return f"{name}: {section}", [name] + _wrap(section, lines=LINES - 1)
     text = str(spec.get("label") or spec.get("text") or node_id)
     return text, _wrap(text)
 

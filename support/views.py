@@ -72,10 +72,14 @@ def _admin_context(request, title: str) -> dict:
 # --- 「サポート案件」: the list -----------------------------------------------------------------------------
 
 
+def _outcome_names() -> dict[str, str]:
+    """{outcome code: its name on the screens} over the shipped flows (``chart.outcome_name``)."""
+    return {spec["code"]: chart.outcome_name(spec) for d in SHIPPED.values() for spec in d["nodes"].values()
+            if spec.get("kind") == engine.OUTCOME}
+
+
 def _outcome_choices() -> list[tuple[str, str]]:
-    codes = dict.fromkeys(spec["code"] for d in SHIPPED.values() for spec in d["nodes"].values()
-                          if spec.get("kind") == engine.OUTCOME)
-    return [("", "—")] + [(c, c) for c in codes]
+    return [("", "—")] + list(_outcome_names().items())
 
 
 class CaseFilterForm(forms.Form):
@@ -135,7 +139,9 @@ def case_list(request):
         form = CaseFilterForm({}, society=society)
     page = Paginator(filtered_cases(request, society, form), PER_PAGE).get_page(request.GET.get("p"))
     titles = {d["id"]: d["title"] for d in SHIPPED.values()}
-    rows = [(case, titles.get(case.flow_version.flow, case.flow_version.flow)) for case in page]
+    names = _outcome_names()
+    rows = [(case, titles.get(case.flow_version.flow, case.flow_version.flow), names.get(case.outcome, case.outcome))
+            for case in page]
     query = request.GET.copy()
     query.pop("p", None)
     return TemplateResponse(request, "support/case_list.html", {
@@ -294,6 +300,7 @@ def case_body_context(request, case: Case, *, preview: dict | None = None, note_
         "asking": asking,
         "outcome": outcome,
         "offered": list(offered.values()),
+        "outcome_name": chart.outcome_name(engine.node(definition, case.current_node)) if outcome else "",
         "taken": detail["actions_taken"],
         "notes": detail["notes"],
         "preview": preview,

@@ -77,3 +77,10 @@ def test_sup6_case_path_skips_superseded_steps():
 
     steps = [S("sign_ins"), S("apass_linked"), S("reset_mail"), S("email_usable", True), S("email_usable")]
     assert chart.case_path(steps, "C") == ["sign_ins", "apass_linked", "reset_mail", "email_usable", "C"]
+
+
+def test_sup6_outcomes_named_by_letter_or_by_their_section():
+    apass = SHIPPED["apass-lookup"]
+    assert chart.outcome_name(LOGIN["nodes"]["B_declined"]) == "B_declined"
+    assert chart.outcome_name(apass["nodes"]["retry_login"]) == apass["nodes"]["retry_login"]["section"]
+    assert "retry_login" not in re.sub(r'data-[a-z]+="[^"]*"', "", chart.render(apass))
