@@ -145,9 +145,14 @@ def _ordered_keys(keys: Iterable[str], *, action: str | None, model: type[models
 
 def change_rows(entry: AuditEntry, tz: zoneinfo.ZoneInfo) -> list[ChangeRow]:
     """項目 / 変更前 / 変更後: one row per key of before or after, labelled and rendered for humans."""
-    before = entry.before if isinstance(entry.before, dict) else {}
-    after = entry.after if isinstance(entry.after, dict) else {}
-    action, model = entry.action, target_model(entry)
+    return value_rows(entry.action, target_model(entry), entry.before, entry.after, tz)
+
+
+def value_rows(action: str, model: type[models.Model] | None, before: Any, after: Any,
+               tz: zoneinfo.ZoneInfo) -> list[ChangeRow]:
+    """``change_rows`` of values not (yet) stored as an entry — a dry run's changes (the support console's preview)."""
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
     rows = []
     for key in _ordered_keys([*before, *after], action=action, model=model):
         rows.append(ChangeRow(

@@ -8,7 +8,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from backoffice.errorpages import error_response
 from simulator.views import clock_move_view, scenario_list_view, scenario_reset_view
 from simulator.billing_views import mypage_invoices_view
-from support.start import case_start_view
 
 
 @csrf_exempt  # any method gets the JSON 404, not Django's CSRF page: nothing here reads a cookie or writes
@@ -24,7 +23,7 @@ urlpatterns = [
     path("admin/simulation/mypage/invoices/", mypage_invoices_view, name="sim-mypage-invoices-page"),
     path("admin/simulation/mypage/", include("simulator.mypage_urls")),
     path("admin/billing/", include("billing.admin.urls")),  # PDFs, downloads, 督促メール送信 (before the admin site)
-    path("admin/support/start/", case_start_view, name="support-case-start"),  # SUP-8: a triage item's case
+    path("admin/support/", include("support.admin_urls")),  # the support console (before the admin site)
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

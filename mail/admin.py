@@ -68,6 +68,16 @@ class MemberIdFilter(admin.SimpleListFilter):
         return queryset.filter(member_id=int(value)) if value.isdigit() and len(value) < 19 else queryset.none()
 
 
+#: Links other apps add to a sent mail's page (the support console's [サポート案件]): ``provider(request, mail) ->
+#: [(label, url, id)]`` — mail knows none of them (DESIGN.md: a higher app registers).
+SENT_MAIL_LINKS: list = []
+
+
+def register_sent_mail_links(provider) -> None:
+    if provider not in SENT_MAIL_LINKS:
+        SENT_MAIL_LINKS.append(provider)
+
+
 @admin.register(SentMail)
 class SentMailAdmin(SocietyScopedAdmin):
     list_display = ("sent_at_col", "kind", "to", "subject", "status", "link_col")
@@ -143,6 +153,7 @@ class SentMailAdmin(SocietyScopedAdmin):
             "link_form": link_form if link_form is not None else (
                 links.link_form(link.purpose, mail.society) if link is not None else None),
             "has_view_permission": True,
+            "other_app_links": [link for provider in SENT_MAIL_LINKS for link in provider(request, mail)],
         }
         return TemplateResponse(request, self.change_form_template, context)
 

@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "support.case.stepped_back": pgettext_lazy("audit action", "Support case stepped back"),
     "support.case.action": pgettext_lazy("audit action", "Support case action"),
     "support.case.noted": pgettext_lazy("audit action", "Support case note added"),
+    "support.case.resumed": pgettext_lazy("audit action", "Support case resumed"),
 }
 
 

@@ -1,6 +1,6 @@
 """SUP-8: the triage panel 「サポート: この会員の記録で分かること」 on every member page ([会員情報変更]) and on
 [個人会員送信済みメール] searched by the address of someone not yet a member; each problem one click (a POST to
-``support/start.py``) from the case of its flow. Added through ``backoffice.panels`` (members/ and mail/ do
+the console's start view, ``support/views.py``) from the case of its flow. Added through ``backoffice.panels`` (members/ and mail/ do
 not import support/)."""
 
 from __future__ import annotations

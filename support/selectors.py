@@ -101,3 +101,15 @@ def refusal_of(record: CaseAction) -> DomainError | None:
     result = record.result
     return DomainError(result["code"], result["detail"], status=result.get("status", 400),
                        fields=result.get("fields") or {})
+
+
+def fact_changes(steps) -> dict[str, CaseStep]:
+    """SUP-10's 「前回から変化」: ``{node: the earlier reading}`` of each fact that still holds and whose value differs
+    from the reading it superseded (the facts read again on resuming or after an answer)."""
+    current = {s.node: s for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded}
+    earlier: dict[str, CaseStep] = {}
+    for step in steps:
+        if step.source == CaseStep.Source.RECORD and step.superseded and step.node in current \
+                and step.pk < current[step.node].pk:
+            earlier[step.node] = step  # the latest superseded reading before the current one
+    return {node: old for node, old in earlier.items() if old.answer != current[node].answer}

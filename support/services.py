@@ -302,6 +302,29 @@ def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None
     return case, record
 
 
+MSG_CASE_NOT_OPEN = _("This case is resolved; step back to an answer to reopen it.")
+
+
+@service(permission="can_use_support")
+def case_resume(*, actor: Actor, case: Case) -> tuple[Case, list[str]]:
+    """Resume a case left open (SUP-10), by any agent: still on its pinned version, the facts read again; a fact
+    whose value changed since it was recorded is superseded by the new reading (the old one kept). Returns the
+    case and the nodes of the facts that changed (the page marks them 「前回から変化」). 409 ``case_not_open``
+    for a resolved case."""
+    check_society(actor, case.society_id)
+    case = _lock(case)
+    if case.status != Case.Status.OPEN:
+        raise Conflict("case_not_open", MSG_CASE_NOT_OPEN)
+    recorded = {s.node: s.answer for s in case.steps.filter(superseded=False, source=CaseStep.Source.RECORD)}
+    before = _summary(case)
+    _advance(case, actor)
+    now_read = {s.node: s.answer for s in case.steps.filter(superseded=False, source=CaseStep.Source.RECORD)}
+    changed = [node for node, value in now_read.items() if node in recorded and recorded[node] != value]
+    audit.record(actor=actor, action="support.case.resumed", target=case, before=before,
+                 after={"changed": changed, **_summary(case)})
+    return case, changed
+
+
 @service(permission="can_use_support")
 def case_note_add(*, actor: Actor, case: Case, note: str) -> CaseNote:
     check_society(actor, case.society_id)

@@ -2,8 +2,6 @@
 sign-in checks (from the sign-in log) and 3-1's mail checks (from the sent-mail log) shown as facts before any
 question. Node ids and outcome codes as API.md ("login-trouble node ids"). Wording from the manual."""
 
-from .common import IDENTITY_NODE
-
 SEED = "000_b27a0a2d0c352332.txt"
 
 YES_NO = ("はい", "いいえ")
@@ -26,13 +24,11 @@ NO_PARAMS = {"type": "object", "properties": {}, "additionalProperties": False}
 
 FLOW = {
     "id": "login-trouble",
-    "version": 2,  # 2: starts with the identity check (SUP-9)
-    "discloses": True,
+    "version": 1,
     "title": "「ログインできない」と問い合わせがあった場合",
     "source": {"seed": SEED, "section": "対応方法チャート"},
-    "start": "identity",
+    "start": "sign_ins",
     "nodes": {
-        "identity": {**IDENTITY_NODE, "next": "sign_ins"},
         # seed 004 【1】【8】【6】【7】: what the sign-in log already diagnosed (shown, does not branch)
         "sign_ins": {"kind": "fact", "fact": "mypage.recent_sign_ins", "label": "マイページへのログイン(直近7日間)",
                      "next": "apass_linked"},

@@ -270,4 +270,4 @@ def test_sim3_issue13_point8_list_starts_a_case_for_every_outcome(built, trainer
     b = next(r for r in rows if r.label == "ログインできない B_declined")
     assert b.member == next(r for r in rows if r.label == "ログインできない B").member
     response = client.post("/admin/support/start/", {"member": b.member.pk, "flow": "login-trouble"})
-    assert response.status_code == 302 and response["Location"].startswith("/admin/support/case/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/support/cases/")

@@ -71,5 +71,8 @@ def confirm_identity(api, case: dict, member) -> dict:
 
 
 def start_case(api, member, flow: str = "login-trouble") -> dict:
-    """A case of ``flow`` for ``member`` with the caller's identity confirmed."""
-    return confirm_identity(api, create_case(api, member, flow), member)
+    """A case of ``flow`` for ``member``, the caller's identity confirmed where the flow starts with the check."""
+    case = create_case(api, member, flow)
+    if case["current"] and case["current"]["kind"] == "identity":
+        case = confirm_identity(api, case, member)
+    return case

@@ -98,15 +98,12 @@ def test_sup1_engine_reads_facts_and_stops_at_the_first_unanswered_question():
     read = {"mypage.recent_sign_ins": "", "member.apass_linked": True, "mail.password_reset": "none",
             "apass.recovery_contact": False}
     walk = engine.walk(definition, answers={}, read_fact=lambda n: engine.FactValue(read[n], n))
-    assert walk.current == "identity" and walk.steps == []  # SUP-9: nothing read before the identity check
-    confirmed = {"identity": {"confirmed": True, "item": "phone"}}
-    walk = engine.walk(definition, answers=confirmed, read_fact=lambda n: engine.FactValue(read[n], n))
     assert walk.current == "email_usable" and walk.outcome is None
     assert [s.node for s in walk.facts] == ["sign_ins", "apass_linked", "reset_mail"]
-    walk = engine.walk(definition, answers={**confirmed, "email_usable": "no", "knows_password": "no"},
+    walk = engine.walk(definition, answers={"email_usable": "no", "knows_password": "no"},
                        read_fact=lambda n: engine.FactValue(read[n], n))
     assert walk.outcome == "F"
-    assert [s.node for s in walk.steps] == ["identity", "sign_ins", "apass_linked", "reset_mail", "email_usable",
+    assert [s.node for s in walk.steps] == ["sign_ins", "apass_linked", "reset_mail", "email_usable",
                                            "knows_password", "recovery_contact"]
 
 
@@ -133,8 +130,6 @@ def test_sup7_a_case_keeps_its_version_when_a_new_version_is_published(society, 
                                         society=society, member_type=regular_type, email="ichiro@example.jp")
     shipped = SHIPPED["login-trouble"]["version"]
     first = services.case_create(actor=staff_op, society=society, flow="login-trouble", member=member)
-    first = services.case_answer(actor=staff_op, case=first, node="identity",
-                                 answer={"name": member.name, "item": "phone", "value": member.phone})
     assert first.flow_version.version == shipped and first.outcome == "A"
     newer = copy.deepcopy(SHIPPED["login-trouble"])
     newer["version"] = shipped + 1

@@ -1,0 +1,47 @@
+"""The support console joined to the rest of the 事務局画面 (issue 13 point 7): 「サポート案件」 and 「サポート案件の開始」 on
+the first page (事務局メニュー) and in the side menu, and [サポート案件] on a member's page and a sent mail's page —
+registered here, since no lower app knows support (DESIGN.md)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from mail.admin import register_sent_mail_links
+from members.admin import register_member_page_links
+from members.templatetags.secretariat_home import Shortcut, register_shortcuts
+
+
+def start_url(**caller) -> str:
+    """「サポート案件の開始」 for a caller: ``member=``, ``email=`` or ``mail=`` (a sent mail's recipient)."""
+    return f"{reverse('support-page-start')}?{urlencode(caller)}" if caller else reverse("support-page-start")
+
+
+def support_shortcuts(operator) -> list[Shortcut]:
+    """Every role of a society reads cases (a viewer without buttons)."""
+    if operator.society_id is None:
+        return []
+    return [Shortcut(_("Support cases"), reverse("support-page-cases"),
+                     _("Start a support case for a caller, run the manual's flow on the live record, resume an "
+                       "open case."), "support-cases")]
+
+
+def member_support_links(request, member) -> list[tuple[str, str, str]]:
+    links = [(_("Support cases of this member"), f"{reverse('support-page-cases')}?{urlencode({'member': member.pk})}",
+              "member-support-cases-link")]
+    if request.user.can_use_support:
+        links.insert(0, (_("Support case"), start_url(member=member.pk), "member-support-start-link"))
+    return links
+
+
+def sent_mail_support_links(request, mail) -> list[tuple[str, str, str]]:
+    if not request.user.can_use_support:
+        return []
+    return [(_("Support case"), start_url(mail=mail.pk), "mail-support-start-link")]
+
+
+def register() -> None:
+    register_shortcuts(support_shortcuts)
+    register_member_page_links(member_support_links)
+    register_sent_mail_links(sent_mail_support_links)

@@ -1,0 +1,436 @@
+"""The support console's screens in the 事務局画面 (issue 13 point 7): 「サポート案件」 (the cases, searchable), 「サポート案件の
+開始」 (choose the flow for a member, an e-mail address or a sent mail's recipient) and the case page — the member in
+brief, the facts with their evidence, the current question as buttons, the outcome with what to tell the caller,
+the actions with their preview (the dry run) and [確定], notes and the chart (support/chart.py).
+
+Every write is a service of support/services.py; these views parse the form, call it and render. A POST answers
+the case page's body alone (``#case-body``) when htmx sent it, else redirects to the case page — so the page
+works without script too. Viewers (``Operator.can_use_support`` false) see everything but get no buttons, and
+their POSTs are refused 403."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.apps import apps as django_apps
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from backoffice import clock, text
+from backoffice.audit_display import value_rows
+from backoffice.errors import DomainError, NotFound
+from backoffice.fields import HalfWidthFormDateField
+from billing import selectors as billing_selectors
+from mail.admin import link_state_label
+from mail.models import SentMail
+from members import selectors as member_selectors
+from members.models import Member, Operator, Status
+
+from . import chart, engine, selectors, services
+from .flows import SHIPPED
+from .models import Case
+
+PER_PAGE = 50
+BRIEF_ROWS = 5  # sign-ins, mails and open invoices shown in the member's brief
+SEARCH_ROWS = 20  # members offered on 「サポート案件の開始」 for a search
+
+
+def _society(request):
+    society = getattr(request.user, "society", None)
+    if society is None:
+        raise Http404(_("Not found."))
+    return society
+
+
+def _require_support(request) -> None:
+    """A viewer reads cases but never acts (issue 13 point 0): their POST is refused."""
+    if not getattr(request.user, "can_use_support", False):
+        raise PermissionDenied
+
+
+def _case(request, pk) -> Case:
+    try:
+        return selectors.visible_case(request.user, pk)
+    except NotFound:
+        raise Http404(_("Not found.")) from None
+
+
+def _admin_context(request, title: str) -> dict:
+    return {**admin.site.each_context(request), "title": title, "is_nav_sidebar_enabled": False}
+
+
+# --- 「サポート案件」: the list -----------------------------------------------------------------------------
+
+
+def _outcome_names() -> dict[str, str]:
+    """{outcome code: its name on the screens} over the shipped flows (``chart.outcome_name``)."""
+    return {spec["code"]: chart.outcome_name(spec) for d in SHIPPED.values() for spec in d["nodes"].values()
+            if spec.get("kind") == engine.OUTCOME}
+
+
+def _outcome_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + list(_outcome_names().items())
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Member"), required=False, max_length=100,
+                        help_text=gettext_lazy("Name, e-mail or member number"))
+    member = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    flow = forms.ChoiceField(label=gettext_lazy("flow"), required=False)
+    outcome = forms.ChoiceField(label=gettext_lazy("outcome"), required=False)
+    agent = forms.ChoiceField(label=gettext_lazy("agent"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("status"), required=False,
+                               choices=[("", "—")] + list(Case.Status.choices))
+    date_from = HalfWidthFormDateField(label=gettext_lazy("From"), required=False)
+    date_to = HalfWidthFormDateField(label=gettext_lazy("To"), required=False)
+
+    def __init__(self, *args, society, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["flow"].choices = [("", "—")] + [(d["id"], d["title"]) for d in SHIPPED.values()]
+        self.fields["outcome"].choices = _outcome_choices()
+        agents = Operator.objects.filter(society=society).order_by("email").values_list("pk", "email")[:200]
+        self.fields["agent"].choices = [("", "—")] + [(str(pk), email) for pk, email in agents]
+
+
+def filtered_cases(request, society, form: CaseFilterForm):
+    cases = (Case.objects.visible_to(request.user).filter(society=society)
+             .select_related("flow_version", "member"))
+    if not form.is_valid():
+        return cases.none()
+    data = form.cleaned_data
+    if data["member"]:
+        cases = cases.filter(member_id=data["member"])
+    q = (data["q"] or "").strip()
+    if q:
+        email = text.normalize_email(q)
+        cases = cases.filter(Q(member__name__icontains=q) | Q(member__name_kana__icontains=q)
+                             | Q(email__icontains=email) | Q(member__member_number=text.half_width(q)))
+    if data["flow"]:
+        cases = cases.filter(flow_version__flow=data["flow"])
+    if data["outcome"]:
+        cases = cases.filter(outcome=data["outcome"])
+    if data["agent"]:
+        cases = cases.filter(created_by_id=int(data["agent"]))
+    if data["status"]:
+        cases = cases.filter(status=data["status"])
+    tz = clock.society_timezone(society)
+    if data["date_from"]:
+        cases = cases.filter(created_at__gte=datetime.datetime.combine(data["date_from"], datetime.time(), tz))
+    if data["date_to"]:
+        cases = cases.filter(created_at__lt=datetime.datetime.combine(
+            data["date_to"] + datetime.timedelta(days=1), datetime.time(), tz))
+    return cases
+
+
+def case_list(request):
+    society = _society(request)
+    form = CaseFilterForm(request.GET or None, society=society)
+    if not request.GET:
+        form = CaseFilterForm({}, society=society)
+    page = Paginator(filtered_cases(request, society, form), PER_PAGE).get_page(request.GET.get("p"))
+    titles = {d["id"]: d["title"] for d in SHIPPED.values()}
+    names = _outcome_names()
+    rows = [(case, titles.get(case.flow_version.flow, case.flow_version.flow), names.get(case.outcome, case.outcome))
+            for case in page]
+    query = request.GET.copy()
+    query.pop("p", None)
+    return TemplateResponse(request, "support/case_list.html", {
+        **_admin_context(request, _("Support cases")), "form": form, "rows": rows, "page": page,
+        "query": query.urlencode(), "can_act": request.user.can_use_support})
+
+
+# --- 「サポート案件の開始」 --------------------------------------------------------------------------------------
+
+
+def _caller(request, society) -> tuple[Member | None, str]:
+    """The caller given by ``?member=``, ``?email=`` or ``?mail=`` (a sent mail: its member, else its address)."""
+    params = request.POST if request.method == "POST" else request.GET
+    raw_member, raw_mail = params.get("member", ""), params.get("mail", "")
+    email = text.normalize_email(params.get("email", "") or "")
+    if raw_mail:
+        if not raw_mail.isdigit() or len(raw_mail) > 18:
+            raise Http404(_("Not found."))
+        mail = SentMail.objects.visible_to(request.user).filter(pk=int(raw_mail), society=society).first()
+        if mail is None:
+            raise Http404(_("Not found."))
+        raw_member, email = (str(mail.member_id) if mail.member_id else ""), mail.to
+    if raw_member:
+        if not raw_member.isdigit() or len(raw_member) > 18:
+            raise Http404(_("Not found."))
+        member = member_selectors.visible_members(request.user).filter(pk=int(raw_member)).first()
+        if member is None:
+            raise Http404(_("Not found."))
+        return member, member.email
+    if email:
+        return member_selectors.visible_members(request.user).filter(email=email).first(), email
+    return None, ""
+
+
+def case_start(request):
+    """GET: the caller (or a member search) and one button per flow; POST: start the case and open it."""
+    society = _society(request)
+    if request.method == "POST":
+        _require_support(request)
+        member, email = _caller(request, society)
+        if member is None and not email:
+            messages.error(request, _("Choose the member or enter the caller's e-mail address."))
+            return HttpResponseRedirect(reverse("support-page-start"))
+        try:
+            case = services.case_create(actor=request.user, society=society, flow=request.POST.get("flow", ""),
+                                        member=member, email="" if member else email)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            query = urlencode({"member": member.pk} if member else {"email": email})
+            return HttpResponseRedirect(f"{reverse('support-page-start')}?{query}")
+        return HttpResponseRedirect(reverse("support-page-case", args=[case.pk]))
+    member, email = _caller(request, society)
+    q = (request.GET.get("q") or "").strip()[:100]
+    found = None
+    if q and member is None and not email:
+        found = list(member_selectors.search_members(member_selectors.visible_members(request.user), q)
+                     .order_by("name_kana", "pk")[:SEARCH_ROWS])
+    return TemplateResponse(request, "support/case_start.html", {
+        **_admin_context(request, _("Start a support case")), "member": member, "email": email, "q": q,
+        "found": found, "flows": list(SHIPPED.values()), "can_act": request.user.can_use_support,
+        "status_label": Status(member.current_status).label if member and member.current_status else "—"})
+
+
+# --- the case page ----------------------------------------------------------------------------------------
+
+
+def member_brief(request, member: Member) -> dict:
+    """The caller's record in brief: status, chain mark, recent sign-ins with reasons, latest mails with their
+    link states, open invoices — read through the apps' own selectors (five queries at most)."""
+    society = member.society
+    now = clock.now(society)
+    tz = clock.society_timezone(society)
+    mails = list(SentMail.objects.visible_to(request.user).filter(society=society, member_id=member.pk)
+                 .with_link().order_by("-created_at", "-id")[:BRIEF_ROWS])
+    for mail in mails:
+        state = mail.link_state_at(now)
+        mail.link_label = link_state_label(state, mail.link.expires_at if state else None, tz) if state else "—"
+    invoices = list(billing_selectors.open_invoices_of_member(member.pk)[:BRIEF_ROWS])
+    for invoice in invoices:
+        invoice.outstanding = billing_selectors.outstanding_of(invoice)
+    status = member.status_on(clock.today(society))
+    return {
+        "member": member,
+        "status_label": Status(status).label if status else "—",
+        "sign_ins": member_selectors.recent_sign_ins(request.user, member=member, limit=BRIEF_ROWS),
+        "mails": mails,
+        "invoices": invoices,
+    }
+
+
+def _value_label(value: str) -> str:
+    if value in Status.values:
+        return str(Status(value).label)
+    return chart.YES_NO.get(value, value)
+
+
+def _params_fields(offered: dict, values: dict) -> list[dict]:
+    schema = offered.get("params_schema") or {}
+    required = set(schema.get("required", []))
+    return [{"name": name, "label": spec.get("title", name), "required": name in required,
+             "type": "email" if spec.get("format") == "email" else "text", "value": values.get(name, "")}
+            for name, spec in (schema.get("properties") or {}).items()]
+
+
+def _preview_context(request, case: Case, offered: dict, params: dict) -> dict:
+    """SUP-3's preview: the params form and, once the required ones are given, the dry run of the action —
+    what will change (the domain's audit changes, not the case's own record) or the refusal."""
+    fields = _params_fields(offered, params)
+    preview = {"action": offered["action"], "label": offered["label"], "fields": fields, "params": params,
+               "ran": False}
+    if any(f["required"] and not f["value"] for f in fields):
+        return preview
+    dry = services.case_action_preview(actor=request.user, case=case, action=offered["action"], params=params)
+    tz = clock.society_timezone(case.society)
+    changes = []
+    for change in dry.changes:
+        if change.action.startswith("support."):
+            continue
+        model = django_apps.get_model(change.target_type) if change.target_type else None
+        changes.append({"target": change.target, "action": change.action,
+                        "rows": value_rows(change.action, model, change.before, change.after, tz)})
+    preview.update(ran=True, ok=dry.ok, changes=changes,
+                   error={"code": dry.error.code, "detail": str(dry.error.message)} if dry.error else None)
+    return preview
+
+
+def case_body_context(request, case: Case, *, preview: dict | None = None, note_error: str = "") -> dict:
+    """Everything ``support/_case_body.html`` shows of a case."""
+    detail = selectors.case_detail(case)
+    definition = case.flow_version.definition
+    nodes = definition["nodes"]
+    steps = list(case.steps.order_by("id"))
+    changed = selectors.fact_changes(steps)
+    facts = [{"node": s.node, "label": nodes.get(s.node, {}).get("label", s.node), "evidence": s.evidence,
+              "value": s.answer, "changed": changed.get(s.node)}
+             for s in steps if s.source == "record" and not s.superseded]
+    answers = []
+    for s in steps:
+        if s.source != "caller":
+            continue
+        spec = nodes.get(s.node, {})
+        labels = {o["value"]: o["label"] for o in spec.get("options", [])}
+        answers.append({"node": s.node, "text": spec.get("text", s.node), "answer": labels.get(s.answer, s.answer),
+                        "superseded": s.superseded, "at": s.at, "by": s.by_label})
+    current = detail["current"]
+    asking = current if current and current["kind"] != engine.OUTCOME else None
+    outcome = detail["outcome"]
+    offered = {a["action"]: a for a in (outcome or {}).get("actions", [])}
+    return {
+        "case": case,
+        "detail": detail,
+        "flow_title": definition.get("title", case.flow_version.flow),
+        "source": definition.get("source", {}),
+        "facts": facts,
+        "answers": answers,
+        "asking": asking,
+        "outcome": outcome,
+        "offered": list(offered.values()),
+        "outcome_name": chart.outcome_name(engine.node(definition, case.current_node)) if outcome else "",
+        "taken": detail["actions_taken"],
+        "notes": detail["notes"],
+        "preview": preview,
+        "note_error": note_error,
+        "can_act": request.user.can_use_support,
+        "chart": chart.render(definition, path=chart.case_path(steps, case.current_node), current=case.current_node,
+                              value_label=_value_label, title=definition.get("title", "")),
+        "brief": member_brief(request, case.member) if case.member is not None else None,
+    }
+
+
+def _render_case(request, case: Case, **extra):
+    template = "support/_case_body.html" if request.htmx else "support/case_detail.html"
+    context = {**_admin_context(request, _("Support case %(id)s") % {"id": case.pk}), **case_body_context(
+        request, case, **extra)}
+    return TemplateResponse(request, template, context)
+
+
+def case_detail(request, pk):
+    return _render_case(request, _case(request, pk))
+
+
+def _after_write(request, case: Case, **extra):
+    """htmx: the page's body in place; without script: back to the case page (its messages shown there)."""
+    if request.htmx:
+        return _render_case(request, _case(request, case.pk), **extra)
+    return HttpResponseRedirect(reverse("support-page-case", args=[case.pk]))
+
+
+def _act(request, pk, write) -> Case:
+    _require_support(request)
+    case = _case(request, pk)
+    try:
+        write(case)
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} ({exc.code})")
+    return case
+
+
+@require_POST
+def case_answer(request, pk):
+    case = _act(request, pk, lambda c: services.case_answer(
+        actor=request.user, case=c, node=request.POST.get("node", ""), answer=request.POST.get("answer", "")))
+    return _after_write(request, case)
+
+
+@require_POST
+def case_back(request, pk):
+    case = _act(request, pk, lambda c: services.case_back(actor=request.user, case=c,
+                                                           node=request.POST.get("node", "")))
+    return _after_write(request, case)
+
+
+def _offered(request, case: Case) -> dict:
+    if not case.outcome:
+        return {}
+    actions = engine.node(case.flow_version.definition, case.current_node).get("actions", [])
+    return next((a for a in actions if a["action"] == request.POST.get("action")), {})
+
+
+def _posted_params(request, offered: dict) -> dict:
+    names = (offered.get("params_schema") or {}).get("properties", {})
+    return {name: (request.POST.get(name) or "").strip() for name in names if name in request.POST}
+
+
+@require_POST
+def case_action_preview(request, pk):
+    """The action's button: its params form and the dry run's changes, with [確定] when nothing refuses."""
+    _require_support(request)
+    case = _case(request, pk)
+    offered = _offered(request, case)
+    if not offered:
+        messages.error(request, _("The action %(action)s is not offered by this case's outcome.")
+                       % {"action": request.POST.get("action", "")})
+        return _after_write(request, case)
+    preview = _preview_context(request, case, offered, _posted_params(request, offered))
+    return _render_case(request, case, preview=preview)
+
+
+@require_POST
+def case_action_run(request, pk):
+    """[確定]: run the action (its result, or the refusal with its code, is written into the case)."""
+    _require_support(request)
+    case = _case(request, pk)
+    offered = _offered(request, case)
+    try:
+        case, record = services.case_action_run(actor=request.user, case=case,
+                                                action=request.POST.get("action", ""),
+                                                params=_posted_params(request, offered))
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} ({exc.code})")
+    else:
+        if record.ok:
+            messages.success(request, _("Done: %(label)s") % {"label": offered.get("label", record.action)})
+        else:
+            messages.error(request, f"{record.result.get('detail', '')} ({record.result.get('code', '')})")
+    return _after_write(request, case)
+
+
+@require_POST
+def case_note(request, pk):
+    case = _act(request, pk, lambda c: services.case_note_add(actor=request.user, case=c,
+                                                               note=request.POST.get("note", "")))
+    return _after_write(request, case)
+
+
+@require_POST
+def case_resume(request, pk):
+    """Resume a case left open (SUP-10): the facts read again; those that changed are marked on the page."""
+    _require_support(request)
+    case = _case(request, pk)
+    try:
+        case, changed = services.case_resume(actor=request.user, case=case)
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} ({exc.code})")
+    else:
+        if changed:
+            messages.warning(request, _("Facts changed since they were recorded: %(count)d")
+                             % {"count": len(changed)})
+        else:
+            messages.info(request, _("The facts were read again; none changed."))
+    return _after_write(request, case)
+
+
+case_list_view = admin.site.admin_view(case_list)
+case_start_view = admin.site.admin_view(case_start)
+case_detail_view = admin.site.admin_view(case_detail)
+case_answer_view = admin.site.admin_view(case_answer)
+case_back_view = admin.site.admin_view(case_back)
+case_action_preview_view = admin.site.admin_view(case_action_preview)
+case_action_run_view = admin.site.admin_view(case_action_run)
+case_note_view = admin.site.admin_view(case_note)
+case_resume_view = admin.site.admin_view(case_resume)
