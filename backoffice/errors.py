@@ -59,4 +59,5 @@ ERROR_CODES = (
     "rate_limited", "statement_invalid",
     "database_busy", "server_error", "wrong_session_email",
     "case_node_not_current", "case_node_not_on_path", "action_not_offered",
+    "procedure_not_applicable",
 )
