@@ -169,8 +169,8 @@ def _remarks(payment: Payment, title: str) -> str:
 
 
 def allocate(payments: list[Payment], capacities: list[int | None]) -> list[list[tuple[Payment, int]]]:
-    """The payments' amounts over the targets in order, oldest payment first, each target up to its capacity
-    (None: takes the rest) — one list of ``(payment, amount)`` per target."""
+    """The payments' amounts over the targets in order, oldest payment first, each target up to its capacity and
+    the last one taking the rest (its capacity None) — one list of ``(payment, amount)`` per target."""
     pieces: list[list[tuple[Payment, int]]] = [[] for _c in capacities]
     room = list(capacities)
     for payment in payments:

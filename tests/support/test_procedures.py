@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import uuid
 
 import pytest
 
@@ -324,7 +325,7 @@ def test_sup4_pay5_run_makes_what_the_manual_says_as_one_batch(variant, world, a
     assert body["ok"] is True and [s["label"] for s in body["steps"]] == labels
     entries = AuditEntry.objects.filter(id__gt=last_entry)
     assert entries.exists()
-    assert set(entries.values_list("batch_id", flat=True)) == {__import__("uuid").UUID(body["batch"])}
+    assert set(entries.values_list("batch_id", flat=True)) == {uuid.UUID(body["batch"])}
     assert set(entries.values_list("act_label", flat=True)) == {f"procedure {procedure}"}
     check(world, new_invoices(existing))
 
