@@ -76,4 +76,7 @@ ERROR_CODES = (
     # billing's state conflicts (409), each saying what conflicts (DESIGN 5b)
     "payment_already_deleted", "statement_row_already_matched", "statement_row_duplicate", "billing_run_not_failed",
     "billing_run_in_progress",
+    "procedure_not_applicable",
+    # support (409): the identity check did not match the record (SUP-9); resuming a case that is not open
+    "identity_not_confirmed", "case_not_open",
 )

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backoffice.errors import DomainError
+from backoffice.errors import DomainError, error_body
 from members import selectors as member_selectors
 
-from . import selectors, services
+from . import procedures, selectors, services
 from .context import CaseContext
 from .serializers import (
     ActionSerializer,
@@ -117,3 +117,47 @@ class TriageView(SupportView):
         member = _member(request, int(raw))
         context = CaseContext(society=member.society, actor=request.user, member=member)
         return Response(triage_of(context))
+
+
+# --- guided procedures (SUP-4, PAY-5; API.md "Guided procedures") --------------------------------------------
+
+
+class ProcedureRequestSerializer(serializers.Serializer):
+    procedure = serializers.CharField(max_length=50)
+    params = serializers.DictField(required=False, default=dict)
+    case = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class ProcedureListView(SupportView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        """``[{id, title, source, params: [name…]}]``."""
+        return Response(procedures.procedure_list())
+
+
+class ProcedurePreviewView(SupportView):
+    @extend_schema(request=ProcedureRequestSerializer, responses={200: dict})
+    def post(self, request):
+        """Every step with the changes it would make; nothing is changed (a dry run)."""
+        data = ProcedureRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        return Response(procedures.procedure_preview(actor=request.user, procedure=values["procedure"],
+                                                     params=values["params"]))
+
+
+class ProcedureRunView(SupportView):
+    @extend_schema(request=ProcedureRequestSerializer, responses={200: dict})
+    def post(self, request):
+        """All steps as one act; a refused step answers its rule's error body with ``step`` added."""
+        data = ProcedureRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        case = selectors.visible_case(request.user, values["case"]) if values.get("case") else None
+        try:
+            body = procedures.procedure_run(actor=request.user, procedure=values["procedure"],
+                                            params=values["params"], case=case)
+        except procedures.StepRefused as exc:
+            fields = {name: [str(m) for m in msgs] for name, msgs in exc.fields.items()}
+            return Response({**error_body(exc.code, str(exc.message), fields), "step": exc.step}, status=exc.status)
+        return Response(body)

@@ -349,3 +349,22 @@ def case_action_preview(*, actor: Actor, case: Case, action: str, params: Any = 
         return record.result
 
     return dry_run(run, label=f"support case {case.pk}: {action} (preview)")
+
+
+@service(permission="can_use_support")
+def case_procedure_record(*, actor: Actor, case: Case, procedure: str, params: Any, ok: bool, result: dict,
+                          batch_id=None) -> CaseAction:
+    """A guided procedure run from a case (SUP-4): written into its ``actions_taken`` as action ``procedure``
+    (``support.procedures.procedure_run`` calls this inside the run's act, or after a refused run with ``ok``
+    false and the refusal)."""
+    check_society(actor, case.society_id)
+    case = _lock(case)
+    now = clock.now(case.society)
+    record = CaseAction.objects.create(case=case, action="procedure", params={"procedure": procedure, **params},
+                                       ok=ok, result=result, batch_id=batch_id, at=now, by_label=_by(actor))
+    audit.record(actor=actor, action="support.case.action", target=case,
+                 after={"action": "procedure", "procedure": procedure, "ok": ok,
+                        **({} if ok else {"code": result.get("code")})})
+    case.updated_at = now
+    case.save(update_fields=["updated_at"])
+    return record

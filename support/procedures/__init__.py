@@ -1,0 +1,240 @@
+"""Guided procedures (SUP-4, PAY-5; API.md "Guided procedures"): seed 003's multi-step corrections as one act.
+
+A procedure is data and a plan: an id, a title, its seed 003 entry (``source``), the names of its params, a
+``resolve(actor, params)`` that reads the records the params name (another society's is not found; a malformed
+param 400 ``invalid``) and a ``plan(record, params)`` that returns the steps of the variant the record fits
+(before / after payment, online / offline, with overpayment) — or refuses 409 ``procedure_not_applicable``
+saying why. Each step is a label as the manual numbers it (「①入金履歴削除」) and a callable that calls the very
+service the screen of that name calls; steps hand values on through ``Carry`` (the deleted payments with their
+method, channel, ``paid_on`` and settlement number; the invoice a step made).
+
+- ``procedure_preview``: every step inside one ``backoffice.services.dry_run`` — the same rules refuse, each step's
+  audit changes listed under it, and everything rolled back (no row, number, audit entry or mail stays).
+- ``procedure_run``: every step in one transaction within one ``audit_act`` (one audit batch); a refused step
+  raises ``StepRefused`` (the rule's error with the step's index) and nothing is changed. With ``case`` the run
+  is written into the case's ``actions_taken`` (action ``procedure``) by ``support.services``.
+
+The six procedures of API.md are in ``support.procedures.billing``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from backoffice import audit
+from backoffice.errors import Conflict, DomainError
+from backoffice.services import Actor, check_actor, dry_run
+
+SEED = "003_ce6184a7f9099b55.txt"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+
+MSG_UNKNOWN_PROCEDURE = _("Unknown procedure: %(procedure)s")
+MSG_PARAMS_OBJECT = _("Give the parameters as an object.")
+
+
+class NotApplicable(Conflict):
+    """409 ``procedure_not_applicable``: the record does not fit the procedure; the message says why."""
+
+    def __init__(self, message: Any):
+        super().__init__("procedure_not_applicable", message)
+
+
+class StepRefused(DomainError):
+    """A step's rule refused: the rule's code, message, status and fields, and the step's ``index`` (from 1)."""
+
+    def __init__(self, step: int, error: DomainError):
+        super().__init__(error.code, error.message, status=error.status, fields=error.fields)
+        self.step = step
+        self.error = error
+
+
+@dataclasses.dataclass
+class Carry:
+    """What the steps hand on to the later ones (what a person had to remember between screens)."""
+
+    actor: Actor
+    record: dict
+    values: dict = dataclasses.field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One step: ``action`` (the service it calls), ``name`` (the manual's words, without its number) and
+    ``run(carry)``."""
+
+    action: str
+    name: str
+    run: Callable[[Carry], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Procedure:
+    id: str
+    title: str
+    source: dict
+    params: tuple[str, ...]
+    resolve: Callable[[Actor, dict], dict]
+    plan: Callable[[dict, dict], list[Step]]
+    #: the invoices the record names, locked (pk order) before the plan reads them in a run
+    invoices: Callable[[dict], list[int]] = lambda record: []
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "source": self.source, "params": list(self.params)}
+
+
+PROCEDURES: dict[str, Procedure] = {}
+
+
+def register(procedure: Procedure) -> Procedure:
+    PROCEDURES[procedure.id] = procedure
+    return procedure
+
+
+def procedure_list() -> list[dict]:
+    """API.md: ``[{id, title, source, params: [name…]}]``."""
+    _load()
+    return [p.as_dict() for p in PROCEDURES.values()]
+
+
+def _load() -> None:
+    from . import billing  # noqa: F401  (registers the six)
+
+
+def get_procedure(procedure_id: Any) -> Procedure:
+    _load()
+    procedure = PROCEDURES.get(procedure_id) if isinstance(procedure_id, str) else None
+    if procedure is None:
+        message = MSG_UNKNOWN_PROCEDURE % {"procedure": procedure_id}
+        raise DomainError("invalid", message, fields={"procedure": [str(message)]})
+    return procedure
+
+
+def label(index: int, name: str) -> str:
+    return f"{CIRCLED[index - 1]}{name}"
+
+
+def _changes(entries) -> list[dict]:
+    """One change per field of each audit entry a step's services recorded: ``{target, field, before, after}``
+    (and the entry's ``action``, ``target_type`` and ``target_id``)."""
+    out = []
+    for entry in entries:
+        before, after = entry.before or {}, entry.after or {}
+        target_type = f"{entry.target_type.app_label}.{entry.target_type.model}" if entry.target_type_id else ""
+        for field in list(dict.fromkeys([*after, *before])):
+            out.append({"target": entry.target_repr, "target_type": target_type, "target_id": entry.target_id,
+                        "action": entry.action, "field": field, "before": before.get(field),
+                        "after": after.get(field)})
+    return out
+
+
+def _prepare(actor: Actor, procedure_id: Any, params: Any, *, lock: bool) -> tuple[Procedure, dict, dict, list[Step]]:
+    procedure = get_procedure(procedure_id)
+    if not isinstance(params, dict):
+        raise DomainError("invalid", MSG_PARAMS_OBJECT, fields={"params": [str(MSG_PARAMS_OBJECT)]})
+    record = procedure.resolve(actor, params)
+    if lock:
+        from billing.models import Invoice
+
+        pks = sorted(set(procedure.invoices(record)))
+        if pks:
+            list(Invoice.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
+            record = procedure.resolve(actor, params)  # read again under the lock
+    record["title"] = procedure.title  # 入金履歴削除's reason, the work memo's name
+    return procedure, record, params, procedure.plan(record, params)
+
+
+def _execute(actor: Actor, record: dict, steps: list[Step], done: list[dict]) -> list[dict]:
+    """Run the steps in order, appending each done step to ``done`` with the audit changes its services recorded;
+    a refusal → ``StepRefused`` (the steps before it stay in ``done``)."""
+    carry = Carry(actor=actor, record=record)
+    for index, step in enumerate(steps, start=1):
+        with audit.collect_entries() as entries:
+            try:
+                step.run(carry)
+            except StepRefused:
+                raise
+            except DomainError as exc:
+                raise StepRefused(index, exc) from exc
+        done.append({"index": index, "action": step.action, "label": label(index, step.name),
+                     "changes": _changes(entries)})
+    return done
+
+
+def _steps_outline(steps: list[Step]) -> list[dict]:
+    return [{"index": i, "action": s.action, "label": label(i, s.name), "changes": []}
+            for i, s in enumerate(steps, start=1)]
+
+
+def procedure_preview(*, actor: Actor, procedure: str, params: Any) -> dict:
+    """API.md's preview: ``{procedure, ok, steps: [{index, action, label, changes}], refused: {step, code, detail}
+    | null}`` — every step run dry; nothing is changed, no number used up, no mail sent. A procedure that does not
+    fit the record raises ``NotApplicable`` (409); bad params 400, another society's record 404."""
+    check_actor(actor, "can_use_support")
+    found: dict = {}
+    done: list[dict] = []
+
+    def run() -> None:
+        found["procedure"], record, _params, steps = _prepare(actor, procedure, params, lock=True)
+        found["outline"] = _steps_outline(steps)
+        try:
+            _execute(actor, record, steps, done)
+        except StepRefused as exc:
+            found["refused"] = exc
+            raise exc.error from exc
+
+    result = dry_run(run, label=f"procedure {procedure} (preview)")
+    refused = found.get("refused")
+    if result.error is not None and refused is None:  # before any step: bad params, not found, not applicable
+        raise result.error
+    # the steps done with their changes; after a refusal, the refused one and the rest as planned, unchanged
+    steps = [*done, *found["outline"][len(done):]]
+    return {"procedure": found["procedure"].id, "ok": refused is None, "steps": steps,
+            "refused": None if refused is None else {"step": refused.step, "code": refused.code,
+                                                      "detail": str(refused.message)}}
+
+
+def procedure_run(*, actor: Actor, procedure: str, params: Any, case=None) -> dict:
+    """API.md's run: every step in one transaction and one audit act → ``{procedure, ok: true, steps, batch}``.
+    A refused step raises ``StepRefused`` (the rule's error and the step's index) and nothing is changed; with
+    ``case`` the run — done, refused at a step or not applicable — is written into the case's ``actions_taken``
+    (action ``procedure``; a refusal with ``ok`` false, after the rollback: the case's log, not the record)."""
+    check_actor(actor, "can_use_support")
+    if case is not None:
+        from backoffice.services import check_society
+
+        check_society(actor, case.society_id)
+    act_label = (f"support case {case.pk}: procedure {procedure}" if case is not None else f"procedure {procedure}")
+    try:
+        with transaction.atomic(), audit.audit_act(act_label) as act:
+            proc, record, params, steps = _prepare(actor, procedure, params, lock=True)
+            done = _execute(actor, record, steps, [])
+            body = {"procedure": proc.id, "ok": True, "steps": done, "batch": str(act.batch_id)}
+            if case is not None:
+                from support.services import case_procedure_record
+
+                case_procedure_record(actor=actor, case=case, procedure=proc.id, params=params, ok=True,
+                                      result={"steps": [s["label"] for s in done], "batch": body["batch"]},
+                                      batch_id=act.batch_id)
+    except (StepRefused, NotApplicable) as exc:
+        if case is not None:
+            from support.services import case_procedure_record
+
+            case_procedure_record(actor=actor, case=case, procedure=str(procedure), params=params, ok=False,
+                                  result={"code": exc.code, "detail": str(exc.message),
+                                          "step": getattr(exc, "step", None), "status": exc.status}, batch_id=None)
+        raise
+    return body
