@@ -9,7 +9,6 @@ import re
 import unicodedata
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from backoffice.errors import Conflict, DomainError
@@ -24,6 +23,11 @@ MSG_IDENTITY_MISMATCH = gettext_lazy("The name or the item the caller gave does 
 
 _DIGITS_ONLY = {"phone", "postal_code"}
 
+#: the items an identity check may ask, with their names on the screens
+ITEM_LABELS = {"member_number": gettext_lazy("member number"), "phone": gettext_lazy("phone"),
+               "postal_code": gettext_lazy("postal code"), "affiliation": gettext_lazy("affiliation"),
+               "recovery_contact": gettext_lazy("password-reset contact")}
+
 
 def _norm(value: Any, *, digits: bool = False) -> str:
     folded = unicodedata.normalize("NFKC", str(value or "")).casefold()
@@ -35,13 +39,13 @@ def identity_record(ctx: CaseContext) -> IdentityRecord:
     member = ctx.member
     if member is None:
         apass = ctx.apass
-        items = {"recovery_contact": (_("password-reset contact"), apass.recovery_contact)} \
+        items = {"recovery_contact": (str(ITEM_LABELS["recovery_contact"]), apass.recovery_contact)} \
             if apass is not None and apass.recovery_contact else {}
         return IdentityRecord(name=None, items=items)
-    held = [("member_number", _("member number"), member.member_number), ("phone", _("phone"), member.phone),
-            ("postal_code", _("postal code"), member.postal_code),
-            ("affiliation", _("affiliation"), member.affiliation)]
-    return IdentityRecord(name=member.name, items={code: (label, value) for code, label, value in held if value})
+    held = {"member_number": member.member_number, "phone": member.phone, "postal_code": member.postal_code,
+            "affiliation": member.affiliation}
+    return IdentityRecord(name=member.name,
+                          items={code: (str(ITEM_LABELS[code]), value) for code, value in held.items() if value})
 
 
 def record_of(ctx: CaseContext) -> IdentityRecord:

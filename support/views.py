@@ -36,7 +36,7 @@ from mail.models import SentMail
 from members import selectors as member_selectors
 from members.models import Member, Operator, Status
 
-from . import chart, engine, selectors, services
+from . import chart, engine, identity, selectors, services
 from .flows import SHIPPED
 from .models import Case
 
@@ -283,8 +283,12 @@ def case_body_context(request, case: Case, *, preview: dict | None = None, note_
         if s.source != "caller":
             continue
         spec = nodes.get(s.node, {})
-        labels = {o["value"]: o["label"] for o in spec.get("options", [])}
-        answers.append({"node": s.node, "text": spec.get("text", s.node), "answer": labels.get(s.answer, s.answer),
+        if spec.get("kind") == engine.IDENTITY:  # SUP-9: the step keeps {"confirmed": true, "item"}, no value
+            item = (s.answer or {}).get("item", "") if isinstance(s.answer, dict) else ""
+            shown = _("Confirmed (%(item)s)") % {"item": identity.ITEM_LABELS.get(item, item)}
+        else:
+            shown = {o["value"]: o["label"] for o in spec.get("options", [])}.get(s.answer, s.answer)
+        answers.append({"node": s.node, "text": spec.get("text", s.node), "answer": shown,
                         "superseded": s.superseded, "at": s.at, "by": s.by_label})
     current = detail["current"]
     asking = current if current and current["kind"] != engine.OUTCOME else None
@@ -340,10 +344,19 @@ def _act(request, pk, write) -> Case:
     return case
 
 
+def _posted_answer(request, case: Case):
+    """The answer the form posted: at an identity node (SUP-9) the dict of its fields 氏名, item and value, which
+    the service checks against the record; else the option's value."""
+    spec = case.flow_version.definition["nodes"].get(request.POST.get("node", ""), {})
+    if spec.get("kind") == engine.IDENTITY:
+        return {field: (request.POST.get(field) or "").strip() for field in ("name", "item", "value")}
+    return request.POST.get("answer", "")
+
+
 @require_POST
 def case_answer(request, pk):
     case = _act(request, pk, lambda c: services.case_answer(
-        actor=request.user, case=c, node=request.POST.get("node", ""), answer=request.POST.get("answer", "")))
+        actor=request.user, case=c, node=request.POST.get("node", ""), answer=_posted_answer(request, c)))
     return _after_write(request, case)
 
 

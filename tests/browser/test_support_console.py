@@ -27,15 +27,15 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"support_{name}.png"), full_page=True)
 
 
-def open_member_case(page, name: str) -> None:
-    """事務局メニュー › search › [会員情報変更] › [サポート案件] › 「ログインできない」と問い合わせがあった場合."""
+def open_member_case(page, name: str, flow: str = "login-trouble") -> None:
+    """事務局メニュー › search › [会員情報変更] › [サポート案件] › the flow (「ログインできない」と問い合わせがあった場合)."""
     page.locator("#site-name a").click()
     page.fill("#home-q", name)
     page.click("#home-search-individual")
     page.get_by_role("link", name="[会員情報変更]").first.click()
     page.click("#member-support-start-link")
     expect(page.locator("#start-caller")).to_contain_text(name)
-    page.click("#start-login-trouble")
+    page.click(f"#start-{flow}")
     expect(page.locator("#case-body")).to_be_visible()
 
 
@@ -113,3 +113,35 @@ def test_sup7_console_runs_login_trouble_to_b_and_f_and_a_viewer_reads(page, liv
     expect(viewer_page.locator(".action-button")).to_have_count(0)
     expect(viewer_page.locator("#answer-form, #note-form, .case-back")).to_have_count(0)
     shot(viewer_page, "viewer")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sup9_console_runs_apass_lookup_through_the_identity_form(page, live_server, sandbox, showcase_members,  # noqa: F811
+                                                                   viewport):
+    """SUP-9 in the console: apass-lookup from a member's page — a wrong phone is refused on the page and the case
+    stays at the check; the right name and phone pass it, the facts appear and the flow runs to its outcome."""
+    agent = OperatorFactory(society=sandbox, role="staff", email="agent@training.example.jp")
+    e = showcase_members["E"]
+    sign_in(page, live_server, agent)
+    open_member_case(page, e.name, "apass-lookup")
+    form = page.locator("#identity-form")
+    expect(form).to_be_visible()
+    expect(page.locator("#case-facts")).not_to_contain_text(e.email)
+    form.locator("#identity-name").fill(e.name)
+    form.locator("#identity-item").select_option(label="電話番号")
+    form.locator("#identity-value").fill("03-0000-0000")
+    page.click("#identity-confirm")
+    expect(page.locator("#case-body .messagelist")).to_contain_text("identity_not_confirmed")
+    expect(page.locator("#case-body")).to_have_attribute("data-current", "identity")
+    shot(page, "identity_refused")
+    page.locator("#identity-name").fill(e.name)
+    page.locator("#identity-item").select_option(label="電話番号")
+    page.locator("#identity-value").fill(e.phone)
+    page.click("#identity-confirm")
+    expect(page.locator("#identity-form")).to_have_count(0)
+    expect(page.locator("#case-facts")).to_contain_text(e.email)
+    expect(page.locator("#case-path")).to_contain_text("確認済み（電話番号）")
+    answer(page, "はい")
+    expect(page.locator("#case-outcome")).to_have_attribute("data-code", "retry_login")
+    shot(page, "identity_passed")
+    assert Case.objects.get().outcome == "retry_login"

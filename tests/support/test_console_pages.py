@@ -290,3 +290,84 @@ def test_sup7_apass_lookup_rows_offer_a_support_case(agent_page, viewer_page, sh
     assert f'href="/admin/support/start/?member={member.pk}"' in html
     html = viewer_page.get("/admin/members/member/apass-lookup/", {"email": member.email}).content.decode()
     assert "apass-support-link" not in html
+
+
+# --- SUP-9: the identity check on the case page (apass-lookup starts with it) ---------------------------------
+
+
+def facts_section(html: str) -> str:
+    return html.split('id="case-facts"')[1].split("</section>")[0]
+
+
+def start_apass_lookup(agent, member) -> Case:
+    member = Member.objects.select_related("society", "apass").get(pk=member.pk)
+    return services.case_create(actor=agent, society=member.society, flow="apass-lookup", member=member)
+
+
+def test_sup9_case_page_shows_the_identity_form_with_the_records_items(agent, agent_page, showcase_members):
+    case = start_apass_lookup(agent, showcase_members["E"])
+    html = agent_page.get(case_url(case)).content.decode()
+    assert 'id="identity-form"' in html and 'id="answer-form"' not in html
+    assert 'name="name"' in html and 'name="value"' in html and "本人確認</button>" in html
+    assert re.findall(r'<option value="(\w+)">([^<]+)</option>', html) == [
+        ("phone", "電話番号"), ("postal_code", "郵便番号"), ("affiliation", "所属先")]
+    assert 'name="answer"' not in html  # the items are no longer buttons posting a string
+
+
+def test_sup9_the_right_name_and_phone_pass_the_check_and_show_the_facts(agent, agent_page, showcase_members):
+    member = showcase_members["E"]
+    case = start_apass_lookup(agent, member)
+    assert member.email not in facts_section(agent_page.get(case_url(case)).content.decode())
+    response = agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": member.name,
+                                                           "item": "phone", "value": member.phone})
+    assert response.status_code == 302 and response["Location"] == case_url(case)
+    case.refresh_from_db()
+    assert case.current_node != "identity"
+    html = agent_page.get(case_url(case)).content.decode()
+    assert 'id="identity-form"' not in html and member.email in facts_section(html)  # the facts' evidence
+    assert "確認済み（電話番号）" in html
+
+
+def test_sup9_a_wrong_identity_shows_the_refusal_and_changes_nothing(agent, agent_page, showcase_members):
+    member = showcase_members["E"]
+    case = start_apass_lookup(agent, member)
+    audits = AuditEntry.objects.count()
+    response = agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": member.name,
+                                                           "item": "phone", "value": "03-0000-0000"}, follow=True)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "お名前または確認した項目が会員情報と一致しません" in html and "identity_not_confirmed" in html
+    assert 'id="identity-form"' in html and member.email not in facts_section(html)
+    case.refresh_from_db()
+    assert case.current_node == "identity" and not case.steps.filter(source="caller").exists()
+    assert AuditEntry.objects.count() == audits
+
+
+def test_sup9_identity_by_htmx_returns_the_fragment(agent, agent_page, showcase_members):
+    member = showcase_members["E"]
+    case = start_apass_lookup(agent, member)
+    wrong = agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": "別人 太郎", "item": "phone",
+                                                        "value": member.phone}, HTTP_HX_REQUEST="true")
+    html = wrong.content.decode()
+    assert html.lstrip().startswith('<div id="case-body"') and "<html" not in html
+    assert "identity_not_confirmed" in html and 'data-current="identity"' in html
+    bad = agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": member.name, "item": "member_number",
+                                                      "value": "1"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 200 and "(invalid)" in bad.content.decode()  # an item the record lacks: no 500
+    right = agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": member.name, "item": "phone",
+                                                        "value": member.phone}, HTTP_HX_REQUEST="true")
+    html = right.content.decode()
+    assert 'data-current="identity"' not in html and 'id="identity-form"' not in html
+    assert member.email in facts_section(html)
+
+
+def test_sup9_viewer_sees_no_identity_form_and_the_post_is_403(agent, viewer_page, showcase_members):
+    member = showcase_members["E"]
+    case = start_apass_lookup(agent, member)
+    html = viewer_page.get(case_url(case)).content.decode()
+    assert 'id="identity-form"' not in html and "電話番号" in html
+    response = viewer_page.post(case_url(case, "answer/"), {"node": "identity", "name": member.name,
+                                                            "item": "phone", "value": member.phone})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.current_node == "identity"
