@@ -14,4 +14,5 @@ urlpatterns = [
     path("cases/<int:pk>/actions/run/", views.case_action_run_view, name="support-page-action-run"),
     path("cases/<int:pk>/notes/", views.case_note_view, name="support-page-note"),
     path("cases/<int:pk>/resume/", views.case_resume_view, name="support-page-resume"),
+    path("procedures/<slug:procedure_id>/", views.procedure_page_view, name="support-page-procedure"),
 ]

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from billing.admin.links import register_invoice_page_links, register_payment_links
 from mail.admin import register_sent_mail_links
 from members.admin import register_member_page_links
 from members.templatetags.secretariat_home import Shortcut, register_shortcuts
@@ -41,7 +42,29 @@ def sent_mail_support_links(request, mail) -> list[tuple[str, str, str]]:
     return [(_("Support case"), start_url(mail=mail.pk), "mail-support-start-link")]
 
 
+def procedure_url(procedure_id: str, **subject) -> str:
+    return f"{reverse('support-page-procedure', args=[procedure_id])}?{urlencode(subject)}"
+
+
+def _procedure_links(subject: str):
+    """「ガイド付き手順: <title>」 for each procedure that fits the invoice or payment (its own plan decides)."""
+    def links(request, obj) -> list[tuple[str, str, str]]:
+        if not request.user.can_use_support:
+            return []
+        from .procedures import procedure_offers
+
+        return [(_("Guided procedure: %(title)s") % {"title": p.title}, procedure_url(p.id, **{subject: obj.pk}),
+                 f"{subject}-{obj.pk}-procedure-{p.id}") for p in procedure_offers(subject, obj)]
+    return links
+
+
+invoice_procedure_links = _procedure_links("invoice")
+payment_procedure_links = _procedure_links("payment")
+
+
 def register() -> None:
+    register_invoice_page_links(invoice_procedure_links)
+    register_payment_links(payment_procedure_links)
     register_shortcuts(support_shortcuts)
     register_member_page_links(member_support_links)
     register_sent_mail_links(sent_mail_support_links)

@@ -38,6 +38,7 @@ from members.models import Member, Operator, Status
 
 from . import chart, engine, identity, selectors, services
 from .flows import SHIPPED
+from .procedures import StepRefused, get_procedure, procedure_preview, procedure_run
 from .models import Case
 
 PER_PAGE = 50
@@ -447,3 +448,127 @@ case_action_preview_view = admin.site.admin_view(case_action_preview)
 case_action_run_view = admin.site.admin_view(case_action_run)
 case_note_view = admin.site.admin_view(case_note)
 case_resume_view = admin.site.admin_view(case_resume)
+
+
+# --- guided procedures (SUP-4, PAY-5): the page an invoice's or a payment's link opens -------------------------
+
+
+def _int_or_none(value):
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _procedure_subject(request):
+    """The invoice or payment of ``?invoice=`` / ``?payment=`` (another society's: 404)."""
+    from billing.models import Payment
+
+    invoice_id, payment_id = _int_or_none(request.GET.get("invoice")), _int_or_none(request.GET.get("payment"))
+    if invoice_id is not None:
+        invoice = billing_selectors.invoices_of(request.user).filter(pk=invoice_id).first()
+        if invoice is not None:
+            return "invoice", invoice, invoice
+    elif payment_id is not None:
+        payment = (Payment.objects.visible_to(request.user).select_related("invoice", "invoice__member")
+                   .filter(pk=payment_id).first())
+        if payment is not None:
+            return "payment", payment, payment.invoice
+    raise Http404(_("Not found."))
+
+
+def _procedure_form(request, procedure, subject, obj, invoice) -> tuple[list[dict], dict]:
+    """The params form of ``procedure`` (member_type / to_invoice selects, an amount per invoice for allocations)
+    and the params the posted form gives."""
+    from billing.models import Invoice
+    from members.models import MemberType
+
+    data = request.POST
+    params: dict = {subject: obj.pk}
+    fields = []
+    others = None
+    if {"to_invoice", "allocations"} & set(procedure.params):
+        others = list(Invoice.objects.visible_to(request.user).with_status()
+                      .filter(member_id=invoice.member_id, cancelled_at__isnull=True)
+                      .order_by("fiscal_year", "number")[:20])
+    if "member_type" in procedure.params:
+        choices = [(t.pk, f"{t.name}({t.annual_fee:,}円)") for t in
+                   MemberType.objects.visible_to(request.user).filter(society_id=invoice.society_id).order_by("pk")]
+        params["member_type"] = _int_or_none(data.get("member_type"))
+        fields.append({"name": "member_type", "label": _("Member type"), "choices": choices,
+                       "value": params["member_type"]})
+    if "to_invoice" in procedure.params:
+        choices = [(i.pk, f"{i.number} {i.fiscal_year} {i.name}") for i in others if i.pk != invoice.pk]
+        params["to_invoice"] = _int_or_none(data.get("to_invoice"))
+        fields.append({"name": "to_invoice", "label": _("Invoice to allocate it to"), "choices": choices,
+                       "value": params["to_invoice"]})
+    if "allocations" in procedure.params:
+        rows = []
+        for i in others:
+            amount = _int_or_none(data.get(f"amount_{i.pk}"))
+            rows.append({"name": f"amount_{i.pk}", "label": f"{i.number} {i.fiscal_year} {i.name}",
+                         "value": amount if amount is not None else ""})
+            if amount:
+                params.setdefault("allocations", []).append({"invoice": i.pk, "amount": amount})
+        fields.append({"name": "allocations", "label": _("Amount per invoice"), "amounts": rows})
+        params.setdefault("allocations", [])
+    return fields, params
+
+
+def _procedure_steps(steps: list[dict], tz) -> list[dict]:
+    """Each step with its changes grouped per audited object: ``{target, rows}`` (audit_display's labels)."""
+    out = []
+    for step in steps:
+        groups: list[dict] = []
+        for change in step["changes"]:
+            key = (change["target_type"], change["target_id"], change["action"])
+            if not groups or groups[-1]["key"] != key:
+                groups.append({"key": key, "target": change["target"], "before": {}, "after": {}})
+            groups[-1]["before"][change["field"]] = change["before"]
+            groups[-1]["after"][change["field"]] = change["after"]
+        for group in groups:
+            target_type, _target_id, action = group["key"]
+            model = django_apps.get_model(target_type) if target_type else None
+            group["rows"] = value_rows(action, model, group["before"], group["after"], tz)
+        out.append({**step, "groups": groups})
+    return out
+
+
+def procedure_page(request, procedure_id):
+    """「ガイド付き手順」: the params form, [プレビュー] (procedure_preview: every step with every change, nothing
+    changed) and [実行] (procedure_run: all steps, one audit batch, all or nothing). Viewers read the page
+    without buttons; their POSTs are refused 403."""
+    society = _society(request)
+    try:
+        procedure = get_procedure(procedure_id)
+    except DomainError:
+        raise Http404(_("Not found.")) from None
+    subject, obj, invoice = _procedure_subject(request)
+    if subject != procedure.subject:
+        raise Http404(_("Not found."))
+    fields, params = _procedure_form(request, procedure, subject, obj, invoice)
+    context = {**_admin_context(request, _("Guided procedure: %(title)s") % {"title": procedure.title}),
+               "procedure": procedure, "subject": subject, "obj": obj, "invoice": invoice, "fields": fields,
+               "invoice_url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
+               "invoices_label": type(invoice)._meta.verbose_name_plural,
+               "can_run": request.user.can_use_support}
+    if request.method == "POST":
+        _require_support(request)
+        tz = clock.society_timezone(society)
+        try:
+            if request.POST.get("run"):
+                result = procedure_run(actor=request.user, procedure=procedure.id, params=params)
+                invoice_ids = list(dict.fromkeys(c["target_id"] for s in result["steps"] for c in s["changes"]
+                                                 if c["target_type"] == "billing.invoice"))
+                context.update(done=_procedure_steps(result["steps"], tz), batch=result["batch"],
+                               invoice_links=[reverse("admin:billing_invoice_change", args=[pk]) for pk in invoice_ids])
+            else:
+                preview = procedure_preview(actor=request.user, procedure=procedure.id, params=params)
+                context.update(preview=preview, steps=_procedure_steps(preview["steps"], tz),
+                               refused=preview["refused"])
+        except StepRefused as exc:
+            context["refused"] = {"step": exc.step, "code": exc.code, "detail": str(exc.message)}
+        except DomainError as exc:
+            context["error"] = {"code": exc.code, "detail": str(exc.message)}
+    return TemplateResponse(request, "support/procedure.html", context)
+
+
+procedure_page_view = admin.site.admin_view(procedure_page)

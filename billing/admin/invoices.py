@@ -26,6 +26,7 @@ from ..models import Category, Invoice, InvoiceStatus
 from ..selectors import (billing_run_cancel_refusal, invoice_cancel_refusal, invoice_edit_refusal,
                          invoices_cancel_refusals, invoices_of, reminder_skip_reason)
 from ..templatetags.billing_format import yen
+from .links import INVOICE_PAGE_LINKS, other_app_links
 from ..services import invoices as services
 
 
@@ -328,6 +329,7 @@ class InvoiceAdmin(ServiceAdmin):
             if obj is not None:
                 extra.update(invoice=obj, status_label=InvoiceStatus(obj.status).label,
                              cancel_refusal=invoice_cancel_refusal(obj), edit_refusal=invoice_edit_refusal(obj),
+                             other_app_links=other_app_links(INVOICE_PAGE_LINKS, request, obj),
                              **self._invoice_links(request, obj))
         extra.setdefault("title", _("Invoice") if object_id else _("Add an invoice"))
         return super().changeform_view(request, object_id, form_url, extra)

@@ -16,6 +16,26 @@ from members.templatetags.secretariat_home import Shortcut, register_shortcuts
 from ..models import BankStatement, BillingRun, Invoice, LapseCandidate, Payment
 
 
+#: Links of other apps on an invoice's page and on a payment's row of [入金履歴] (support's guided procedures):
+#: each provider is ``provider(request, obj) -> [(label, url, element id), …]`` — billing knows no support.
+INVOICE_PAGE_LINKS: list = []
+PAYMENT_LINKS: list = []
+
+
+def register_invoice_page_links(provider) -> None:
+    if provider not in INVOICE_PAGE_LINKS:
+        INVOICE_PAGE_LINKS.append(provider)
+
+
+def register_payment_links(provider) -> None:
+    if provider not in PAYMENT_LINKS:
+        PAYMENT_LINKS.append(provider)
+
+
+def other_app_links(providers: list, request, obj) -> list[tuple[str, str, str]]:
+    return [link for provider in providers for link in provider(request, obj)]
+
+
 def _changelist(model) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 

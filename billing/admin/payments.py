@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -27,6 +28,7 @@ from .. import selectors
 from ..models import ONLINE_METHODS, Channel, Invoice, InvoiceStatus, Payment, PaymentMethod
 from ..services import payments as services
 from ..templatetags.billing_format import yen
+from .links import PAYMENT_LINKS, other_app_links
 
 MAX_AMOUNT = 10**10
 OFFLINE_CHOICES = [(v, label) for v, label in PaymentMethod.choices if v not in ONLINE_METHODS]
@@ -190,16 +192,24 @@ class PaymentAdmin(SocietyScopedAdmin):
                            reverse("billing-receipt-pdf", kwargs={"pk": obj.pk}), _("Receipt (PDF)"))
 
     @admin.display(description=gettext_lazy("Operations"))
-    def operations(self, obj):
-        if selectors.payment_delete_refusal(obj) is not None:
-            return ""
-        return format_html('<a href="{}">[{}]</a>', reverse("admin:billing_payment_delete_history", args=[obj.pk]),
-                           _("Delete payment history"))
+    def operations(self, obj, request=None):
+        """[入金履歴削除] and the links other apps register for a payment (support's guided procedures)."""
+        links = [] if request is None else other_app_links(PAYMENT_LINKS, request, obj)
+        html = [format_html('<a href="{}" id="{}">{}</a>', url, link_id, label) for label, url, link_id in links]
+        if selectors.payment_delete_refusal(obj) is None:
+            html.insert(0, format_html('<a href="{}">[{}]</a>',
+                                       reverse("admin:billing_payment_delete_history", args=[obj.pk]),
+                                       _("Delete payment history")))
+        return format_html_join(mark_safe("<br>"), "{}", ((h,) for h in html))
 
     def get_list_display(self, request):
-        if can_write(request):
-            return self.list_display
-        return tuple(c for c in self.list_display if c != "operations")
+        if not can_write(request):
+            return tuple(c for c in self.list_display if c != "operations")
+
+        @admin.display(description=gettext_lazy("Operations"))
+        def operations(obj):
+            return self.operations(obj, request)
+        return tuple(operations if c == "operations" else c for c in self.list_display)
 
     def changelist_view(self, request, extra_context=None):
         extra = {"title": _("Payment history"), "is_nav_sidebar_enabled": False, **(extra_context or {})}
@@ -249,6 +259,7 @@ class PaymentAdmin(SocietyScopedAdmin):
         for payment in payments:
             payment.channel_label = Channel(payment.channel).label
             payment.delete_refusal = selectors.payment_delete_refusal(payment)
+            payment.other_app_links = other_app_links(PAYMENT_LINKS, request, payment)
         return TemplateResponse(request, "admin/billing/payment/register.html", self._context(
             request, _("Register payment information"), invoice=invoice, form=form, payments=payments,
             outstanding=selectors.outstanding_of(invoice), status_label=InvoiceStatus(invoice.status).label,

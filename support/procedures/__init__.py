@@ -91,6 +91,10 @@ class Procedure:
     plan: Callable[[dict, dict], list[Step]]
     #: the invoices the record names, locked (pk order) before the plan reads them in a run
     invoices: Callable[[dict], list[int]] = lambda record: []
+    #: the record whose page offers the procedure (``"invoice"`` or ``"payment"``; None: offered nowhere)
+    subject: str | None = None
+    #: the part of ``plan`` that needs no params beyond the subject (raises ``NotApplicable``); None: the plan
+    fits: Callable[[dict], None] | None = None
 
     def as_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "source": self.source, "params": list(self.params)}
@@ -121,6 +125,33 @@ def get_procedure(procedure_id: Any) -> Procedure:
         message = MSG_UNKNOWN_PROCEDURE % {"procedure": procedure_id}
         raise DomainError("invalid", message, fields={"procedure": [str(message)]})
     return procedure
+
+
+#: subject → ``record_of(obj)``: the record a plan reads, from the invoice or payment a page already holds
+SUBJECTS: dict[str, Callable[[Any], dict]] = {}
+
+
+def procedure_offers(subject: str, obj: Any) -> list[Procedure]:
+    """The procedures that fit ``obj`` (an invoice or payment its page shows; an invoice with ``paid`` and
+    ``total`` annotated): each procedure of that subject asked by its own ``fits`` or ``plan`` — the rule is the
+    procedure's, never copied. Nothing is run; a few queries whatever the procedures."""
+    _load()
+    record: dict | None = None
+    offers = []
+    for procedure in PROCEDURES.values():
+        if procedure.subject != subject:
+            continue
+        if record is None:
+            record = SUBJECTS[subject](obj)
+        try:
+            if procedure.fits is not None:
+                procedure.fits(record)
+            else:
+                procedure.plan(dict(record), {})
+        except DomainError:
+            continue
+        offers.append(procedure)
+    return offers
 
 
 def label(index: int, name: str) -> str:

@@ -24,7 +24,7 @@ from billing.services import payments as payment_services
 from members import services as member_services
 from members.models import MemberType
 
-from . import SEED, Carry, NotApplicable, Procedure, Step, register
+from . import SEED, SUBJECTS, Carry, NotApplicable, Procedure, Step, register
 
 MAX_ID = 2**63 - 1
 MAX_INVOICES = 20
@@ -88,6 +88,20 @@ def _number(invoice: Invoice) -> str:
 def _require_live(invoice: Invoice) -> None:
     if invoice.cancelled_at is not None:
         raise NotApplicable(MSG_CANCELLED % {"number": _number(invoice)})
+
+
+def _require_live_subject(record: dict) -> None:
+    _require_live(record["invoice"])
+
+
+def _require_live_payment(record: dict) -> None:
+    if record["payment"].deleted_at is not None:
+        raise NotApplicable(MSG_DELETED)
+
+
+# the records an invoice's and a payment's page offer procedures for (support.procedures.procedure_offers)
+SUBJECTS["invoice"] = lambda invoice: {"invoice": invoice, "payments": _live_payments(invoice)}
+SUBJECTS["payment"] = lambda payment: {"payment": payment, "payments": [payment]}
 
 
 # --- what the steps make (API.md) -----------------------------------------------------------------------------
@@ -241,7 +255,7 @@ def _plan_rebill(record: dict, params: dict) -> list[Step]:
 register(Procedure(
     id="rebill_next_year", title=REBILL, params=("invoice",),
     source=_source(BILLING, "次年度からの入会希望者に対して、誤って当年度の請求を作成してしまいました。次年度の請求に変更したいです。"),
-    resolve=_resolve_invoice, plan=_plan_rebill, invoices=lambda r: [r["invoice"].pk]))
+    resolve=_resolve_invoice, plan=_plan_rebill, invoices=lambda r: [r["invoice"].pk], subject="invoice"))
 
 
 # --- member_type_correction -----------------------------------------------------------------------------------
@@ -266,7 +280,7 @@ def _change_type(carry: Carry) -> None:
 
 def _plan_type_correction(record: dict, params: dict) -> list[Step]:
     invoice, member_type = record["invoice"], record["member_type"]
-    _require_live(invoice)
+    _require_live_subject(record)
     if invoice.member.member_type_id == member_type.pk and invoice.amount == member_type.annual_fee:
         raise NotApplicable(MSG_SAME_TYPE % {"type": member_type.name, "number": _number(invoice)})
     fee = lambda r: r["member_type"].annual_fee  # noqa: E731
@@ -292,7 +306,8 @@ register(Procedure(
     id="member_type_correction", title=TYPE_CORRECTION, params=("invoice", "member_type"),
     source=_source(BILLING, "正会員で年会費請求した後に、今年度も学生会員のままであることが分かりました。請求金額が異なるため"
                             "修正したいです。 / 会期途中で学生会員から正会員に会員種別が変わり、追加の請求が発生しました。"),
-    resolve=_resolve_type_correction, plan=_plan_type_correction, invoices=lambda r: [r["invoice"].pk]))
+    resolve=_resolve_type_correction, plan=_plan_type_correction, invoices=lambda r: [r["invoice"].pk],
+    subject="invoice", fits=_require_live_subject))
 
 
 # --- overpayment_to_next_year ---------------------------------------------------------------------------------
@@ -317,7 +332,7 @@ def _plan_overpayment(record: dict, params: dict) -> list[Step]:
 register(Procedure(
     id="overpayment_to_next_year", title=OVERPAYMENT, params=("invoice",),
     source=_source(PAYMENTS, "間違えて多く入金されました。"),
-    resolve=_resolve_invoice, plan=_plan_overpayment, invoices=lambda r: [r["invoice"].pk]))
+    resolve=_resolve_invoice, plan=_plan_overpayment, invoices=lambda r: [r["invoice"].pk], subject="invoice"))
 
 
 # --- move_payment ---------------------------------------------------------------------------------------------
@@ -333,8 +348,7 @@ def _resolve_move(actor, params: dict) -> dict:
 
 def _plan_move(record: dict, params: dict) -> list[Step]:
     payment, source, target = record["payment"], record["invoice"], record["to_invoice"]
-    if payment.deleted_at is not None:
-        raise NotApplicable(MSG_DELETED)
+    _require_live_payment(record)
     if target.member_id != source.member_id:
         raise NotApplicable(MSG_OTHER_MEMBER % {"number": _number(target)})
     if target.pk == source.pk:
@@ -353,7 +367,8 @@ def _plan_move(record: dict, params: dict) -> list[Step]:
 register(Procedure(
     id="move_payment", title=MOVE, params=("payment", "to_invoice"),
     source=_source(PAYMENTS, "複数年度未入金となっている請求がありますが、最新年度に入金があったため、古い年度に割り当てたいです。"),
-    resolve=_resolve_move, plan=_plan_move, invoices=lambda r: [r["invoice"].pk, r["to_invoice"].pk]))
+    resolve=_resolve_move, plan=_plan_move, invoices=lambda r: [r["invoice"].pk, r["to_invoice"].pk],
+    subject="payment", fits=_require_live_payment))
 
 
 # --- split_combined_payment -----------------------------------------------------------------------------------
@@ -386,8 +401,7 @@ def _register_allocations(carry: Carry) -> None:
 
 def _plan_split(record: dict, params: dict) -> list[Step]:
     payment = record["payment"]
-    if payment.deleted_at is not None:
-        raise NotApplicable(MSG_DELETED)
+    _require_live_payment(record)
     seen: set[int] = set()
     for invoice, _amount in record["allocations"]:
         if invoice.member_id != record["invoice"].member_id:
@@ -407,7 +421,8 @@ register(Procedure(
     id="split_combined_payment", title=SPLIT, params=("payment", "allocations"),
     source=_source(PAYMENTS, "未納の年会費を1つの請求にまとめて入金されました。"),
     resolve=_resolve_split, plan=_plan_split,
-    invoices=lambda r: [r["invoice"].pk, *(i.pk for i, _a in r["allocations"])]))
+    invoices=lambda r: [r["invoice"].pk, *(i.pk for i, _a in r["allocations"])],
+    subject="payment", fits=_require_live_payment))
 
 
 # --- combine_invoices -----------------------------------------------------------------------------------------
