@@ -18,6 +18,7 @@ import re
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.errors import DomainError, NotFound
+from billing import selectors as billing_selectors
 from billing.models import ONLINE_METHODS, Category, Invoice, Payment
 from billing.services import invoices as invoice_services
 from billing.services import payments as payment_services
@@ -33,7 +34,6 @@ MSG_ID = _("Give the id of the record.")
 MSG_IDS = _("Give a list of invoice ids.")
 MSG_ALLOCATIONS = _("Give the allocations as a list of {invoice, amount}.")
 MSG_CANCELLED = _("Invoice %(number)s has been cancelled; choose a live invoice.")
-MSG_DELETED = _("This payment history has already been deleted.")
 MSG_NOT_OVERPAID = _("Invoice %(number)s is not overpaid (paid %(paid)s yen of %(total)s yen).")
 MSG_SAME_TYPE = _("The member is already of the member type %(type)s and invoice %(number)s bills its fee; there is "
                   "nothing to correct.")
@@ -95,8 +95,11 @@ def _require_live_subject(record: dict) -> None:
 
 
 def _require_live_payment(record: dict) -> None:
-    if record["payment"].deleted_at is not None:
-        raise NotApplicable(MSG_DELETED)
+    """A deleted payment has nothing to move: [入金履歴削除]'s own rule (PAY-2) says so, as 409
+    ``procedure_not_applicable``."""
+    refusal = billing_selectors.payment_delete_refusal(record["payment"])
+    if refusal is not None:
+        raise NotApplicable(refusal.message)
 
 
 # the records an invoice's and a payment's page offer procedures for (support.procedures.procedure_offers)
