@@ -120,9 +120,45 @@ class OperatorAdmin(ServiceAdmin):
     """Operators of the society; only the society's administrators manage them (SOC-3)."""
 
     form = OperatorForm
-    list_display = ("email", "name", "role", "is_active", "last_login")
+    list_display = ("email", "name", "role", "is_active", "last_login", "deleted_col")
     list_filter = ("role", "is_active")
     search_fields = ("email", "name")
+    change_form_template = "admin/members/operator/change_form.html"
+
+    @admin.display(description=gettext_lazy("deleted at"), ordering="deleted_at")
+    def deleted_col(self, obj):
+        if obj.deleted_at is None:
+            return ""
+        return f"{obj.deleted_at.astimezone(clock.society_timezone(obj.society)):%Y-%m-%d %H:%M}（{obj.deleted_by}）"
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [path("<path:object_id>/delete-operator/", self.admin_site.admin_view(self.delete_operator_view),
+                     name="%s_%s_delete_operator" % info)] + super().get_urls()
+
+    def delete_operator_view(self, request, object_id):
+        """SOC-5, seed 001 原因⑤: [オペレーター削除] — the operator is kept, marked deleted, and cannot sign in."""
+        operator = self.get_object(request, object_id)
+        if operator is None:
+            raise Http404(_("Not found."))
+        if not self.has_change_permission(request, operator):
+            raise PermissionDenied
+        refusal = services.operator_delete_refusal(request.user, operator)
+        if request.method == "POST" and refusal is None:
+            try:
+                services.operator_delete(actor=request.user, operator=operator)
+            except DomainError as error:
+                refusal = error
+            else:
+                messages.success(request, _("The operator %(email)s was deleted; it can no longer sign in.")
+                                 % {"email": operator.email})
+                return HttpResponseRedirect(reverse("admin:members_operator_changelist"))
+        context = {**self.admin_site.each_context(request), "title": _("Delete operator"), "opts": self.opts,
+                   "original": operator, "refusal": refusal}
+        return TemplateResponse(request, "admin/members/operator/delete_operator.html", context)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("email", "name", "role", "is_active") if obj is not None and obj.deleted_at else ()
 
     def has_module_permission(self, request):
         return may(request, "can_manage_settings")

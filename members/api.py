@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters
-from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 
 from backoffice import text
 from backoffice.errors import DomainError
+from backoffice.http import client_address
 
 from . import selectors, services
 from .models import Member, MemberType, Status
@@ -79,13 +79,16 @@ class TokenView(APIView):
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        operator = authenticate(
-            request, society=data.validated_data.get("society") or None,
+        result = services.operator_sign_in(
+            actor="system: API token", door="token", society_slug=data.validated_data.get("society") or None,
             email=data.validated_data["email"], password=data.validated_data["password"],
-        )
-        if operator is None:
+            client_address=client_address(request))
+        if result.reason == "rate_limited":  # SEC-2, API.md "Rate limits"
+            raise DomainError("rate_limited", result.message, status=429)
+        if not result.ok:
             raise DomainError("invalid_credentials", _("The society, e-mail address or password is incorrect."),
                               status=401)
+        operator = result.operator
         token, _created = Token.objects.get_or_create(user=operator)
         return Response({"token": token.key})
 

@@ -31,11 +31,11 @@ class OperatorBackend(ModelBackend):
         return None
 
     def user_can_authenticate(self, user) -> bool:
-        """SOC-5: operators of a cancelled or suspended society cannot sign in (platform superusers can)."""
-        if not super().user_can_authenticate(user):
-            return False
-        society = user.society
-        return society is None or society.contract_status == society.ContractStatus.ACTIVE
+        """SOC-5: deleted or deactivated operators, and operators of a cancelled or suspended society, cannot
+        sign in or keep a session (platform superusers have no society)."""
+        from .services.signin import operator_sign_in_allowed
+
+        return operator_sign_in_allowed(user) is None
 
     def get_user(self, user_id):
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.fields import (
@@ -32,16 +31,39 @@ class OperatorLoginForm(AdminAuthenticationForm):
 
     field_order = ["society", "username", "password"]
 
+    #: SOC-4: which door this form is (the general page; a society's own page is :class:`SocietyLoginForm`)
+    door = "general_page"
+    page_society: Society | None = None
+
     def clean(self):
-        society = self.cleaned_data.get("society") or None
+        from backoffice.http import client_address
+
+        from .services.signin import operator_sign_in
+
         email = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if email and password:
-            self.user_cache = authenticate(self.request, society=society, email=email, password=password)
-            if self.user_cache is None:
-                raise self.get_invalid_login_error()
-            self.confirm_login_allowed(self.user_cache)
+            user = getattr(self.request, "user", None)
+            result = operator_sign_in(
+                actor="system: operator sign-in page", door=self.door, email=email, password=password,
+                society=self.page_society, society_slug=None if self.page_society else self.cleaned_data.get("society"),
+                client_address=client_address(self.request) if self.request else None,
+                ended_operator=user if getattr(user, "is_authenticated", False) else None)
+            if not result.ok:
+                raise forms.ValidationError(result.message, code=result.reason)
+            self.user_cache = result.operator
         return self.cleaned_data
+
+
+class SocietyLoginForm(OperatorLoginForm):
+    """SOC-4: a society's own operator sign-in page (``/office/<slug>/login/``): the society is the page's."""
+
+    door = "society_page"
+
+    def __init__(self, request=None, *args, page_society: Society | None = None, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.page_society = page_society
+        del self.fields["society"]
 
 
 class MemberForm(forms.ModelForm):

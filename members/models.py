@@ -110,6 +110,9 @@ class Operator(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.STAFF)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("created at"), default=timezone.now)
+    #: SOC-5, seed 001 cause ⑤: a deleted operator is kept (who deleted it and when) and can no longer sign in.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    deleted_by = models.CharField(_("deleted by"), max_length=255, blank=True)
 
     objects = OperatorManager()
 
@@ -122,7 +125,9 @@ class Operator(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("operators")
         ordering = ["society__slug", "email"]
         constraints = [
-            models.UniqueConstraint(fields=["society", "email"], name="operator_email_unique_in_society"),
+            # SOC-5: unique among the society's live operators (a deleted one is kept and frees its e-mail)
+            models.UniqueConstraint(fields=["society", "email"], condition=Q(deleted_at__isnull=True),
+                                    name="operator_email_unique_in_society"),
         ]
 
     def __str__(self) -> str:
@@ -135,6 +140,8 @@ class Operator(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs):
         self.email = text.normalize_email(self.email)
         self.username = self.make_username(self.society, self.email)
+        if self.deleted_at is not None:  # kept under a key of its own, so that the e-mail can be used again
+            self.username = f"{self.username}#deleted-{self.pk}"
         super().save(*args, **kwargs)
 
     def get_short_name(self) -> str:
@@ -518,3 +525,56 @@ class APassUnlink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_email} → {self.new_email}"
+
+
+class OperatorSignIn(models.Model):
+    """SOC-4 … SOC-6, SEC-2: one operator sign-in attempt at one door, with its diagnosed reason (API.md "Sign-in
+    reasons"). What a refused visitor is told is deliberately vague; the reason here is the full diagnosis that
+    the ``operator-login`` flow reads. Never the typed password."""
+
+    class Door(models.TextChoices):
+        SOCIETY_PAGE = "society_page", _("society's operator sign-in page")
+        GENERAL_PAGE = "general_page", _("general sign-in page")
+        TOKEN = "token", _("API token")
+
+    class Reason(models.TextChoices):
+        OK = "ok", _("signed in")
+        WRONG_LOGIN_PAGE = "wrong_login_page", _("an operator at the general sign-in page")
+        OTHER_SOCIETY_PAGE = "other_society_page", _("another society's sign-in page")
+        WRONG_PASSWORD = "wrong_password", _("wrong password")
+        UNKNOWN_OPERATOR = "unknown_operator", _("unknown operator")
+        DUPLICATE_EMAIL = "duplicate_email", _("two operators with one e-mail address")
+        OPERATOR_DELETED = "operator_deleted", _("operator deleted or deactivated")
+        CONTRACT_INACTIVE = "contract_inactive", _("society's contract cancelled or suspended")
+        RATE_LIMITED = "rate_limited", _("too many failed sign-ins")
+        OTP_REQUIRED = "otp_required", _("two-step code required")
+        OTP_WRONG = "otp_wrong", _("wrong two-step code")
+
+    #: the society of the page used (or named in the request); None for the platform's own accounts
+    society = models.ForeignKey(Society, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="operator_sign_ins")
+    #: the operator the attempt was diagnosed as (of any society — an operator at another society's page too)
+    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="sign_ins")
+    typed_email = models.CharField(_("typed e-mail address"), max_length=320)
+    #: the typed e-mail normalized (half width, lower case): the per-account rate limit counts by it
+    email_key = models.CharField(max_length=320, blank=True, editable=False)
+    door = models.CharField(_("sign-in door"), max_length=20, choices=Door.choices)
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    at = models.DateTimeField(_("time"))
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    #: SOC-6 (seed 001 cause ②): the account this sign-in ended in the same browser
+    ended_operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+", verbose_name=_("session ended"))
+
+    objects = SocietyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("operator sign-in")
+        verbose_name_plural = _("operator sign-ins")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["society", "email_key", "at"], name="members_opsignin_account_at"),
+                   models.Index(fields=["client_address", "at"], name="members_opsignin_address_at"),
+                   models.Index(fields=["operator", "at"], name="members_opsignin_operator_at")]
+
+    def __str__(self) -> str:
+        return f"{self.typed_email}（{self.get_reason_display()}）"

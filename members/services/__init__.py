@@ -8,7 +8,10 @@ from .applications import application_request, proxy_application_create  # noqa:
 from .mypage import ResetReason, ResetResult, email_change_request, password_reset_request  # noqa: F401
 from .members import EDITABLE_MEMBER_FIELDS, member_create, member_email_release, member_update  # noqa: F401
 from .numbers import MSG_NUMBER_GAP, member_number_correct, member_numbers_assign  # noqa: F401
+from .signin import OperatorSignInResult, operator_sign_in, operator_sign_in_allowed  # noqa: F401
 from .settings import (  # noqa: F401
+    operator_delete,
+    operator_delete_refusal,
     SOCIETY_PLATFORM_FIELDS,
     SOCIETY_SETTINGS,
     member_type_create,

@@ -14,6 +14,8 @@ from backoffice import audit, clock, text
 from backoffice.errors import Conflict, DomainError
 from backoffice.services import Actor, check_society, holds, permission_denied, service
 
+from rest_framework.authtoken.models import Token
+
 from .. import selectors
 from ..models import MemberType, Operator, Society
 from ._common import validate_model
@@ -145,7 +147,7 @@ def operator_create(
     """SOC-3, SOC-5: an operator of one society; the e-mail is unique within it."""
     email = text.normalize_email(email)
     _check_role(role)
-    if Operator.objects.filter(society=society, email=email).exists():
+    if Operator.objects.filter(society=society, email=email, deleted_at__isnull=True).exists():
         raise Conflict("email_in_use", _("An operator with this e-mail already exists in this society."),
                        fields={"email": []})
     operator = Operator(society=society, email=email, role=role, name=name, is_active=is_active,
@@ -179,6 +181,34 @@ def operator_update(*, actor: Actor, operator: Operator, name: str | None = None
     if password:  # never the password itself
         before["password"], after["password"] = "", str(_("(changed)"))
     audit.record_change(actor=actor, action="members.operator.updated", target=operator, before=before, after=after)
+    return operator
+
+
+def operator_delete_refusal(actor: Actor, operator: Operator) -> DomainError | None:
+    """SOC-5: an administrator deletes another operator of the society, once; never their own account."""
+    if operator.deleted_at is not None:
+        return Conflict("operator_deleted", _("This operator has already been deleted."))
+    if getattr(actor, "pk", None) == operator.pk:
+        return Conflict("invalid_transition", _("You cannot delete your own account."))
+    return None
+
+
+@service(permission="can_manage_settings")
+def operator_delete(*, actor: Actor, operator: Operator) -> Operator:
+    """SOC-5, seed 001 原因⑤: the operator is kept, marked deleted (who and when), can no longer sign in (pages,
+    API tokens, open sessions), and its e-mail may be given to a new operator."""
+    check_society(actor, operator.society_id)
+    operator = Operator.objects.select_for_update().get(pk=operator.pk)
+    refusal = operator_delete_refusal(actor, operator)
+    if refusal is not None:
+        raise refusal
+    before = _operator_snapshot(operator)
+    operator.deleted_at = clock.now(operator.society)
+    operator.deleted_by = audit.actor_label(actor)[:255]
+    operator.save()
+    Token.objects.filter(user=operator).delete()
+    audit.record(actor=actor, action="members.operator.deleted", target=operator, before=before,
+                 after={**before, "deleted_at": operator.deleted_at.isoformat()})
     return operator
 
 

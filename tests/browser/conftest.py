@@ -50,8 +50,13 @@ def page(viewport):
 
 
 def sign_in(page, live_server, operator):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=society]", operator.society.slug)
+    """At the operator's own door (SOC-4): the society's operator sign-in page, or the general page for the
+    platform's accounts."""
+    if operator.society_id:
+        page.goto(f"{live_server.url}/office/{operator.society.slug}/login/")
+    else:
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=society]", "")
     page.fill("input[name=username]", operator.email)
     page.fill("input[name=password]", "password-123")
     page.click("input[type=submit]")

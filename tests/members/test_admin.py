@@ -29,14 +29,17 @@ def messages_of(response):
     return [str(m) for m in response.context["messages"]] if response.context and "messages" in response.context else []
 
 
-def test_soc3_admin_login_with_society_id_email_and_password(client, staff_op):
-    r = client.post("/admin/login/?next=/admin/", {"society": "ｊｓｂｏ", "username": "STAFF@jsbo.example.jp",
-                                                   "password": "password-123", "next": "/admin/"})
+def test_soc3_soc4_operator_signs_in_at_the_society_page_and_is_sent_there_from_the_general_page(client, staff_op):
+    r = client.post("/office/jsbo/login/?next=/admin/", {"username": "STAFF@jsbo.example.jp",
+                                                         "password": "password-123", "next": "/admin/"})
     assert r.status_code == 302 and r.url == "/admin/"
     client.logout()
+    r = client.post("/admin/login/", {"society": "ｊｓｂｏ", "username": "staff@jsbo.example.jp", "password": "password-123"})
+    assert r.status_code == 200
+    assert "/office/jsbo/login/" in r.content.decode()  # which page is theirs (the password was right)
     r = client.post("/admin/login/", {"society": "other", "username": "staff@jsbo.example.jp", "password": "password-123"})
     assert r.status_code == 200
-    assert "学会ID、メールアドレスまたはパスワードが正しくありません。" in r.content.decode()
+    assert "メールアドレスとパスワードの組み合わせに対応するログイン情報が登録されていません。" in r.content.decode()
 
 
 def test_mem10_individual_member_search_page_named_and_chain_mark(staff_client, active_member, society, regular_type):

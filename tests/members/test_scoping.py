@@ -273,7 +273,7 @@ def test_soc5_operators_of_an_inactive_society_cannot_sign_in_or_use_a_token(cli
     token = Token.objects.create(user=staff_op)
     society.contract_status = contract_status
     society.save()
-    r = client.post("/admin/login/", {"society": "jsbo", "username": staff_op.email, "password": "password-123"})
+    r = client.post("/office/jsbo/login/", {"username": staff_op.email, "password": "password-123"})
     assert r.status_code == 200  # stays on the sign-in page
     api_client = APIClient()
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

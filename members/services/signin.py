@@ -1,0 +1,163 @@
+"""Operator sign-in (SOC-4 … SOC-6, SEC-2; API.md "Sign-in reasons", "Rate limits"; seed 001).
+
+Every attempt at every door — a society's own page ``/office/<slug>/login/``, the general page (``/login/``,
+``/admin/login/``: the contract holder, i.e. a society's administrator, and the platform's accounts) and the
+API token endpoint — goes through :func:`operator_sign_in`, which diagnoses the reason in seed 001's terms and
+logs it (:class:`OperatorSignIn`). A refused visitor is told only what does not reveal whether an account exists:
+the general message, or — when the e-mail and password were right — which page is theirs to use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+from typing import Any
+
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from backoffice import clock, text
+from backoffice.http import ip_or_none
+from backoffice.services import Actor, service
+
+from ..models import Operator, OperatorSignIn, Society
+
+#: API.md "Rate limits": 10 failed sign-ins for one account within 15 minutes (society clock) …
+RATE_LIMIT_FAILURES = 10
+RATE_LIMIT_WINDOW = datetime.timedelta(minutes=15)
+#: … or 100 failed ones from one address.
+RATE_LIMIT_ADDRESS_FAILURES = 100
+
+#: seed 001 原因⑥, word for word; also what every refusal that must not reveal an account says
+MSG_NO_SUCH_LOGIN = _("There is no login for this combination of e-mail address and password.")
+MSG_RATE_LIMITED = _("Too many failed sign-ins. Wait a while and try again.")
+MSG_USE_SOCIETY_PAGE = _("Operators sign in at their society's operator sign-in page: %(url)s")
+MSG_OTHER_SOCIETY_PAGE = _("This sign-in page belongs to another society. Sign in at your society's operator "
+                           "sign-in page; ask your society's administrator for its address.")
+
+Reason = OperatorSignIn.Reason
+Door = OperatorSignIn.Door
+
+
+def society_login_path(society: Society) -> str:
+    return f"/office/{society.slug}/login/"
+
+
+@dataclasses.dataclass(frozen=True)
+class OperatorSignInResult:
+    ok: bool
+    reason: str
+    operator: Operator | None  # the operator signed in (only when ok)
+    message: Any  # what the visitor is told when refused
+
+
+def operator_sign_in_allowed(operator: Operator) -> str | None:
+    """SOC-5: why ``operator`` may not sign in at all (deleted or deactivated, or its society's contract is not
+    active), as a reason code; None when it may. The authentication backend asks this for every session."""
+    if operator.deleted_at is not None or not operator.is_active:
+        return Reason.OPERATOR_DELETED
+    society = operator.society
+    if society is not None and society.contract_status != society.ContractStatus.ACTIVE:
+        return Reason.CONTRACT_INACTIVE
+    return None
+
+
+def _take_turns(key: str) -> None:
+    """Concurrent attempts for one account or address count each other's failures (see ``mypage_sign_in``)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite's transactions begin IMMEDIATE and take turns anyway
+    digest = hashlib.blake2b(f"operator-sign-in:{key}".encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+
+
+def _candidates(society: Society | None, email: str) -> list[Operator]:
+    """The operators an e-mail names in a society (legacy duplicates differ in letter case: SOC-5 detects them)."""
+    where = {"society__isnull": True} if society is None else {"society": society}
+    found = list(Operator.objects.select_related("society").filter(email__iexact=email, **where)[:5])
+    live = [operator for operator in found if operator.deleted_at is None]
+    return live or found[:1]  # a deleted operator is diagnosed only when no live one has the e-mail
+
+
+def _elsewhere(email: str, password: str, society: Society | None) -> Operator | None:
+    """An operator of another society (or of the platform) whose e-mail and password these are."""
+    others = Operator.objects.select_related("society").filter(email__iexact=email)
+    others = others.exclude(society=society) if society is not None else others.exclude(society__isnull=True)
+    for operator in others[:5]:
+        if operator.check_password(password):
+            return operator
+    return None
+
+
+def _page_for(operator: Operator) -> str:
+    return society_login_path(operator.society) if operator.society_id else "/login/"
+
+
+def _may_use_general_page(operator: Operator) -> bool:
+    """SOC-4: the general page is the contract holder's — a society's administrator — and the platform's."""
+    return operator.society_id is None or operator.is_superuser or operator.role == Operator.Role.ADMIN
+
+
+@service(permission=None)
+def operator_sign_in(*, actor: Actor, door: str, email: str, password: str, society: Society | None = None,
+                     society_slug: str | None = None, client_address: str | None = None,
+                     ended_operator: Operator | None = None) -> OperatorSignInResult:
+    """One sign-in attempt, diagnosed and logged. ``society`` is the society of the page used (a society page)
+    or named in the request (``society_slug``: the general page's 学会ID, the token's ``society``); neither for the
+    platform's accounts. Never raises for a refusal: the caller shows ``message`` (the log stays either way)."""
+    typed = (email or "").strip()
+    normalized = text.normalize_email(typed) if typed else ""
+    address = ip_or_none(client_address)
+    unknown_society = False
+    if society is None and society_slug:
+        society = Society.objects.filter(slug=text.half_width(society_slug)).first()
+        unknown_society = society is None
+    _take_turns(f"account:{society.pk if society else '-'}:{normalized}")
+    if address:
+        _take_turns(f"address:{address}")
+    now = clock.now(society)
+
+    def log(reason: str, operator: Operator | None = None, message: Any = MSG_NO_SUCH_LOGIN) -> OperatorSignInResult:
+        OperatorSignIn.objects.create(
+            society=society, operator=operator, typed_email=typed[:320], email_key=normalized[:320], door=door, reason=reason, at=now,
+            client_address=address, ended_operator=ended(operator) if reason == Reason.OK else None)
+        ok = reason == Reason.OK
+        return OperatorSignInResult(ok=ok, reason=str(reason), operator=operator if ok else None,
+                                    message="" if ok else message)
+
+    def ended(operator: Operator | None) -> Operator | None:
+        """SOC-6: the other account signed in in this browser, which this sign-in ends."""
+        if ended_operator is None or operator is None or ended_operator.pk == operator.pk:
+            return None
+        return ended_operator
+
+    def failures(**where) -> int:
+        return (OperatorSignIn.objects.filter(at__gt=now - RATE_LIMIT_WINDOW, at__lte=now, **where)
+                .exclude(reason__in=[Reason.OK, Reason.RATE_LIMITED]).count())
+
+    if address and failures(client_address=address) >= RATE_LIMIT_ADDRESS_FAILURES:
+        return log(Reason.RATE_LIMITED, message=MSG_RATE_LIMITED)
+    if normalized and failures(society=society, email_key=normalized[:320]) >= RATE_LIMIT_FAILURES:
+        return log(Reason.RATE_LIMITED, message=MSG_RATE_LIMITED)
+    candidates = [] if unknown_society or not normalized else _candidates(society, normalized)
+    if len(candidates) > 1:
+        return log(Reason.DUPLICATE_EMAIL, candidates[0])  # seed 001 原因③ (legacy: SOC-5 prevents new ones)
+    if not candidates:
+        other = _elsewhere(normalized, password or "", society) if normalized and password else None
+        if other is not None and door == Door.SOCIETY_PAGE:
+            return log(Reason.OTHER_SOCIETY_PAGE, other, MSG_OTHER_SOCIETY_PAGE)
+        if other is not None and door == Door.GENERAL_PAGE and other.society_id and not unknown_society:
+            return log(Reason.WRONG_LOGIN_PAGE, other, MSG_USE_SOCIETY_PAGE % {"url": _page_for(other)})
+        if other is None:
+            Operator().set_password(password or "")  # the work of a real check: no timing oracle
+        return log(Reason.UNKNOWN_OPERATOR, other)
+    operator = candidates[0]
+    refusal = operator_sign_in_allowed(operator)
+    if refusal is not None:
+        return log(refusal, operator)
+    if not operator.check_password(password or ""):
+        return log(Reason.WRONG_PASSWORD, operator)
+    if door == Door.GENERAL_PAGE and not _may_use_general_page(operator):
+        return log(Reason.WRONG_LOGIN_PAGE, operator, MSG_USE_SOCIETY_PAGE % {"url": _page_for(operator)})
+    return log(Reason.OK, operator)
