@@ -35,6 +35,7 @@ from members import showcase
 from members.factories import create_member_with_history
 from members.models import APass, APassUnlink, Member, MemberType, MyPageSignIn, Society, Status
 
+from . import operator_scenarios
 from .models import ScenarioMember
 
 DOMAIN = "example.ac.jp"
@@ -209,6 +210,7 @@ def build(society: Society, *, actor: Actor, link_url_template: str | None = Non
     if society.is_sandbox:
         for key, member in _build_support(society, actor=actor, link_url_template=link_url_template).items():
             register(key, member)
+        operator_scenarios.build(society, actor=actor)  # seed 001's causes (operator-login)
     return scenario_list(society)
 
 
@@ -340,6 +342,8 @@ def remove(society: Society) -> int:
     scenarios (unless a member outside them uses one). Sent mails stay in the log; the audit trail stays.
     Returns how many members were removed."""
     member_ids = set(ScenarioMember.objects.filter(society=society).values_list("member_id", flat=True))
+    if society.is_sandbox:
+        operator_scenarios.remove(society)
     if society.is_sandbox:  # the seed 000 showcase of a demo built before scenarios were registered
         member_ids |= set(Member.objects.filter(society=society, email__in=_legacy_emails())
                           .values_list("pk", flat=True))

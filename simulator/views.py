@@ -76,13 +76,14 @@ def scenario_list(request):
     from django.http import Http404
     from django.template.response import TemplateResponse
 
-    from . import scenarios
+    from . import operator_scenarios, scenarios
 
     society = getattr(request.user, "society", None)
     if society is None:
         raise Http404
     return TemplateResponse(request, "simulator/scenario_list.html", {
         **_scenario_context(request, _("Scenario list")), "rows": scenarios.scenario_list(society),
+        "operator_rows": operator_scenarios.rows(society),
         "can_reset": scenarios.scenarios_reset_refusal(request.user, society) is None})
 
 

@@ -7,7 +7,7 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self):
-        from . import actions, audit_labels, facts, identity, triage  # noqa: F401  (register what the flows name)
+        from . import actions, audit_labels, facts, facts_operator, identity, triage  # noqa: F401  (register what the flows name)
 
         from . import panels
 

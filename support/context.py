@@ -17,6 +17,7 @@ class CaseContext:
     actor: Any
     member: Any = None  # members.Member or None
     email: str = ""  # the caller's e-mail when there is no member record
+    operator_email: str = ""  # the operator who cannot sign in (``operator-login``, seed 001)
 
     @cached_property
     def now(self) -> datetime.datetime:

@@ -37,7 +37,8 @@ def _current(definition: dict, node_id: str, case: Case) -> dict | None:
     if spec["kind"] == engine.OUTCOME:
         return {"node": node_id, "kind": "outcome", "text": spec["text"], "options": []}
     if spec["kind"] == engine.IDENTITY:  # SUP-9: the options are the items the caller's record holds
-        record = record_of(CaseContext(society=case.society, actor=None, member=case.member, email=case.email))
+        record = record_of(CaseContext(society=case.society, actor=None, member=case.member, email=case.email,
+                       operator_email=case.operator_email))
         return {"node": node_id, "kind": "identity", "text": spec["text"],
                 "options": [{"value": code, "label": str(label)} for code, (label, _value) in record.items.items()]}
     return {"node": node_id, "kind": "question", "text": spec["text"],

@@ -78,6 +78,9 @@ def flows_publish(*, actor: Actor) -> list[FlowVersion]:
     return [v for v in (_publish(actor, d) for d in SHIPPED.values()) if v is not None]
 
 
+MSG_OPERATOR_EMAIL_REQUIRED = _("Give the e-mail address of the operator who cannot sign in.")
+
+
 def _flow_version(flow: str) -> FlowVersion:
     """The latest published version of ``flow`` (the shipped one published first if it is newer)."""
     definition = SHIPPED.get(flow) if isinstance(flow, str) else None
@@ -95,7 +98,8 @@ def _flow_version(flow: str) -> FlowVersion:
 
 
 def _context(case: Case, actor: Actor) -> CaseContext:
-    return CaseContext(society=case.society, actor=actor, member=case.member, email=case.email)
+    return CaseContext(society=case.society, actor=actor, member=case.member, email=case.email,
+                       operator_email=case.operator_email)
 
 
 def _advance(case: Case, actor: Actor, *, steps: list[CaseStep] | None = None) -> engine.Walk:
@@ -175,6 +179,9 @@ def case_create(*, actor: Actor, society, flow: str, member=None, email: str = "
     if member is None and email:
         member = member_selectors.members_of(society).filter(email=email).first()
     version = _flow_version(flow)
+    if version.definition.get("subject") == "operator" and not operator_email:
+        raise DomainError("invalid", MSG_OPERATOR_EMAIL_REQUIRED,
+                          fields={"operator_email": [str(MSG_OPERATOR_EMAIL_REQUIRED)]})
     now = clock.now(society)
     case = Case(society=society, flow_version=version, member=member,
                 email=member.email if member is not None else email, operator_email=operator_email,

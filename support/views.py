@@ -180,6 +180,10 @@ def _caller(request, society) -> tuple[Member | None, str]:
 def case_start(request):
     """GET: the caller (or a member search) and one button per flow; POST: start the case and open it."""
     society = _society(request)
+    params = request.POST if request.method == "POST" else request.GET
+    operator_email = text.normalize_email(params.get("operator_email", "") or "")[:254]
+    if operator_email:  # seed 001: an operator who cannot sign in (``operator-login``)
+        return _operator_case_start(request, society, operator_email)
     if request.method == "POST":
         _require_support(request)
         member, email = _caller(request, society)
@@ -202,8 +206,26 @@ def case_start(request):
                      .order_by("name_kana", "pk")[:SEARCH_ROWS])
     return TemplateResponse(request, "support/case_start.html", {
         **_admin_context(request, _("Start a support case")), "member": member, "email": email, "q": q,
-        "found": found, "flows": list(SHIPPED.values()), "can_act": request.user.can_use_support,
+        "found": found, "flows": [f for f in SHIPPED.values() if f.get("subject") != "operator"],
+        "can_act": request.user.can_use_support,
         "status_label": Status(member.current_status).label if member and member.current_status else "—"})
+
+
+def _operator_case_start(request, society, operator_email: str):
+    """「サポート案件の開始」 for an operator's e-mail: the flows about operators (seed 001)."""
+    flows = [f for f in SHIPPED.values() if f.get("subject") == "operator"]
+    if request.method == "POST":
+        _require_support(request)
+        try:
+            case = services.case_create(actor=request.user, society=society, flow=request.POST.get("flow", ""),
+                                        operator_email=operator_email)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            return HttpResponseRedirect(f"{reverse('support-page-start')}?{urlencode({'operator_email': operator_email})}")
+        return HttpResponseRedirect(reverse("support-page-case", args=[case.pk]))
+    return TemplateResponse(request, "support/case_start.html", {
+        **_admin_context(request, _("Start a support case")), "operator_email": operator_email, "flows": flows,
+        "can_act": request.user.can_use_support})
 
 
 # --- the case page ----------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_soc5_create_operator_refuses_a_duplicate_email_in_the_society():
 def test_seed_demo_builds_two_societies_with_every_status_and_prints_sign_in(capsys):
     call_command("seed_demo", "--members", "40")
     out = capsys.readouterr().out
-    assert "http://127.0.0.1:8000/admin/" in out and "demo-pass-2026" in out
+    assert "http://127.0.0.1:8000/office/jsbo/login/" in out and "http://127.0.0.1:8000/login/" in out and "demo-pass-2026" in out
     assert Society.objects.filter(is_sandbox=True).count() == 1 and Society.objects.count() == 2
     for society in Society.objects.all():
         assert sorted(MemberType.objects.filter(society=society).values_list("annual_fee", flat=True)) == [0, 3000, 10000]

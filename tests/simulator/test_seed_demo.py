@@ -154,7 +154,7 @@ def test_sim3_mem10_chain_mark_on_the_search_page_for_linked_members_only(seeded
     sandbox, members, _ = seeded
     from members.models import Operator
 
-    client.force_login(Operator.objects.get(society=sandbox, role="staff"))
+    client.force_login(Operator.objects.get(society=sandbox, email=f"staff@{sandbox.slug}.example.jp"))
     for outcome, linked in [("A", False), ("B", False), ("C", True), ("F", True), ("4", False)]:
         html = client.get("/admin/members/member/", {"q": members[outcome].email}).content.decode()
         assert members[outcome].email in html

@@ -54,8 +54,8 @@ class Command(BaseCommand):
                     services.operator_create(actor=ACTOR, society=society, email=email, password=PASSWORD,
                                              role=role, name=f"{name} {role}")
                 if sandbox or role != "trainer":
-                    page = "/login/ (学会ID " + slug + ")" if role == "admin" else f"/office/{slug}/login/"
-                    lines.append(f"  {page:<28} メール {email:<32} パスワード {PASSWORD}  ({role})")
+                    lines.append(f"  http://127.0.0.1:8000/office/{slug}/login/  学会ID {slug:<9} メール {email:<32} "
+                                 f"パスワード {PASSWORD}  ({role})")
             fresh = not Member.objects.filter(society=society).exists()
             if not scenarios.is_built(society):  # SIM-3: seed 000's members (sandbox) and the billing scenarios
                 scenarios.build(society, actor=ACTOR)
@@ -66,8 +66,8 @@ class Command(BaseCommand):
                 showcase_lines += self._showcase_lines(society)
             scenario_lines += [f"  学会ID {slug}"] + reset_scenarios.scenario_lines(
                 [row for row in scenarios.scenario_list(society) if not row.key.startswith("seed000_")])
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000 + the page below "
-                                             "(each society's operator page; administrators also at /login/):"))
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at each society's operator page below "
+                                             "(administrators also at http://127.0.0.1:8000/login/ with the 学会ID):"))
         for line in lines:
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS("Seed 000 (ログインできない) — which member shows what:"))
