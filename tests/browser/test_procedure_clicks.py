@@ -197,3 +197,27 @@ def test_sup4_guided_member_type_correction_needs_at_most_a_third_of_the_hand_cl
     print(counts)
     assert procedure["clicks"] * 3 <= hand["clicks"], counts
     assert procedure["loads"] < hand["loads"] and procedure["fills"] < hand["fills"], counts
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("key,done", [("proc-split-offline", "②当該年度の請求に入金情報登録"),
+                                      ("proc-combine-online", "②複数年度を1つにまとめた請求作成")])
+def test_sim3_scenario_list_opens_the_procedure_prefilled(key, done, page, live_server, sandbox):
+    """シナリオ一覧 › [ガイド付き手順を開く] of a procedure member › [プレビュー] (the params already filled in) › [実行]."""
+    trainer = OperatorFactory(society=sandbox, role="trainer", email="trainer@training.example.jp")
+    member = Member.objects.get(society=sandbox, scenario__key=key)
+    sign_in(page, live_server, trainer)
+    page.click("#sim-scenarios-link")
+    page.click(f"#scenario-{key}-procedure")
+    expect(page.locator("#procedure-subject")).to_contain_text(member.name)
+    page.click("#procedure-preview")
+    expect(page.locator("#procedure-steps h3").last).to_have_text(done)
+    shot(page, f"4_{key}_preview")
+    page.click("#procedure-run")
+    expect(page.locator("#procedure-done")).to_contain_text(done)
+    invoices = Invoice.objects.with_status().filter(member=member, cancelled_at__isnull=True)
+    if key == "proc-split-offline":
+        assert sorted(i.status for i in invoices) == [InvoiceStatus.PAID, InvoiceStatus.PAID]
+    else:
+        (combined,) = invoices
+        assert combined.amount == 20_000
