@@ -52,8 +52,8 @@ def build_one(sandbox, sandbox_type, key: str) -> Member:
 
 
 def params_for(sandbox, member: Member) -> dict:
-    case = CASES[member.scenario.key] if hasattr(member, "scenario") else None
-    case = case or next(c for c in ps.SCENARIOS if c.email == member.email)
+    """The params シナリオ一覧's link gives for the scenario member (from its records as they are now)."""
+    case = next(c for c in ps.SCENARIOS if c.email == member.email)
     return ps.params_of(case, ps.records_of(sandbox, [member])[member.pk])
 
 
@@ -246,7 +246,17 @@ RULES = {
 }
 CODES = {"PAY-2": "payment_already_deleted", "BIL-7": "invoice_cancelled", "MEM-3": "email_in_use",
          "BIL-1": "invalid", "PAY-1": "amount_exceeds_invoice"}
-STEPS = [(key, index) for key, case in CASES.items() for index in range(1, len(case.steps) + 1)]
+#: the service each step of the manual calls, by the step's name (「⑤入金情報登録」 → payment_register)
+ACTION_OF = {"入金履歴削除": "payment_delete", "請求取消": "invoice_cancel", "会員種別変更": "member_update",
+             "請求作成": "invoice_create", "入金情報登録": "payment_register"}
+
+
+def action_of(label: str) -> str:
+    return next(action for name, action in ACTION_OF.items() if label.endswith(name))
+
+
+STEPS = [(key, index, RULES[action_of(label)][3]) for key, case in CASES.items()
+         for index, label in enumerate(case.steps, start=1)]
 
 
 def _calls_per_step(body: dict, audit_action: str) -> list[int]:
@@ -269,15 +279,19 @@ def _refuse_call(monkeypatch, module, name: str, nth: int, error: DomainError) -
     monkeypatch.setattr(module, name, refusing)
 
 
-@pytest.mark.parametrize("key,index", STEPS, ids=[f"{k}-step{i}" for k, i in STEPS])
+@pytest.mark.parametrize("key,index,rule", STEPS, ids=[f"{k}-step{i}-{r}" for k, i, r in STEPS])
 def test_sup4_a_rule_refusing_at_any_step_of_a_scenario_member_leaves_nothing_changed(
-        key, index, sandbox, sandbox_type, agent_api, monkeypatch):
+        key, index, rule, sandbox, sandbox_type, agent_api, monkeypatch):
+    """PAY-2 入金履歴削除, BIL-7 請求取消, MEM-3 会員種別変更, BIL-1 請求作成, PAY-1 入金情報登録: the step's service
+    refuses by its rule at that step; the run answers the rule's error with the step and changes nothing."""
     case = CASES[key]
     member = build_one(sandbox, sandbox_type, key)
     params = params_for(sandbox, member)
     preview = post(agent_api, PREVIEW, case.procedure, params).json()
     step = preview["steps"][index - 1]
-    module, name, audit_action, rule, error_of = RULES[step["action"]]
+    assert step["action"] == action_of(case.steps[index - 1])
+    module, name, audit_action, step_rule, error_of = RULES[step["action"]]
+    assert step_rule == rule
     calls = _calls_per_step(preview, audit_action)
     assert calls[index - 1] >= 1, (rule, step)
     error = error_of(member)
@@ -400,3 +414,20 @@ def test_sim3_a_reset_after_a_procedure_ran_rebuilds_the_member_as_it_was(built,
     assert (invoice.amount, invoice.status) == (10_000, InvoiceStatus.PAID)
     assert not Member.objects.filter(pk=member.pk).exists()
 
+
+
+def test_bil7_move_online_scenario_with_another_payment_is_refused_at_its_cancel_by_the_record(
+        sandbox, sandbox_type, agent_api):
+    """Not forced: the record itself makes BIL-7 refuse ②請求取消 (a second live payment on the latest invoice)."""
+    member = build_one(sandbox, sandbox_type, "proc-move-online")
+    params = params_for(sandbox, member)
+    latest = live_invoices(member)[-1]
+    payment_services.payment_register(actor="system: test", invoice=latest, amount=1_000, method="bank_transfer",
+                                      paid_on=clock.today(sandbox))
+    before = state()
+    response = post(agent_api, RUN, "move_payment", params)
+    assert response.status_code == 409, response.content
+    assert (response.json()["code"], response.json()["step"]) == ("invoice_has_payments", 2)
+    assert state() == before
+    preview = post(agent_api, PREVIEW, "move_payment", params).json()
+    assert preview["refused"]["step"] == 2 and preview["refused"]["code"] == "invoice_has_payments"
