@@ -35,7 +35,7 @@ from members import showcase
 from members.factories import create_member_with_history
 from members.models import APass, APassUnlink, Member, MemberType, MyPageSignIn, Society, Status
 
-from . import operator_scenarios
+from . import operator_scenarios, procedure_scenarios
 from .models import ScenarioMember
 
 DOMAIN = "example.ac.jp"
@@ -121,7 +121,8 @@ def seed000_key(outcome: str) -> str:
 
 
 def scenario_count(society: Society) -> int:
-    return (len(showcase.SHOWCASES) + len(SUPPORT) if society.is_sandbox else 0) + len(BILLING)
+    return (len(showcase.SHOWCASES) + len(SUPPORT) + len(procedure_scenarios.SCENARIOS) if society.is_sandbox
+            else 0) + len(BILLING)
 
 
 def is_built(society: Society) -> bool:
@@ -143,6 +144,8 @@ class Row:
     member: Member | None
     flow: str = ""  # the support flow its case link starts (a plain POST to /admin/support/start/), or none
     alias: bool = False  # a row naming a member another row already has (B_declined, apass-lookup, triage codes)
+    procedure: str = ""  # the guided procedure whose variant the member shows (simulator.procedure_scenarios)
+    procedure_url: str = ""  # [ガイド付き手順を開く]: its page with the params the member's records give
 
 
 def scenario_list(society: Society) -> list[Row]:
@@ -167,7 +170,18 @@ def scenario_list(society: Society) -> list[Row]:
             flow = LOGIN if key.startswith("seed000_") or key.startswith("support_") else ""
             rows.append(Row(f"triage_{code}", f"トリアージ {code}", by_key[key].shows, by_key[key].member, flow,
                             alias=True))
+        rows += _procedure_rows(society, registered)
     return rows
+
+
+def _procedure_rows(society: Society, registered: dict[str, Member]) -> list[Row]:
+    """One row per guided procedure variant (SUP-4, PAY-5) with its page's link; three queries for all of them."""
+    members = [(case, registered.get(case.key)) for case in procedure_scenarios.SCENARIOS]
+    records = procedure_scenarios.records_of(society, [m for _case, m in members if m is not None])
+    return [Row(case.key, f"ガイド付き手順 {case.procedure} {case.label}", case.shows, member,
+                procedure=case.procedure,
+                procedure_url=procedure_scenarios.page_url(case, records[member.pk]) if member else "")
+            for case, member in members]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -209,6 +223,9 @@ def build(society: Society, *, actor: Actor, link_url_template: str | None = Non
         register(key, member)
     if society.is_sandbox:
         for key, member in _build_support(society, actor=actor, link_url_template=link_url_template).items():
+            register(key, member)
+        member_type_of = lambda code: _member_type(society, code, actor=actor)  # noqa: E731
+        for key, member in procedure_scenarios.build(society, actor=actor, member_type_of=member_type_of).items():
             register(key, member)
         operator_scenarios.build(society, actor=actor)  # seed 001's causes (operator-login)
     return scenario_list(society)

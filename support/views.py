@@ -480,10 +480,18 @@ def _int_or_none(value):
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def _procedure_subject(request):
-    """The invoice or payment of ``?invoice=`` / ``?payment=`` (another society's: 404)."""
+def _procedure_subject(request, procedure=None):
+    """The invoice or payment of ``?invoice=`` / ``?payment=`` (another society's: 404); for a procedure offered
+    on no page (``combine_invoices``) the invoices of ``?invoices=…&invoices=…``, the latest one the page's own."""
     from billing.models import Payment
 
+    if procedure is not None and procedure.subject is None and "invoices" in procedure.params:
+        ids = [_int_or_none(v) for v in request.GET.getlist("invoices")[:20]]
+        invoices = list(billing_selectors.invoices_of(request.user).filter(pk__in=[i for i in ids if i])
+                        .order_by("fiscal_year", "number"))
+        if invoices and len(invoices) == len(set(ids)) and None not in ids:
+            return "invoices", invoices, invoices[-1]
+        raise Http404(_("Not found."))
     invoice_id, payment_id = _int_or_none(request.GET.get("invoice")), _int_or_none(request.GET.get("payment"))
     if invoice_id is not None:
         invoice = billing_selectors.invoices_of(request.user).filter(pk=invoice_id).first()
@@ -499,12 +507,12 @@ def _procedure_subject(request):
 
 def _procedure_form(request, procedure, subject, obj, invoice) -> tuple[list[dict], dict]:
     """The params form of ``procedure`` (member_type / to_invoice selects, an amount per invoice for allocations)
-    and the params the posted form gives."""
+    and the params the posted form gives — before the first POST, the query's (a link opens the page prefilled)."""
     from billing.models import Invoice
     from members.models import MemberType
 
-    data = request.POST
-    params: dict = {subject: obj.pk}
+    data = request.POST if request.method == "POST" else request.GET
+    params: dict = {subject: [i.pk for i in obj] if subject == "invoices" else obj.pk}
     fields = []
     others = None
     if {"to_invoice", "allocations"} & set(procedure.params):
@@ -563,8 +571,8 @@ def procedure_page(request, procedure_id):
         procedure = get_procedure(procedure_id)
     except DomainError:
         raise Http404(_("Not found.")) from None
-    subject, obj, invoice = _procedure_subject(request)
-    if subject != procedure.subject:
+    subject, obj, invoice = _procedure_subject(request, procedure)
+    if subject != (procedure.subject or "invoices"):
         raise Http404(_("Not found."))
     fields, params = _procedure_form(request, procedure, subject, obj, invoice)
     context = {**_admin_context(request, _("Guided procedure: %(title)s") % {"title": procedure.title}),
