@@ -9,6 +9,7 @@ from backoffice.errorpages import error_response
 from simulator.views import clock_move_view, scenario_list_view, scenario_reset_view
 from simulator.billing_views import mypage_invoices_view
 from members.login_views import general_login_view, society_login_view
+from members.two_step_views import two_step_view
 
 
 @csrf_exempt  # any method gets the JSON 404, not Django's CSRF page: nothing here reads a cookie or writes
@@ -21,6 +22,7 @@ urlpatterns = [
     path("login/", general_login_view, name="login"),
     path("office/<slug:slug>/login/", society_login_view, name="office-login"),
     path("admin/login/", general_login_view, name="admin-login"),  # the admin's own door is the general page
+    path("admin/two-step/", admin.site.admin_view(two_step_view), name="two-step"),
     path("admin/simulation/clock/", clock_move_view, name="sim-clock-move"),
     path("admin/simulation/scenarios/", scenario_list_view, name="sim-scenarios"),
     path("admin/simulation/scenarios/reset/", scenario_reset_view, name="sim-scenarios-reset"),

@@ -7,6 +7,8 @@ from functools import partial
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -46,6 +48,12 @@ admin.site.unregister(Group)
 admin.site.site_header = gettext_lazy("Society secretariat back office")
 admin.site.site_title = gettext_lazy("Secretariat")
 admin.site.index_title = gettext_lazy("Secretariat screens")
+# SEC-6: django-otp's own admin screens would show the authenticators' secret keys and QR codes to administrators;
+# an operator registers their own device at [2段階認証] (members/two_step_views.py) and nowhere else.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
 admin.site.login_form = OperatorLoginForm
 admin.site.site_url = None
 admin.site.login_template = "admin/members/login.html"
@@ -144,7 +152,7 @@ class OperatorAdmin(ServiceAdmin):
         if not self.has_change_permission(request, operator):
             raise PermissionDenied
         refusal = services.operator_delete_refusal(request.user, operator)
-        if request.method == "POST" and refusal is None:
+        if request.method == "POST" and request.POST.get("post") == "yes" and refusal is None:
             try:
                 services.operator_delete(actor=request.user, operator=operator)
             except DomainError as error:

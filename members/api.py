@@ -82,7 +82,9 @@ class TokenView(APIView):
         result = services.operator_sign_in(
             actor="system: API token", door="token", society_slug=data.validated_data.get("society") or None,
             email=data.validated_data["email"], password=data.validated_data["password"],
-            client_address=client_address(request))
+            client_address=client_address(request), otp=data.validated_data.get("otp") or None)
+        if result.reason == "otp_required":  # API.md: without the code 401 otp_required
+            raise DomainError("otp_required", result.message, status=401)
         if result.reason == "rate_limited":  # SEC-2, API.md "Rate limits"
             raise DomainError("rate_limited", result.message, status=429)
         if not result.ok:

@@ -17,6 +17,9 @@ ACTION_LABELS = {
     "members.society.clock_moved": pgettext_lazy("audit action", "Simulation clock moved"),
     "members.operator.created": pgettext_lazy("audit action", "Operator registered"),
     "members.operator.updated": pgettext_lazy("audit action", "Operator changed"),
+    "members.operator.deleted": pgettext_lazy("audit action", "Operator deleted"),
+    "members.operator.two_step_enabled": pgettext_lazy("audit action", "Two-step sign-in turned on"),
+    "members.operator.two_step_disabled": pgettext_lazy("audit action", "Two-step sign-in turned off"),
     "members.member_type.created": pgettext_lazy("audit action", "Member type registered"),
     "members.member_type.updated": pgettext_lazy("audit action", "Member type changed"),
     "members.member.created": pgettext_lazy("audit action", "Member registered"),
@@ -76,6 +79,8 @@ def register() -> None:
         "members.apass.issued", {"recovery_contact_registered": APass._meta.get_field("recovery_contact").verbose_name},
         choices={"recovery_contact_registered": [(True, pgettext_lazy("password-reset contact", "registered")),
                                                  (False, pgettext_lazy("password-reset contact", "not registered"))]})
+    for action in ("members.operator.two_step_enabled", "members.operator.two_step_disabled"):  # SEC-6
+        audit.register_field_labels(action, {"two_step": _("Two-step sign-in")})
     # A number correction carries the reason beside the number.
     audit.register_field_labels("members.member_number.corrected", {"member_number": _("member number"),
                                                                      "note": _("reason")})

@@ -29,7 +29,11 @@ class OperatorLoginForm(AdminAuthenticationForm):
         "invalid_login": _("The society ID, e-mail address or password is incorrect."),
     }
 
-    field_order = ["society", "username", "password"]
+    otp = HalfWidthFormCharField(label=_("Confirmation code (two-step sign-in)"), max_length=20, required=False,
+                                 help_text=_("Only if two-step sign-in is on for your account: the 6 digits of your "
+                                             "authenticator app, or a recovery code."))
+
+    field_order = ["society", "username", "password", "otp"]
 
     #: SOC-4: which door this form is (the general page; a society's own page is :class:`SocietyLoginForm`)
     door = "general_page"
@@ -48,7 +52,8 @@ class OperatorLoginForm(AdminAuthenticationForm):
                 actor="system: operator sign-in page", door=self.door, email=email, password=password,
                 society=self.page_society, society_slug=None if self.page_society else self.cleaned_data.get("society"),
                 client_address=client_address(self.request) if self.request else None,
-                ended_operator=user if getattr(user, "is_authenticated", False) else None)
+                ended_operator=user if getattr(user, "is_authenticated", False) else None,
+                otp=self.cleaned_data.get("otp") or None)
             if not result.ok:
                 raise forms.ValidationError(result.message, code=result.reason)
             self.user_cache = result.operator
@@ -202,7 +207,8 @@ class SocietyForm(forms.ModelForm):
     class Meta:
         model = Society
         fields = ["slug", "name", "is_sandbox", "contract_status", "fiscal_year_start_month", "bank_account_text",
-                  "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits"]
+                  "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits",
+                  "two_step_required_for_admins"]
 
 
 MSG_UNLINK_NOT_CONFIRMED = _("Tick the confirmation to unlink the member's login.")

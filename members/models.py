@@ -41,6 +41,9 @@ class Society(models.Model):
     accepted_payment_methods = models.JSONField(_("accepted payment methods"), default=list, blank=True)
     lapse_threshold_years = models.PositiveSmallIntegerField(_("unpaid years before lapse candidate"), default=2)
     is_sandbox = models.BooleanField(_("training sandbox"), default=False)
+    #: SEC-6: the society's administrators must sign in with a second step (TOTP) at every door
+    two_step_required_for_admins = models.BooleanField(_("two-step sign-in required for administrators"),
+                                                       default=False)
     clock_offset = models.DurationField(_("simulation clock offset"), default=datetime.timedelta)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Tokyo")
     # NUM-1: the society's member number format — a fixed prefix (may be empty), then digits; proposals are

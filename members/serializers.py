@@ -176,6 +176,7 @@ class TokenRequestSerializer(serializers.Serializer):
     society = HalfWidthCharField(max_length=50, required=False, allow_blank=True)
     email = NormalizedEmailField()
     password = serializers.CharField(max_length=200, trim_whitespace=False)
+    otp = HalfWidthCharField(max_length=20, required=False, allow_blank=True)  # SEC-6: the 6 digits or a recovery code
 
 
 class UnlinkAPassSerializer(serializers.Serializer):

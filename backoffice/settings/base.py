@@ -28,6 +28,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks.backends.database",
+    "django_otp",  # SEC-6: two-step sign-in (TOTP devices and recovery codes; members/services/two_step.py)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "backoffice",
     "mail",
     "members",
@@ -35,6 +38,12 @@ INSTALLED_APPS = [
     "simulator",
     "support",
 ]
+
+# SEC-6: the sign-in's own rate limit (API.md "Rate limits", every door, society clock) bounds code guessing;
+# django-otp's per-device back-off would refuse a right code seconds after a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = "学会事務局 Back Office"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -49,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "members.middleware.TwoStepEnrolmentMiddleware",  # SEC-6: an admin who must enrol does so first
 ]
 
 ROOT_URLCONF = "backoffice.urls"

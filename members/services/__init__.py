@@ -8,6 +8,14 @@ from .applications import application_request, proxy_application_create  # noqa:
 from .mypage import ResetReason, ResetResult, email_change_request, password_reset_request  # noqa: F401
 from .members import EDITABLE_MEMBER_FIELDS, member_create, member_email_release, member_update  # noqa: F401
 from .numbers import MSG_NUMBER_GAP, member_number_correct, member_numbers_assign  # noqa: F401
+from .two_step import (  # noqa: F401
+    two_step_check,
+    two_step_disable,
+    two_step_enrol_confirm,
+    two_step_enrol_start,
+    two_step_on,
+    two_step_required,
+)
 from .signin import OperatorSignInResult, operator_sign_in, operator_sign_in_allowed  # noqa: F401
 from .settings import (  # noqa: F401
     operator_delete,

@@ -23,7 +23,8 @@ from ._common import validate_model
 # What a society's own administrator may change; the rest is the platform's (SOC-1, SOC-5: the contract
 # status that locks a society out for non-payment is never the society's to set).
 SOCIETY_SETTINGS = ("name", "fiscal_year_start_month", "bank_account_text", "accepted_payment_methods",
-                    "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits")
+                    "lapse_threshold_years", "timezone", "member_number_prefix", "member_number_digits",
+                    "two_step_required_for_admins")
 SOCIETY_PLATFORM_FIELDS = ("slug", "contract_status")
 MEMBER_TYPE_CODE_RE = re.compile(r"^[-a-zA-Z0-9_]{1,30}$")  # used in API filters and URLs
 

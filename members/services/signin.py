@@ -22,6 +22,7 @@ from backoffice.http import ip_or_none
 from backoffice.services import Actor, service
 
 from ..models import Operator, OperatorSignIn, Society
+from . import two_step
 
 #: API.md "Rate limits": 10 failed sign-ins for one account within 15 minutes (society clock) …
 RATE_LIMIT_FAILURES = 10
@@ -102,7 +103,7 @@ def _may_use_general_page(operator: Operator) -> bool:
 @service(permission=None)
 def operator_sign_in(*, actor: Actor, door: str, email: str, password: str, society: Society | None = None,
                      society_slug: str | None = None, client_address: str | None = None,
-                     ended_operator: Operator | None = None) -> OperatorSignInResult:
+                     ended_operator: Operator | None = None, otp: str | None = None) -> OperatorSignInResult:
     """One sign-in attempt, diagnosed and logged. ``society`` is the society of the page used (a society page)
     or named in the request (``society_slug``: the general page's 学会ID, the token's ``society``); neither for the
     platform's accounts. Never raises for a refusal: the caller shows ``message`` (the log stays either way)."""
@@ -134,7 +135,7 @@ def operator_sign_in(*, actor: Actor, door: str, email: str, password: str, soci
 
     def failures(**where) -> int:
         return (OperatorSignIn.objects.filter(at__gt=now - RATE_LIMIT_WINDOW, at__lte=now, **where)
-                .exclude(reason__in=[Reason.OK, Reason.RATE_LIMITED]).count())
+                .exclude(reason__in=[Reason.OK, Reason.RATE_LIMITED, Reason.OTP_REQUIRED]).count())
 
     if address and failures(client_address=address) >= RATE_LIMIT_ADDRESS_FAILURES:
         return log(Reason.RATE_LIMITED, message=MSG_RATE_LIMITED)
@@ -160,4 +161,11 @@ def operator_sign_in(*, actor: Actor, door: str, email: str, password: str, soci
         return log(Reason.WRONG_PASSWORD, operator)
     if door == Door.GENERAL_PAGE and not _may_use_general_page(operator):
         return log(Reason.WRONG_LOGIN_PAGE, operator, MSG_USE_SOCIETY_PAGE % {"url": _page_for(operator)})
+    second = two_step.two_step_check(operator, otp)  # SEC-6: the second step, at every door
+    if second == Reason.OTP_REQUIRED:
+        return log(Reason.OTP_REQUIRED, operator, two_step.MSG_OTP_REQUIRED)
+    if second == Reason.OTP_WRONG:
+        return log(Reason.OTP_WRONG, operator, two_step.MSG_OTP_WRONG)
+    if door == Door.TOKEN and two_step.two_step_required(operator) and not two_step.two_step_on(operator):
+        return log(Reason.OTP_REQUIRED, operator, two_step.MSG_ENROL_FIRST)
     return log(Reason.OK, operator)

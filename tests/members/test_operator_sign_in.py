@@ -173,7 +173,8 @@ def test_soc5_admin_deletes_an_operator_from_the_link_on_its_page(client, admin_
     link = re.search(r'href="([^"]+/delete-operator/)"', page).group(1)
     confirm = client.get(link)
     assert confirm.status_code == 200 and "オペレーター削除" in confirm.content.decode()
-    r = client.post(link)
+    assert client.post(link).status_code == 200  # not without the confirmation's "yes"
+    r = client.post(link, {"post": "yes"})
     assert r.status_code == 302
     staff_op.refresh_from_db()
     assert staff_op.deleted_at is not None and staff_op.deleted_by
