@@ -6,8 +6,8 @@ import dataclasses
 import datetime
 import statistics
 
-from django.db.models import Count, F, FloatField, Func, Window
-from django.db.models.functions import Coalesce, Lag
+from django.db.models import Case as DbCase
+from django.db.models import Count, F, Field, Func, Q, Value, When
 
 from backoffice import clock
 from backoffice.errors import DomainError, NotFound
@@ -126,18 +126,28 @@ def fact_changes(steps) -> dict[str, CaseStep]:
 # --- what the cases teach (SUP-10; API.md "What the cases teach") ---------------------------------------------
 
 
-class _Seconds(Func):
-    """``end - start`` in seconds, computed by the database (no datetime parsed per row in Python)."""
+#: the output of the stats' computed columns: the driver's int, float or str as it is, no converter called per row
+_RAW = Field()
 
-    output_field = FloatField()
 
-    def as_sql(self, compiler, connection, **extra):  # PostgreSQL and the others with interval arithmetic
-        return super().as_sql(compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision",
-                              arg_joiner=" - ", **extra)
+def When_(condition: Q, then, default=None):
+    """``CASE WHEN condition THEN then ELSE default END`` with a plain output (no per-row converter in Python)."""
+    then = F(then) if isinstance(then, str) else then
+    return DbCase(When(condition, then=then), default=Value(default, output_field=_RAW), output_field=_RAW)
+
+
+class _Epoch(Func):
+    """A time as seconds since the epoch, computed by the database (no datetime parsed per row in Python)."""
+
+    output_field = _RAW  # a float from the driver: no converter per row
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL
+        return super().as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+                              **extra)
 
     def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
-                              arg_joiner=") - julianday(", **extra)
+        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
+                              **extra)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,25 +175,30 @@ def outcome_escalates(spec: dict | None) -> bool:
     return bool(spec) and spec.get("kind") == engine.OUTCOME and spec.get("escalates") is True
 
 
+def _stats_filter(society, query: StatsQuery, versions: list[FlowVersion], prefix: str = "") -> Q:
+    ids = [v.pk for v in versions if query.version is None or v.version == query.version]
+    q = Q(**{f"{prefix}society_id": society.pk, f"{prefix}flow_version_id__in": ids})
+    tz = clock.society_timezone(society)
+    if query.date_from:
+        q &= Q(**{f"{prefix}created_at__gte": datetime.datetime.combine(query.date_from, datetime.time(), tz)})
+    if query.date_to:
+        q &= Q(**{f"{prefix}created_at__lt": datetime.datetime.combine(
+            query.date_to + datetime.timedelta(days=1), datetime.time(), tz)})
+    return q
+
+
 def stats_cases(operator, society, query: StatsQuery, versions: list[FlowVersion]):
     """The cases the stats count: the society's (never another's), of the flow's (chosen) version, started in the
     period on the society clock."""
-    ids = [v.pk for v in versions if query.version is None or v.version == query.version]
-    cases = Case.objects.visible_to(operator).filter(society_id=society.pk, flow_version_id__in=ids)
-    tz = clock.society_timezone(society)
-    if query.date_from:
-        cases = cases.filter(created_at__gte=datetime.datetime.combine(query.date_from, datetime.time(), tz))
-    if query.date_to:
-        cases = cases.filter(created_at__lt=datetime.datetime.combine(
-            query.date_to + datetime.timedelta(days=1), datetime.time(), tz))
-    return cases
+    return Case.objects.visible_to(operator).filter(_stats_filter(society, query, versions))
 
 
 def support_stats(operator, society, query: StatsQuery, *, versions: list[FlowVersion] | None = None) -> dict:
     """API.md's ``{flow, cases, outcomes: [{code, count, resolved, escalated, open}], drop_off: [{node, count}],
     node_time: [{node, median_seconds}]}`` and ``answered_by_record`` (the share of the steps that still hold which
     the record answered rather than the caller; None without steps). Three queries, whatever the number of cases:
-    the flow's versions (unless given), the cases grouped in the database, and the steps' times.
+    the flow's versions (unless given), the cases grouped in the database, and the steps of those cases in order
+    (their times as seconds computed by the database; no step query when no case is counted).
 
     - ``outcomes``: per outcome code, the cases that reached it — ``open`` while the case is open, else
       ``escalated`` when its outcome node in the case's pinned version has ``"escalates": true``, else
@@ -216,18 +231,24 @@ def support_stats(operator, society, query: StatsQuery, *, versions: list[FlowVe
                 row["resolved"] += n
         elif node:
             drop_off[node] = drop_off.get(node, 0) + n
-    steps = (CaseStep.objects.filter(case__in=cases.values("pk")).order_by()
-             .annotate(seconds=_Seconds(F("at"), Coalesce(Window(Lag("at"), partition_by=[F("case_id")],
-                                                                 order_by=F("id").asc()), F("case__created_at"))))
-             .values_list("node", "source", "superseded", "seconds"))
     times: dict[str, list[float]] = {}
     by_record = standing = 0
-    for node, source, superseded, seconds in steps:
-        if not superseded:
-            standing += 1
-            by_record += source == CaseStep.Source.RECORD
-        if source == CaseStep.Source.CALLER and seconds is not None:
-            times.setdefault(node, []).append(max(seconds, 0.0))
+    if total:  # the cases the operator sees: the steps of the same cases, in order, their times as plain numbers
+        caller = CaseStep.Source.CALLER
+        steps = (CaseStep.objects.filter(_stats_filter(society, query, versions, prefix="case__"))
+                 .order_by()  # sorted here: cheaper than the database's sort of every step (PostgreSQL spills it)
+                 .values_list("case_id", "id", When_(Q(source=caller), "node"),
+                              When_(Q(superseded=True), Value(1), 0), _Epoch("at"), _Epoch("case__created_at")))
+        last_case, last_at = None, 0.0
+        for case_id, _id, node, superseded, at, started in sorted(steps):  # node: the caller's, None for the record's
+            if case_id != last_case:
+                last_case, last_at = case_id, started
+            if not superseded:
+                standing += 1
+                by_record += node is None
+            if node is not None:
+                times.setdefault(node, []).append(max(at - last_at, 0.0))
+            last_at = at
     order = _node_order(versions)
     return {
         "flow": query.flow,
