@@ -250,7 +250,7 @@ def bars(rows: list[Bar], *, title: str, legend: Iterable[tuple[str, str]] = ())
     for css, text in legend:
         parts.append(f'<g class="bar-legend {escape(css)}"><rect x="{x}" y="4" width="12" height="12"/>'
                      f'<text x="{x + 16}" y="14">{escape(text)}</text></g>')
-        x += 24 + 13 * len(text)
+        x += 28 + sum(11 if ord(ch) > 0x2E7F else 7 for ch in text)
     for i, row in enumerate(rows):
         y = top + i * BAR_ROW_H
         segs, left = [], float(BAR_LABEL_W)

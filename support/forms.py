@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from backoffice.errors import DomainError
 from backoffice.fields import HalfWidthFormDateField, HalfWidthFormIntegerField
@@ -38,8 +39,10 @@ class StatsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword: the two dates are added by name
-        self.fields["from"] = HalfWidthFormDateField(label=_("From"), required=False)
-        self.fields["to"] = HalfWidthFormDateField(label=_("To"), required=False)
+        self.fields["from"] = HalfWidthFormDateField(label=pgettext_lazy("period", "From"), required=False,
+                                                      widget=forms.DateInput(attrs={"placeholder": "YYYY-MM-DD"}))
+        self.fields["to"] = HalfWidthFormDateField(label=pgettext_lazy("period", "To"), required=False,
+                                                    widget=forms.DateInput(attrs={"placeholder": "YYYY-MM-DD"}))
         self.versions: list[FlowVersion] = []
 
     def clean_flow(self) -> str:
