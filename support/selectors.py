@@ -6,8 +6,8 @@ import dataclasses
 import datetime
 import statistics
 
-from django.db.models import Case as DbCase
-from django.db.models import Count, F, Field, Func, Q, Value, When
+from django.db.models import Count, ExpressionWrapper, F, Field, Func, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from backoffice import clock
 from backoffice.errors import DomainError, NotFound
@@ -130,12 +130,6 @@ def fact_changes(steps) -> dict[str, CaseStep]:
 _RAW = Field()
 
 
-def When_(condition: Q, then, default=None):
-    """``CASE WHEN condition THEN then ELSE default END`` with a plain output (no per-row converter in Python)."""
-    then = F(then) if isinstance(then, str) else then
-    return DbCase(When(condition, then=then), default=Value(default, output_field=_RAW), output_field=_RAW)
-
-
 class _Epoch(Func):
     """A time as seconds since the epoch, computed by the database (no datetime parsed per row in Python)."""
 
@@ -196,9 +190,9 @@ def stats_cases(operator, society, query: StatsQuery, versions: list[FlowVersion
 def support_stats(operator, society, query: StatsQuery, *, versions: list[FlowVersion] | None = None) -> dict:
     """API.md's ``{flow, cases, outcomes: [{code, count, resolved, escalated, open}], drop_off: [{node, count}],
     node_time: [{node, median_seconds}]}`` and ``answered_by_record`` (the share of the steps that still hold which
-    the record answered rather than the caller; None without steps). Three queries, whatever the number of cases:
-    the flow's versions (unless given), the cases grouped in the database, and the steps of those cases in order
-    (their times as seconds computed by the database; no step query when no case is counted).
+    the record answered rather than the caller; None without steps). Four queries, whatever the number of cases:
+    the flow's versions (unless given), the cases grouped, the steps counted, and one row per answer with its
+    seconds — all computed by the database (none of the last two when no case is counted).
 
     - ``outcomes``: per outcome code, the cases that reached it — ``open`` while the case is open, else
       ``escalated`` when its outcome node in the case's pinned version has ``"escalates": true``, else
@@ -233,22 +227,20 @@ def support_stats(operator, society, query: StatsQuery, *, versions: list[FlowVe
             drop_off[node] = drop_off.get(node, 0) + n
     times: dict[str, list[float]] = {}
     by_record = standing = 0
-    if total:  # the cases the operator sees: the steps of the same cases, in order, their times as plain numbers
-        caller = CaseStep.Source.CALLER
-        steps = (CaseStep.objects.filter(_stats_filter(society, query, versions, prefix="case__"))
-                 .order_by()  # sorted here: cheaper than the database's sort of every step (PostgreSQL spills it)
-                 .values_list("case_id", "id", When_(Q(source=caller), "node"),
-                              When_(Q(superseded=True), Value(1), 0), _Epoch("at"), _Epoch("case__created_at")))
-        last_case, last_at = None, 0.0
-        for case_id, _id, node, superseded, at, started in sorted(steps):  # node: the caller's, None for the record's
-            if case_id != last_case:
-                last_case, last_at = case_id, started
-            if not superseded:
-                standing += 1
-                by_record += node is None
-            if node is not None:
-                times.setdefault(node, []).append(max(at - last_at, 0.0))
-            last_at = at
+    if total:  # the cases the operator sees, read again as the steps' cases (no query when none is counted)
+        steps = CaseStep.objects.filter(_stats_filter(society, query, versions, prefix="case__")).order_by()
+        share = steps.filter(superseded=False).aggregate(
+            standing=Count("id"), by_record=Count("id", filter=Q(source=CaseStep.Source.RECORD)))
+        standing, by_record = share["standing"], share["by_record"]
+        # a question is reached with the step before its answer (the facts read, the previous answer), or when the
+        # case started; the database gives the seconds in between, one row per answer (an index seek for each)
+        before = (CaseStep.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id")).order_by("-id")
+                  .values("at")[:1])
+        answers = (steps.filter(source=CaseStep.Source.CALLER)
+                   .values_list("node", ExpressionWrapper(
+                       _Epoch("at") - _Epoch(Coalesce(Subquery(before), F("case__created_at"))), output_field=_RAW)))
+        for node, seconds in answers:
+            times.setdefault(node, []).append(max(seconds, 0.0))
     order = _node_order(versions)
     return {
         "flow": query.flow,

@@ -207,10 +207,10 @@ def test_sup10_stats_queries_do_not_grow_with_the_cases(society, api, django_ass
 
     some(3)
     api.get(STATS, {"flow": "login-trouble"})  # the operator's society, once per request
-    with django_assert_num_queries(3):  # the versions, the cases grouped, the steps' times
+    with django_assert_num_queries(4):  # the versions, the cases grouped, the steps counted, the answers' times
         assert api.get(STATS, {"flow": "login-trouble"}).status_code == 200
     some(30)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert api.get(STATS, {"flow": "login-trouble"}).json()["cases"] == 33
 
 
@@ -276,7 +276,7 @@ def test_sup10_dashboard_queries_are_bounded(society, staff_op, django_assert_ma
         make_case(society, v1 if i % 2 else v2, outcome="F" if i % 3 else "", node="" if i % 3 else "readmit",
                   steps=[("apass_linked", "record", 0), ("readmit", "caller", 10 + i)])
     client.get(PAGE, {"flow": "login-trouble"})
-    with django_assert_max_num_queries(8):  # session, operator, flows, versions, cases grouped, steps
+    with django_assert_max_num_queries(9):  # session, operator, flows, versions, cases grouped, steps, answers
         assert client.get(PAGE, {"flow": "login-trouble"}).status_code == 200
 
 
