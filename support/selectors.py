@@ -240,7 +240,8 @@ def support_stats(operator, society, query: StatsQuery, *, versions: list[FlowVe
                    .values_list("node", ExpressionWrapper(
                        _Epoch("at") - _Epoch(Coalesce(Subquery(before), F("case__created_at"))), output_field=_RAW)))
         for node, seconds in answers:
-            times.setdefault(node, []).append(max(seconds, 0.0))
+            if seconds is not None:
+                times.setdefault(node, []).append(max(float(seconds), 0.0))
     order = _node_order(versions)
     return {
         "flow": query.flow,
