@@ -16,7 +16,8 @@ leaves (the record's facts, the caller's answers 10–300 s apart, some stepped 
 
 Server time is ``time.perf_counter()`` around each call, and this process's CPU time (``time.process_time()``: the
 whole work on SQLite, which runs in the process; without the server's share on PostgreSQL) — on a shared machine
-the wall time grows with the load, so the load average is printed too; queries are counted with ``connection.execute_wrapper``.
+the wall time grows with the load, so the load average is printed too; queries are counted with
+``connection.execute_wrapper``.
 Benchmarks are not tests: this prints figures and asserts nothing.
 
     DATABASE_URL=sqlite:////tmp/bench-stats.sqlite3 .venv/bin/python bench/support_stats.py
@@ -217,7 +218,8 @@ def main() -> None:
             cpu.append((time.process_time() - started_cpu) * 1000)
         counted = result["cases"] if isinstance(result, dict) else ""
         print(f"  {name:9s} median {statistics.median(times):6.1f} ms  (min {min(times):6.1f}, max {max(times):6.1f})"
-              f"  cpu {statistics.median(cpu):6.1f} ms  {len(executed):2d} queries  {f'cases={counted:,}' if counted != '' else ''}")
+              f"  cpu {statistics.median(cpu):6.1f} ms  {len(executed):2d} queries"
+              f"  {f'cases={counted:,}' if counted != '' else ''}")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print("target: each median under 200 ms")
 

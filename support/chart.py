@@ -265,7 +265,8 @@ def bars(rows: list[Bar], *, title: str, legend: Iterable[tuple[str, str]] = ())
             f'<g class="bar-row" data-key="{escape(row.key)}"><title>{escape(row.title or row.label)}</title>'
             f'<text class="bar-label" x="{BAR_LABEL_W - 6}" y="{y + BAR_ROW_H / 2 + 4:.0f}" text-anchor="end">'
             f'{escape(_cut(row.label, BAR_LABEL_CHARS))}</text>{"".join(segs)}'
-            f'<text class="bar-value" x="{left + 6:.1f}" y="{y + BAR_ROW_H / 2 + 4:.0f}">{escape(row.value_text)}</text>'
+            f'<text class="bar-value" x="{left + 6:.1f}" y="{y + BAR_ROW_H / 2 + 4:.0f}">'
+            f'{escape(row.value_text)}</text>'
             f"</g>")
     if not rows:
         parts.append(f'<text class="bar-label" x="{BAR_LABEL_W}" y="{top + BAR_ROW_H / 2 + 4:.0f}">—</text>')

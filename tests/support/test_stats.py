@@ -294,3 +294,14 @@ def test_sup10_dashboard_counts_only_the_own_society(society, staff_op):
         make_case(other, v1, outcome="A")
     html = page_client(staff_op).get(PAGE, {"flow": "login-trouble"}).content.decode()
     assert 'id="stats-cases">0<' in html
+
+
+def test_sup10_bars_scale_to_the_largest_escape_labels_and_draw_an_empty_chart():
+    from support import chart
+
+    svg = chart.bars([chart.Bar(key="a", label="<b>", segments=[("resolved", 3), ("open", 1)], value_text="4"),
+                      chart.Bar(key="b", label="x", segments=[("resolved", 2)], value_text="2")], title="t")
+    widths = [float(w) for w in re.findall(r'class="bar [a-z]+" x="[\d.]+" y="\d+" width="([\d.]+)"', svg)]
+    assert widths == [chart.BAR_W * 3 / 4, chart.BAR_W / 4, chart.BAR_W * 2 / 4]
+    assert "&lt;b&gt;" in svg and "<b>" not in svg
+    assert "—" in chart.bars([], title="empty")
