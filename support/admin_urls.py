@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("cases/", views.case_list_view, name="support-page-cases"),
+    path("stats/", views.stats_page_view, name="support-page-stats"),
     path("start/", views.case_start_view, name="support-page-start"),
     path("cases/<int:pk>/", views.case_detail_view, name="support-page-case"),
     path("cases/<int:pk>/answer/", views.case_answer_view, name="support-page-answer"),

@@ -4,6 +4,7 @@ input and call a service; reading a case is open to every role, acting needs ``c
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -15,6 +16,7 @@ from members import selectors as member_selectors
 
 from . import procedures, selectors, services
 from .context import CaseContext
+from .forms import StatsForm
 from .serializers import (
     ActionSerializer,
     AnswerSerializer,
@@ -22,6 +24,7 @@ from .serializers import (
     CaseCreateSerializer,
     CaseSerializer,
     FlowSerializer,
+    StatsSerializer,
     TriageItemSerializer,
 )
 from .triage import triage_of
@@ -117,6 +120,21 @@ class TriageView(SupportView):
         member = _member(request, int(raw))
         context = CaseContext(society=member.society, actor=request.user, member=member)
         return Response(triage_of(context))
+
+
+class StatsView(SupportView):
+    @extend_schema(parameters=[OpenApiParameter("flow", str, required=True), OpenApiParameter("version", int),
+                               OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE)],
+                   responses={200: StatsSerializer})
+    def get(self, request):
+        """What the cases teach (SUP-10): the cases of the flow (and version) started in the period, per outcome
+        resolved / escalated / open, the drop-off per node, the median time per node, and the share of steps
+        the record answered. Every role reads it; another society's cases are never counted."""
+        society = _society(request)
+        form = StatsForm(request.query_params)
+        if not form.is_valid():
+            raise form.refusal()
+        return Response(selectors.support_stats(request.user, society, form.query(), versions=form.versions))
 
 
 # --- guided procedures (SUP-4, PAY-5; API.md "Guided procedures") --------------------------------------------

@@ -211,3 +211,65 @@ def case_path(steps: Iterable[Any], current: str | None) -> list[str]:
     if current and (not nodes or nodes[-1] != current):
         nodes.append(current)
     return nodes
+
+
+# --- bars of the dashboard 「サポートの集計」 (SUP-10) -----------------------------------------------------------------
+
+BAR_LABEL_W, BAR_W, BAR_ROW_H, BAR_VALUE_W = 190, 380, 26, 90
+BAR_LABEL_CHARS = 14  # full-width characters of a label before it is cut (the full text is the row's tooltip)
+
+
+@dataclasses.dataclass
+class Bar:
+    key: str  # the outcome code or node id (``data-key``)
+    label: str
+    segments: list[tuple[str, float]]  # (css class, value), stacked left to right
+    value_text: str  # shown after the bar
+    title: str = ""  # the tooltip (the full label)
+
+
+def _cut(text: str, chars: int) -> str:
+    width = 0.0
+    for i, ch in enumerate(text):
+        width += 1 if ord(ch) > 0x2E7F else 0.55
+        if width > chars:
+            return text[:i] + "…"
+    return text
+
+
+def bars(rows: list[Bar], *, title: str, legend: Iterable[tuple[str, str]] = ()) -> SafeString:
+    """Horizontal bars, one row per item, longest scale = the largest total; stacked segments styled by class
+    (styles in the console's stylesheet). An empty list draws a one-line "—" chart."""
+    legend = list(legend)
+    top = 22 if legend else 4
+    height = top + max(len(rows), 1) * BAR_ROW_H + 4
+    width = BAR_LABEL_W + BAR_W + BAR_VALUE_W
+    scale = max((sum(v for _c, v in r.segments) for r in rows), default=0) or 1
+    parts = []
+    x = BAR_LABEL_W
+    for css, text in legend:
+        parts.append(f'<g class="bar-legend {escape(css)}"><rect x="{x}" y="4" width="12" height="12"/>'
+                     f'<text x="{x + 16}" y="14">{escape(text)}</text></g>')
+        x += 28 + sum(11 if ord(ch) > 0x2E7F else 7 for ch in text)
+    for i, row in enumerate(rows):
+        y = top + i * BAR_ROW_H
+        segs, left = [], float(BAR_LABEL_W)
+        for css, value in row.segments:
+            if value <= 0:
+                continue
+            w = BAR_W * value / scale
+            segs.append(f'<rect class="bar {escape(css)}" x="{left:.1f}" y="{y + 4}" width="{max(w, 1):.1f}" '
+                        f'height="{BAR_ROW_H - 8}"/>')
+            left += w
+        parts.append(
+            f'<g class="bar-row" data-key="{escape(row.key)}"><title>{escape(row.title or row.label)}</title>'
+            f'<text class="bar-label" x="{BAR_LABEL_W - 6}" y="{y + BAR_ROW_H / 2 + 4:.0f}" text-anchor="end">'
+            f'{escape(_cut(row.label, BAR_LABEL_CHARS))}</text>{"".join(segs)}'
+            f'<text class="bar-value" x="{left + 6:.1f}" y="{y + BAR_ROW_H / 2 + 4:.0f}">'
+            f'{escape(row.value_text)}</text>'
+            f"</g>")
+    if not rows:
+        parts.append(f'<text class="bar-label" x="{BAR_LABEL_W}" y="{top + BAR_ROW_H / 2 + 4:.0f}">—</text>')
+    return mark_safe(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="stats-bars" role="img" aria-label="{escape(title)}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">{"".join(parts)}</svg>')

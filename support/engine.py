@@ -159,7 +159,8 @@ def walk(definition: Mapping, *, answers: Mapping[str, Any], read_fact: Callable
 
 def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = ()) -> list[str]:
     """What is wrong with a definition: unknown kinds, dangling edges, unknown fact or action names, nodes no
-    walk can reach, yes/no questions without ``yes``/``no``. Empty when it is fine."""
+    walk can reach, yes/no questions without ``yes``/``no``, an outcome's ``escalates`` (SUP-10) that is not a
+    boolean. Empty when it is fine."""
     problems: list[str] = []
     nodes = definition.get("nodes", {})
     for key in ("id", "version", "title", "source", "start", "nodes"):
@@ -190,6 +191,8 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
             for key in ("code", "text", "section"):
                 if not spec.get(key):
                     problems.append(f"{node_id}: an outcome needs {key}")
+            if not isinstance(spec.get("escalates", False), bool):  # SUP-10: the dashboard's 「エスカレーション」
+                problems.append(f"{node_id}: escalates is true or false")
             for offered in spec.get("actions", []):
                 if actions and offered.get("action") not in actions:
                     problems.append(f"{node_id}: unknown action {offered.get('action')!r}")

@@ -25,7 +25,10 @@ def support_shortcuts(operator) -> list[Shortcut]:
         return []
     return [Shortcut(_("Support cases"), reverse("support-page-cases"),
                      _("Start a support case for a caller, run the manual's flow on the live record, resume an "
-                       "open case."), "support-cases")]
+                       "open case."), "support-cases"),
+            Shortcut(_("Support statistics"), reverse("support-page-stats"),
+                     _("Per flow, version and period: how often each outcome happens, where cases stop and how long "
+                       "each question takes."), "support-stats")]
 
 
 def member_support_links(request, member) -> list[tuple[str, str, str]]:

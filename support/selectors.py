@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import statistics
+
+from django.db.models import Count, ExpressionWrapper, F, Field, Func, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from backoffice import clock
 from backoffice.errors import DomainError, NotFound
 
 from . import engine
 from .context import CaseContext
 from .flows import SHIPPED
 from .identity import record_of
-from .models import Case, CaseAction, CaseStep
+from .models import Case, CaseAction, CaseStep, FlowVersion
 
 
 def flows() -> list[dict]:
@@ -114,3 +122,143 @@ def fact_changes(steps) -> dict[str, CaseStep]:
                 and step.pk < current[step.node].pk:
             earlier[step.node] = step  # the latest superseded reading before the current one
     return {node: old for node, old in earlier.items() if old.answer != current[node].answer}
+
+
+# --- what the cases teach (SUP-10; API.md "What the cases teach") ---------------------------------------------
+
+
+#: the output of the stats' computed columns: the driver's int, float or str as it is, no converter called per row
+_RAW = Field()
+
+
+class _Epoch(Func):
+    """A time as seconds since the epoch, computed by the database (no datetime parsed per row in Python)."""
+
+    output_field = _RAW  # a float from the driver: no converter per row
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL
+        return super().as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+                              **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
+                              **extra)
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsQuery:
+    """What the dashboard and ``GET /api/v1/support/stats/`` ask: a flow, one of its versions (or all), a period
+    of case creation (dates on the society clock, both ends included, either open)."""
+
+    flow: str
+    version: int | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+
+def flow_versions(flow: str) -> list[FlowVersion]:
+    """The published versions of ``flow``, newest first (one query)."""
+    return list(FlowVersion.objects.filter(flow=flow).order_by("-version"))
+
+
+def flow_known(flow: str, versions: list[FlowVersion] | None = None) -> bool:
+    return flow in SHIPPED or bool(versions if versions is not None else flow_versions(flow))
+
+
+def outcome_escalates(spec: dict | None) -> bool:
+    """SUP-10: an outcome escalates when its node in the case's pinned flow version says ``"escalates": true``."""
+    return bool(spec) and spec.get("kind") == engine.OUTCOME and spec.get("escalates") is True
+
+
+def _stats_filter(society, query: StatsQuery, versions: list[FlowVersion], prefix: str = "") -> Q:
+    ids = [v.pk for v in versions if query.version is None or v.version == query.version]
+    q = Q(**{f"{prefix}society_id": society.pk, f"{prefix}flow_version_id__in": ids})
+    tz = clock.society_timezone(society)
+    if query.date_from:
+        q &= Q(**{f"{prefix}created_at__gte": datetime.datetime.combine(query.date_from, datetime.time(), tz)})
+    if query.date_to:
+        q &= Q(**{f"{prefix}created_at__lt": datetime.datetime.combine(
+            query.date_to + datetime.timedelta(days=1), datetime.time(), tz)})
+    return q
+
+
+def stats_cases(operator, society, query: StatsQuery, versions: list[FlowVersion]):
+    """The cases the stats count: the society's (never another's), of the flow's (chosen) version, started in the
+    period on the society clock."""
+    return Case.objects.visible_to(operator).filter(_stats_filter(society, query, versions))
+
+
+def support_stats(operator, society, query: StatsQuery, *, versions: list[FlowVersion] | None = None) -> dict:
+    """API.md's ``{flow, cases, outcomes: [{code, count, resolved, escalated, open}], drop_off: [{node, count}],
+    node_time: [{node, median_seconds}]}`` and ``answered_by_record`` (the share of the steps that still hold which
+    the record answered rather than the caller; None without steps). Four queries, whatever the number of cases:
+    the flow's versions (unless given), the cases grouped, the steps counted, and one row per answer with its
+    seconds — all computed by the database (none of the last two when no case is counted).
+
+    - ``outcomes``: per outcome code, the cases that reached it — ``open`` while the case is open, else
+      ``escalated`` when its outcome node in the case's pinned version has ``"escalates": true``, else
+      ``resolved`` (so ``count = resolved + escalated + open``).
+    - ``drop_off``: per node, the cases without an outcome that stopped there (the node their last step led to,
+      which waits for an answer).
+    - ``node_time``: per node the caller answers, the median seconds between reaching it (the step before, or the
+      case's start) and answering it; every answer counts, also one later stepped back from (SUP-7). The record's
+      facts are read at once and are not listed.
+    """
+    if versions is None:
+        versions = flow_versions(query.flow)
+    definitions = {v.pk: v.definition for v in versions}
+    cases = stats_cases(operator, society, query, versions)
+    groups = (cases.order_by().values_list("flow_version_id", "outcome", "status", "current_node")
+              .annotate(n=Count("id")))
+    total = 0
+    outcomes: dict[str, dict] = {}
+    drop_off: dict[str, int] = {}
+    for version_id, outcome, status, node, n in groups:
+        total += n
+        if outcome:
+            row = outcomes.setdefault(outcome, {"code": outcome, "count": 0, "resolved": 0, "escalated": 0, "open": 0})
+            row["count"] += n
+            if status == Case.Status.OPEN:
+                row["open"] += n
+            elif outcome_escalates(definitions.get(version_id, {}).get("nodes", {}).get(node)):
+                row["escalated"] += n
+            else:
+                row["resolved"] += n
+        elif node:
+            drop_off[node] = drop_off.get(node, 0) + n
+    times: dict[str, list[float]] = {}
+    by_record = standing = 0
+    if total:  # the cases the operator sees, read again as the steps' cases (no query when none is counted)
+        steps = CaseStep.objects.filter(_stats_filter(society, query, versions, prefix="case__")).order_by()
+        share = steps.filter(superseded=False).aggregate(
+            standing=Count("id"), by_record=Count("id", filter=Q(source=CaseStep.Source.RECORD)))
+        standing, by_record = share["standing"], share["by_record"]
+        # a question is reached with the step before its answer (the facts read, the previous answer), or when the
+        # case started; the database gives the seconds in between, one row per answer (an index seek for each)
+        before = (CaseStep.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id")).order_by("-id")
+                  .values("at")[:1])
+        answers = (steps.filter(source=CaseStep.Source.CALLER)
+                   .values_list("node", ExpressionWrapper(
+                       _Epoch("at") - _Epoch(Coalesce(Subquery(before), F("case__created_at"))), output_field=_RAW)))
+        for node, seconds in answers:
+            if seconds is not None:
+                times.setdefault(node, []).append(max(float(seconds), 0.0))
+    order = _node_order(versions)
+    return {
+        "flow": query.flow,
+        "cases": total,
+        "outcomes": sorted(outcomes.values(), key=lambda r: (-r["count"], r["code"])),
+        "drop_off": [{"node": n, "count": c} for n, c in sorted(drop_off.items(), key=lambda i: (-i[1], i[0]))],
+        "node_time": [{"node": n, "median_seconds": round(statistics.median(times[n]), 1)}
+                      for n in sorted(times, key=lambda n: (order.get(n, len(order)), n))],
+        "answered_by_record": round(by_record / standing, 4) if standing else None,
+    }
+
+
+def _node_order(versions: list[FlowVersion]) -> dict[str, int]:
+    """Nodes in the order of the newest definition (then those only older versions have)."""
+    order: dict[str, int] = {}
+    for version in versions:
+        for node_id in version.definition.get("nodes", {}):
+            order.setdefault(node_id, len(order))
+    return order

@@ -118,3 +118,33 @@ class TriageItemSerializer(serializers.Serializer):
     flow = serializers.CharField(allow_null=True)
     text = serializers.CharField()
     evidence = serializers.CharField()
+
+
+class _StatsOutcome(serializers.Serializer):
+    code = serializers.CharField()
+    count = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    escalated = serializers.IntegerField()
+    open = serializers.IntegerField()
+
+
+class _StatsDropOff(serializers.Serializer):
+    node = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class _StatsNodeTime(serializers.Serializer):
+    node = serializers.CharField()
+    median_seconds = serializers.FloatField()
+
+
+class StatsSerializer(serializers.Serializer):
+    """API.md "What the cases teach (SUP-10)" (documentation only: the view answers ``selectors.support_stats``)."""
+
+    flow = serializers.CharField()
+    cases = serializers.IntegerField()
+    outcomes = _StatsOutcome(many=True)
+    drop_off = _StatsDropOff(many=True)
+    node_time = _StatsNodeTime(many=True)
+    answered_by_record = serializers.FloatField(allow_null=True,
+                                                help_text="share of the standing steps the record answered (0..1)")

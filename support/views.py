@@ -37,6 +37,7 @@ from members import selectors as member_selectors
 from members.models import Member, Operator, Status
 
 from . import chart, engine, identity, selectors, services
+from . import forms as support_forms
 from .flows import SHIPPED
 from .procedures import StepRefused, get_procedure, procedure_preview, procedure_run
 from .models import Case
@@ -602,3 +603,93 @@ def procedure_page(request, procedure_id):
 
 
 procedure_page_view = admin.site.admin_view(procedure_page)
+
+
+# --- 「サポートの集計」: what the cases teach (SUP-10) -------------------------------------------------------------
+
+
+def duration_text(seconds: float) -> str:
+    """``90`` → 「1分30秒」, ``3725`` → 「1時間2分」 (whole seconds)."""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return _("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": secs}
+    return _("%(seconds)d s") % {"seconds": secs}
+
+
+def _node_specs(versions) -> dict[str, dict]:
+    """{node id: its spec in the newest version that has it}."""
+    specs: dict[str, dict] = {}
+    for version in versions:  # newest first
+        for node_id, spec in version.definition.get("nodes", {}).items():
+            specs.setdefault(node_id, spec)
+    return specs
+
+
+def _node_label(node_id: str, spec: dict | None) -> str:
+    spec = spec or {}
+    if spec.get("kind") == engine.OUTCOME:
+        return chart.outcome_name(spec)
+    return str(spec.get("label") or spec.get("text") or node_id)
+
+
+def _stats_view_model(body: dict, versions) -> dict:
+    specs = _node_specs(versions)
+    by_code = {}
+    for spec in specs.values():
+        if spec.get("kind") == engine.OUTCOME:
+            by_code.setdefault(spec.get("code"), spec)
+    outcomes = []
+    for row in body["outcomes"]:
+        spec = by_code.get(row["code"], {})
+        outcomes.append({**row, "name": chart.outcome_name(spec) if spec else row["code"],
+                         "section": spec.get("section", "")})
+    drop_off = [{**row, "label": _node_label(row["node"], specs.get(row["node"]))} for row in body["drop_off"]]
+    node_time = [{**row, "label": _node_label(row["node"], specs.get(row["node"])),
+                  "text": duration_text(row["median_seconds"])} for row in body["node_time"]]
+    legend = [("resolved", _("resolved")), ("escalated", _("escalated")), ("open", _("open"))]
+    svg_outcomes = chart.bars(
+        [chart.Bar(key=r["code"], label=r["name"], title=f'{r["name"]} {r["section"]}'.strip(),
+                   segments=[("resolved", r["resolved"]), ("escalated", r["escalated"]), ("open", r["open"])],
+                   value_text=str(r["count"])) for r in outcomes],
+        title=_("Outcomes"), legend=legend)
+    svg_drop_off = chart.bars(
+        [chart.Bar(key=r["node"], label=r["label"], segments=[("drop-off", r["count"])], value_text=str(r["count"]))
+         for r in drop_off], title=_("Drop-off per node"))
+    svg_node_time = chart.bars(
+        [chart.Bar(key=r["node"], label=r["label"], segments=[("node-time", r["median_seconds"])],
+                   value_text=r["text"]) for r in node_time], title=_("Median time per node"))
+    share = body["answered_by_record"]
+    return {"stats": body, "outcomes": outcomes, "drop_off": drop_off, "node_time": node_time,
+            "svg_outcomes": svg_outcomes, "svg_drop_off": svg_drop_off, "svg_node_time": svg_node_time,
+            "record_share": None if share is None else round(share * 100)}
+
+
+def stats_page(request):
+    """「サポートの集計」 (SUP-5, SUP-10): for a flow, a version (or all) and a period of case creation, the outcome counts
+    with resolved / escalated / open, the drop-off per node, the median time per node and the share of the steps the
+    record answered — the numbers of ``GET /api/v1/support/stats/`` (``selectors.support_stats``, the same form),
+    drawn as server-side SVG bars with their tables. Every role reads it. Bad input shows the form's errors."""
+    society = _society(request)
+    choices = support_forms.flow_choices()
+    data = request.GET.copy()
+    if not data.get("flow") and choices:
+        data["flow"] = choices[0][0]
+    form = support_forms.StatsForm(data)
+    form.fields["flow"].widget = forms.Select(choices=choices)
+    context = {**_admin_context(request, _("Support statistics")), "form": form}
+    if form.is_valid():
+        versions = form.versions
+        context.update(_stats_view_model(
+            selectors.support_stats(request.user, society, form.query(), versions=versions), versions))
+    else:
+        versions = form.versions
+    form.fields["version"].widget = forms.Select(
+        choices=[("", _("All versions"))] + [(v.version, _("version %(n)d") % {"n": v.version}) for v in versions])
+    return TemplateResponse(request, "support/stats.html", context)
+
+
+stats_page_view = admin.site.admin_view(stats_page)

@@ -13,8 +13,9 @@ from members.models import Operator, Status
 pytestmark = pytest.mark.django_db
 
 # billing registers its screens (billing.admin.links): those any role reads, and [請求情報作成] for roles that write;
-# support registers サポート案件 (support.links), which every role of a society reads
-BILLING_SHORTCUTS = {"billing-runs", "invoices", "bank-statements", "payments", "lapse", "support-cases"}
+# support registers サポート案件 and サポートの集計 (support.links), which every role of a society reads
+BILLING_SHORTCUTS = {"billing-runs", "invoices", "bank-statements", "payments", "lapse", "support-cases",
+                     "support-stats"}
 ALL_SHORTCUTS = {"individual", "corporate", "numbers", "member-types", "audit", "operators", "societies",
                  "billing-run-add", *BILLING_SHORTCUTS}
 
