@@ -157,9 +157,25 @@ def walk(definition: Mapping, *, answers: Mapping[str, Any], read_fact: Callable
         current = options[answer]["next"]
 
 
-def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = ()) -> list[str]:
-    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact or action names, nodes no
-    walk can reach, yes/no questions without ``yes``/``no``. Empty when it is fine."""
+def _link_problems(node_id: str, links: Any, screens: Mapping[str, Any]) -> list[str]:
+    """An outcome's ``links``: the screens the manual names, ``[{"label": "[個人会員送信済みメール]", "screen": …}]``."""
+    if not isinstance(links, list):
+        return [f"{node_id}: links is a list"]
+    problems = []
+    for link in links:
+        if not isinstance(link, Mapping) or not isinstance(link.get("label"), str) or not link.get("label") \
+                or not isinstance(link.get("screen"), str) or set(link) - {"label", "screen"}:
+            problems.append(f"{node_id}: a link is {{label, screen}}")
+        elif screens and link["screen"] not in screens:
+            problems.append(f"{node_id}: unknown screen {link['screen']!r}")
+    return problems
+
+
+def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = (),
+          screens: Mapping[str, Any] = ()) -> list[str]:
+    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact, action or screen names,
+    nodes no walk can reach, yes/no questions without ``yes``/``no``, an outcome's ``links`` not a list of
+    ``{label, screen}`` or its ``escalates`` not a boolean. Empty when it is fine."""
     problems: list[str] = []
     nodes = definition.get("nodes", {})
     for key in ("id", "version", "title", "source", "start", "nodes"):
@@ -193,6 +209,9 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
             for offered in spec.get("actions", []):
                 if actions and offered.get("action") not in actions:
                     problems.append(f"{node_id}: unknown action {offered.get('action')!r}")
+            problems += _link_problems(node_id, spec.get("links", []), screens)
+            if "escalates" in spec and not isinstance(spec["escalates"], bool):
+                problems.append(f"{node_id}: escalates is true or false")
     if discloses(definition) and nodes.get(definition.get("start"), {}).get("kind") != IDENTITY:
         problems.append("a flow that discloses starts with an identity check")
     reachable, todo = set(), [definition.get("start")]

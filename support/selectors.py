@@ -8,6 +8,7 @@ from . import engine
 from .context import CaseContext
 from .flows import SHIPPED
 from .identity import record_of
+from .links import outcome_links
 from .models import Case, CaseAction, CaseStep
 
 
@@ -44,11 +45,14 @@ def _current(definition: dict, node_id: str, case: Case) -> dict | None:
             "options": [{"value": o["value"], "label": o["label"]} for o in spec["options"]]}
 
 
-def _outcome(definition: dict, node_id: str) -> dict:
+def _outcome(definition: dict, node_id: str, case: Case | None = None) -> dict:
     spec = engine.node(definition, node_id)
     return {"code": spec["code"], "text": spec["text"], "section": spec["section"],
             "actions": [{"action": a["action"], "label": a["label"], "params_schema": a.get("params_schema", {})}
-                        for a in spec.get("actions", [])]}
+                        for a in spec.get("actions", [])],
+            # the screens the manual names, for this case's caller (SUP-2)
+            "links": outcome_links(spec, CaseContext(society=case.society, actor=None, member=case.member,
+                                                     email=case.email)) if case is not None else []}
 
 
 def identity_passed(definition: dict, steps: list[CaseStep]) -> bool:
@@ -87,7 +91,7 @@ def case_detail(case: Case) -> dict:
                   for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded],
         "path": [{"node": s.node, "answer": s.answer, "source": s.source, "superseded": s.superseded, "at": s.at,
                   "by": s.by_label} for s in steps],
-        "outcome": _outcome(definition, case.current_node) if case.outcome and passed else None,
+        "outcome": _outcome(definition, case.current_node, case) if case.outcome and passed else None,
         "actions_taken": [{"action": a.action, "params": a.params, "ok": a.ok, "result": a.result, "at": a.at}
                           for a in taken],
         "notes": [{"text": n.text, "at": n.at, "by": n.by_label} for n in case.notes.order_by("id")],

@@ -3,9 +3,9 @@ entries, seed 001's operator sign-in) is one more module here plus its facts and
 
 from __future__ import annotations
 
-from . import apass_lookup, login_trouble
+from . import apass_lookup, faq_members, login_trouble
 
-SHIPPED: dict[str, dict] = {flow["id"]: flow for flow in (login_trouble.FLOW, apass_lookup.FLOW)}
+SHIPPED: dict[str, dict] = {flow["id"]: flow for flow in (login_trouble.FLOW, apass_lookup.FLOW, *faq_members.FLOWS)}
 
 
 def shipped(flow_id: str) -> dict | None:
