@@ -237,3 +237,195 @@ def test_sup2_case_page_renders_the_outcome_links(staff_op, society, regular_typ
     status_url = reverse("admin:members_member_status", args=[applying.pk])
     assert f'<a href="{status_url}" class="outcome-link">[会員状況変更]</a>' in page
     assert 'id="action-withdraw_application"' in page
+
+
+# --- 会員情報 -----------------------------------------------------------------------------------------------------
+
+PASSWORD = "Faq-test-pass-2026"
+
+
+def verification_mail(society, email: str, *, days_ago: int = 0):
+    """「メールアドレス認証のご連絡」 as the applicant's request sends it, ``days_ago`` earlier (its link 24 hours)."""
+    from mail.models import LinkToken, SentMail
+
+    member_services.application_request(actor=SYSTEM, society=society, email=email)
+    mail = SentMail.objects.filter(society=society, to=email).order_by("-created_at", "-id").first()
+    if days_ago:
+        shift = datetime.timedelta(days=days_ago)
+        SentMail.objects.filter(pk=mail.pk).update(created_at=mail.created_at - shift)
+        LinkToken.objects.filter(mail=mail).update(expires_at=mail.link.expires_at - shift)
+        mail.refresh_from_db()
+    return mail
+
+
+def test_sup2_proxy_email_in_use_a_valid_verification_link_blocks_it_until_it_expires(api, society):
+    mail = verification_mail(society, "applicant@example.ac.jp")
+    case = start(api, "faq-proxy-email-in-use", email="applicant@example.ac.jp")
+    outcome = reached(case, "wait_or_open")
+    fact = facts_of(case)["pending"]
+    until = mail.link.expires_at.astimezone(clock.society_timezone(society)).strftime("%Y-%m-%d %H:%M")
+    assert fact["value"] is True and until in fact["evidence"]
+    assert facts_of(case)["holder"]["value"] == "none"
+    assert [link["label"] for link in outcome["links"]] == ["[個人会員送信済みメール]", "[代理申請]"]
+    assert outcome["links"][0]["url"].endswith("?q=applicant%40example.ac.jp")
+    assert "有効期間はメール送信日時から24時間です" in outcome["text"]
+    # two days later the link has expired: nothing blocks [代理申請]
+    verification_mail(society, "late@example.ac.jp", days_ago=2)
+    case = start(api, "faq-proxy-email-in-use", email="late@example.ac.jp")
+    assert reached(case, "not_pending")
+    assert facts_of(case)["pending"]["value"] is False
+
+
+def test_sup2_proxy_email_in_use_by_a_record_of_any_status(api, society, regular_type):
+    member(society, regular_type, Status.APPLICATION_WITHDRAWN, email="old@example.ac.jp")
+    case = start(api, "faq-proxy-email-in-use", email="old@example.ac.jp")
+    reached(case, "member_has_it")
+    assert facts_of(case)["holder"]["value"] == "releasable"
+    assert "pending" not in facts_of(case)  # no verification look-up once a member holds the address
+
+
+def test_sup2_password_view_is_the_manuals_answer(api, society, regular_type):
+    case = start(api, "faq-password-view", member(society, regular_type))
+    outcome = reached(case, "answer")
+    assert outcome["text"].startswith("パスワードはセキュリティ上閲覧できないようになっています。")
+    assert case["facts"] == [] and case["path"] == []
+
+
+# --- メール: 入会申請者 -----------------------------------------------------------------------------------------------
+
+
+def test_sup2_verification_mail_missing_sent_not_sent_failed_registered(api, society):
+    from mail.models import LinkToken, SentMail
+
+    verification_mail(society, "sent@example.ac.jp")
+    case = start(api, "faq-verification-mail-missing", email="sent@example.ac.jp")
+    outcome = reached(case, "sent")
+    fact = facts_of(case)["verification"]
+    assert fact["value"] == "valid" and "sent@example.ac.jp" in fact["evidence"]
+    assert "迷惑メールフォルダを確認してください" in outcome["text"]
+    case = start(api, "faq-verification-mail-missing", email="never@example.ac.jp")
+    reached(case, "not_sent")
+    assert facts_of(case)["verification"]["value"] == "none"
+    failed = verification_mail(society, "failed@example.ac.jp")
+    SentMail.objects.filter(pk=failed.pk).update(status=SentMail.Status.FAILED)
+    case = start(api, "faq-verification-mail-missing", email="failed@example.ac.jp")
+    assert reached(case, "send_failed") and SHIPPED["faq-verification-mail-missing"]["nodes"]["send_failed"]["escalates"]
+    used = verification_mail(society, "used@example.ac.jp")
+    LinkToken.objects.filter(mail=used).update(used_at=clock.now(society))
+    case = start(api, "faq-verification-mail-missing", email="used@example.ac.jp")
+    reached(case, "registered")
+    assert facts_of(case)["verification"]["value"] == "used"
+
+
+def test_sup2_verification_link_error_expired_superseded_and_how_it_was_opened(api, society):
+    verification_mail(society, "expired@example.ac.jp", days_ago=2)
+    case = start(api, "faq-verification-link-error", email="expired@example.ac.jp")
+    reached(case, "expired")
+    assert facts_of(case)["verification"]["value"] == "expired"
+    # two requests: only the latest link is valid (APP-2)
+    verification_mail(society, "twice@example.ac.jp", days_ago=0)
+    verification_mail(society, "twice@example.ac.jp", days_ago=0)
+    case = start(api, "faq-verification-link-error", email="twice@example.ac.jp")
+    count = facts_of(case)["count"]
+    assert count["value"] == "multiple" and "2" in count["evidence"]
+    reached(answer(api, case, "clicked_latest", "no"), "superseded")
+    case = start(api, "faq-verification-link-error", email="twice@example.ac.jp")
+    case = answer(api, case, "clicked_latest", "yes")
+    reached(answer(api, case, "how_opened", "clicked"), "line_break")
+    verification_mail(society, "once@example.ac.jp")
+    case = start(api, "faq-verification-link-error", email="once@example.ac.jp")
+    assert facts_of(case)["count"]["value"] == "single"
+    outcome = reached(answer(api, case, "how_opened", "pasted"), "copy_paste")
+    assert "検索窓に貼付けていないか" in outcome["text"]
+    case = start(api, "faq-verification-link-error", email="never@example.ac.jp")
+    reached(case, "not_sent")
+
+
+def test_sup2_verification_link_error_used(api, society):
+    from mail.models import LinkToken
+
+    mail = verification_mail(society, "done@example.ac.jp")
+    LinkToken.objects.filter(mail=mail).update(used_at=clock.now(society))
+    reached(start(api, "faq-verification-link-error", email="done@example.ac.jp"), "used")
+
+
+# --- メール: 会員 -------------------------------------------------------------------------------------------------
+
+
+def linked(society, member_type, email: str, **kwargs) -> Member:
+    person = member(society, member_type, email=email, **kwargs)
+    member_services.apass_create(actor=SYSTEM, society=past(society, 30), email=email, password=PASSWORD)
+    member_services.mypage_sign_in(actor=SYSTEM, society=society, email=email, password=PASSWORD)
+    person.refresh_from_db()
+    assert person.apass_id is not None
+    return person
+
+
+def test_sup2_reset_mail_missing_wrong_address_editable_or_locked(api, society, regular_type):
+    plain = member(society, regular_type, email="plain@example.ac.jp")
+    case = start(api, "faq-reset-mail-missing", plain)
+    registered = facts_of(case)["registered"]
+    assert registered["value"] == "plain@example.ac.jp" and "plain@example.ac.jp" in registered["evidence"]
+    outcome = reached(answer(api, case, "matches", "no"), "change_email")
+    assert outcome["links"] == [{"label": "[会員情報変更]", "url": reverse("admin:members_member_change",
+                                                                        args=[plain.pk])}]
+    locked = linked(society, regular_type, "locked@example.ac.jp")
+    case = answer(api, start(api, "faq-reset-mail-missing", locked), "matches", "no")
+    reached(case, "email_locked")
+    assert facts_of(case)["editable"]["value"] is False and "A-Pass" in facts_of(case)["editable"]["evidence"]
+
+
+def test_sup2_reset_mail_missing_sent_not_sent_no_apass(api, society, regular_type):
+    plain = member(society, regular_type, email="noapass@example.ac.jp")
+    reached(answer(api, start(api, "faq-reset-mail-missing", plain), "matches", "yes"), "no_apass")
+    person = linked(society, regular_type, "reset@example.ac.jp")
+    case = answer(api, start(api, "faq-reset-mail-missing", person), "matches", "yes")
+    reached(case, "not_sent")
+    assert facts_of(case)["reset_mail"]["value"] == "none"
+    member_services.password_reset_request(actor=SYSTEM, society=society, email="reset@example.ac.jp")
+    case = answer(api, start(api, "faq-reset-mail-missing", person), "matches", "yes")
+    outcome = reached(case, "sent")
+    assert facts_of(case)["reset_mail"]["value"] == "valid" and outcome["text"].startswith("パスワード再設定メールは")
+
+
+def test_sup2_email_change_login_pending_signed_in_with_new_redo_changed_none(api, society, regular_type):
+    from mail.models import LinkToken
+    from members.services import mypage
+
+    person = linked(society, regular_type, "change@example.ac.jp")
+    reached(start(api, "faq-email-change-login", person), "no_request")
+    mypage.email_change_request(actor=SYSTEM, society=society, session_email="change@example.ac.jp",
+                                password=PASSWORD, new_email="changed@example.ac.jp")
+    case = start(api, "faq-email-change-login", person)
+    reached(case, "confirm")
+    fact = facts_of(case)["change"]
+    assert fact["value"] == "valid" and "changed@example.ac.jp" in fact["evidence"]
+    assert facts_of(case)["new_sign_in"]["value"] is False
+    # the member logged out and tried the new address: the sign-in log shows it
+    member_services.mypage_sign_in(actor=SYSTEM, society=society, email="changed@example.ac.jp", password=PASSWORD)
+    case = start(api, "faq-email-change-login", person)
+    outcome = reached(case, "sign_in_old")
+    assert "changed@example.ac.jp" in facts_of(case)["new_sign_in"]["evidence"]
+    assert "変更前のメールアドレスでログインした状態でクリックする必要があります" in outcome["text"]
+    link = LinkToken.objects.get(payload__apass_id=person.apass_id)
+    LinkToken.objects.filter(pk=link.pk).update(expires_at=clock.now(society) - datetime.timedelta(hours=1))
+    reached(start(api, "faq-email-change-login", person), "redo")
+    LinkToken.objects.filter(pk=link.pk).update(used_at=clock.now(society))
+    assert reached(start(api, "faq-email-change-login", person), "changed")
+
+
+# --- マイページ ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flow, starts, link", [
+    ("faq-mypage-name", "マイページでは氏名は変更できないようにしています。", "admin:members_member_change"),
+    ("faq-mypage-status", "会員自身で会員状況を変更することはできません。", "admin:members_member_status"),
+    ("faq-mypage-file", "会員マイページにファイルを置くことはできません。", "admin:simulator_mypagenotice_changelist"),
+    ("faq-mypage-notice-order", "お知らせは掲載日で自動的にソートされません。", "admin:simulator_mypagenotice_changelist"),
+])
+def test_sup2_mypage_entries_are_the_manuals_answer(api, society, regular_type, flow, starts, link):
+    person = member(society, regular_type)
+    outcome = reached(start(api, flow, person), "answer")
+    assert outcome["text"].startswith(starts)
+    args = [person.pk] if link.startswith("admin:members") else []
+    assert outcome["links"][0]["url"] == reverse(link, args=args)
