@@ -68,7 +68,7 @@ def verification_pending(ctx: CaseContext) -> FactValue:
     link = member_selectors.pending_verification(ctx.society, ctx.address) if ctx.address else None
     if link is None:
         return FactValue(False, _("No valid e-mail verification link to %(email)s") % {"email": ctx.address or "—"})
-    return FactValue(True, _("「E-mail address verification」 sent to %(to)s at %(at)s: link valid until %(until)s")
+    return FactValue(True, _("Verification mail sent to %(to)s at %(at)s: link valid until %(until)s")
                      % {"to": link.email, "at": _local(ctx, link.mail.created_at), "until": _local(ctx, link.expires_at)})
 
 
@@ -164,15 +164,15 @@ def email_verification(ctx: CaseContext) -> FactValue:
     failed, MAIL-3) or its link's state (valid, expired, used) — and how many were sent."""
     mails = _verification_mails(ctx)
     if not mails:
-        return FactValue("none", _("No 「E-mail address verification」 mail sent to %(email)s")
+        return FactValue("none", _("No verification mail sent to %(email)s")
                          % {"email": ctx.address or "—"})
     latest = mails[0]
     shown = {"to": latest.to, "at": _local(ctx, latest.created_at), "count": len(mails)}
     if latest.status == SentMail.Status.FAILED:
-        return FactValue("failed", _("「E-mail address verification」 to %(to)s at %(at)s: sending failed "
+        return FactValue("failed", _("Verification mail to %(to)s at %(at)s: sending failed "
                                      "(%(count)s sent in all)") % shown)
     state = latest.link_state_at(ctx.now) or "none"
-    return FactValue(state, _("「E-mail address verification」 to %(to)s at %(at)s: %(state)s (%(count)s sent in all)")
+    return FactValue(state, _("Verification mail to %(to)s at %(at)s: %(state)s (%(count)s sent in all)")
                      % {**shown, "state": _link_words(ctx, latest, state)})
 
 
@@ -181,9 +181,9 @@ def email_verification_count(ctx: CaseContext) -> FactValue:
     """APP-2: several verification mails — the older ones' links are invalid. Values ``single`` or ``multiple``."""
     mails = _verification_mails(ctx)
     if len(mails) <= 1:
-        return FactValue("single", _("One 「E-mail address verification」 mail sent"))
+        return FactValue("single", _("One verification mail sent"))
     older = ", ".join(_local(ctx, m.created_at) for m in mails[1:4])
-    return FactValue("multiple", _("%(count)s 「E-mail address verification」 mails sent; only the latest (%(at)s) is "
+    return FactValue("multiple", _("%(count)s verification mails sent; only the latest (%(at)s) is "
                                    "valid, older ones (%(older)s) are invalidated")
                      % {"count": len(mails), "at": _local(ctx, mails[0].created_at), "older": older})
 
