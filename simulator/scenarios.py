@@ -35,6 +35,7 @@ from members import showcase
 from members.factories import create_member_with_history
 from members.models import APass, APassUnlink, Member, MemberType, MyPageSignIn, Society, Status
 
+from . import faq_scenarios_members
 from .models import ScenarioMember
 
 DOMAIN = "example.ac.jp"
@@ -120,7 +121,8 @@ def seed000_key(outcome: str) -> str:
 
 
 def scenario_count(society: Society) -> int:
-    return (len(showcase.SHOWCASES) + len(SUPPORT) if society.is_sandbox else 0) + len(BILLING)
+    return (len(showcase.SHOWCASES) + len(SUPPORT) + len(faq_scenarios_members.MEMBERS) if society.is_sandbox
+            else 0) + len(BILLING)
 
 
 def is_built(society: Society) -> bool:
@@ -142,6 +144,7 @@ class Row:
     member: Member | None
     flow: str = ""  # the support flow its case link starts (a plain POST to /admin/support/start/), or none
     alias: bool = False  # a row naming a member another row already has (B_declined, apass-lookup, triage codes)
+    email: str = ""  # an applicant's address, for a scenario of someone not yet a member (member is None)
 
 
 def scenario_list(society: Society) -> list[Row]:
@@ -166,6 +169,7 @@ def scenario_list(society: Society) -> list[Row]:
             flow = LOGIN if key.startswith("seed000_") or key.startswith("support_") else ""
             rows.append(Row(f"triage_{code}", f"トリアージ {code}", by_key[key].shows, by_key[key].member, flow,
                             alias=True))
+        rows += faq_scenarios_members.rows(registered, by_key, Row)  # seed 003's member flows
     return rows
 
 
@@ -208,6 +212,9 @@ def build(society: Society, *, actor: Actor, link_url_template: str | None = Non
         register(key, member)
     if society.is_sandbox:
         for key, member in _build_support(society, actor=actor, link_url_template=link_url_template).items():
+            register(key, member)
+        for key, member in faq_scenarios_members.build(society, actor=actor, regular=_member_type(
+                society, "regular", actor=actor), link_url_template=link_url_template).items():
             register(key, member)
     return scenario_list(society)
 
@@ -331,7 +338,8 @@ def _legacy_emails() -> set[str]:
 
 
 def _scenario_apass_emails() -> set[str]:
-    return _legacy_emails() | {showcase.OTHER_SITE_EMAIL} | {s.email for s in BILLING}
+    return (_legacy_emails() | {showcase.OTHER_SITE_EMAIL} | {s.email for s in BILLING}
+            | faq_scenarios_members.member_emails())
 
 
 def remove(society: Society) -> int:
