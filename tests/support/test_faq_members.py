@@ -429,3 +429,18 @@ def test_sup2_mypage_entries_are_the_manuals_answer(api, society, regular_type, 
     assert outcome["text"].startswith(starts)
     args = [person.pk] if link.startswith("admin:members") else []
     assert outcome["links"][0]["url"] == reverse(link, args=args)
+
+
+def test_sup8_triage_items_of_the_mail_links_name_their_faq_flow(api, society, regular_type):
+    from members.services import mypage
+
+    person = linked(society, regular_type, "triage@example.ac.jp")
+    mypage.email_change_request(actor=SYSTEM, society=society, session_email="triage@example.ac.jp",
+                                password=PASSWORD, new_email="triage.new@example.ac.jp")
+    items = {i["code"]: i for i in api.get(f"/api/v1/support/triage/?member={person.pk}").json()}
+    assert items["email_change_pending"]["flow"] == "faq-email-change-login"
+    verification_mail(society, "late.applicant@example.ac.jp", days_ago=3)  # expired; then a proxy application
+    applicant = member(society, regular_type, Status.APPLYING, days_ago=0, email="late.applicant@example.ac.jp")
+    items = {i["code"]: i for i in api.get(f"/api/v1/support/triage/?member={applicant.pk}").json()}
+    assert items["verification_link_expired"]["flow"] == "faq-verification-link-error"
+    assert {i["flow"] for i in items.values()} <= set(SHIPPED) | {None}
