@@ -26,7 +26,9 @@ from .registry import action, fact
 
 def _who(ctx: CaseContext) -> str:
     member = ctx.member
-    return f"{member.member_number or '—'} {member.display_name}" if member is not None else ""
+    if member is None:
+        return ""
+    return f"{member.member_number} {member.display_name}" if member.member_number else member.display_name
 
 
 def _latest_entry(ctx: CaseContext):

@@ -23,6 +23,11 @@ MEMBER_NUMBERS = {"label": "[会員番号採番]", "screen": "member_numbers"}
 PROXY_APPLICATION = {"label": "[代理申請]", "screen": "proxy_application"}
 NOTICES = {"label": "[会員マイページお知らせ管理]", "screen": "mypage_notices"}
 
+#: the chart's words for the facts' values
+LINK_STATE = {"none": "未送信", "failed": "送信失敗", "valid": "有効", "expired": "期限切れ", "superseded": "無効(新しいメール)",
+              "used": "使用済み"}
+HOLDER = {"none": "なし", "current": "申請中・入会/在会", "releasable": "退会等", "locked": "退会等・A-Pass統合"}
+
 
 def _source(section: str, entry: str, subsection: str = "") -> dict:
     return {"seed": SEED, "section": section, "entry": entry, **({"subsection": subsection} if subsection else {})}
@@ -48,7 +53,7 @@ def _flow(flow_id: str, title: str, source: dict, start: str, nodes: dict) -> di
 
 def _advice(flow_id: str, title: str, source: dict, text: str, *, links=()) -> dict:
     """An entry whose answer is advice alone: one outcome, the manual's words."""
-    return _flow(flow_id, title, source, "answer", {"answer": _outcome("answer", text, source["entry"], links=links)})
+    return _flow(flow_id, title, source, "answer", {"answer": _outcome("answer", text, "回答", links=links)})
 
 
 # --- 入会申請に関すること ------------------------------------------------------------------------------------------
@@ -62,17 +67,18 @@ APPLICATION_EMAIL_IN_USE = _flow(
     "faq-application-email-in-use", "入会申請で「このメールアドレスは既に使用されています。」",
     _source(APPLICATION, ENTRY_EMAIL_IN_USE), "holder", {
         "holder": {"kind": "fact", "fact": "member.email_holder", "label": "このメールアドレスの会員",
+                   "value_labels": HOLDER,
                    "branches": {"current": "holder_current", "releasable": "release", "locked": "release_locked",
                                 "none": "not_held"}},
         "holder_current": _outcome(
             "holder_current",
             "メールアドレスは重複して登録できません。会員検索画面でメールアドレスを検索し、対象者をご確認ください。"
             "このメールアドレスは「申請中」または「入会/在会」の会員が使用しています(記録の内容を参照)。",
-            "入会申請に関すること", links=[MEMBER_SEARCH]),
+            "会員検索画面でメールアドレスを検索し、対象者を確認", links=[MEMBER_SEARCH]),
         "release": _outcome(
             "release", MANUAL_EMAIL_IN_USE + "(このメールアドレスは過去に退会等した会員の記録が使用しています。"
             "[メールアドレスを解放]で過去退会分のメールアドレスを書き換えると、申請者は同じメールアドレスで入会申請できます。)",
-            "入会申請に関すること",
+            "過去退会分のメールアドレスを一部書き換える",
             links=[MEMBER_CHANGE],
             actions=[{"action": "release_email", "label": "過去退会分のメールアドレスを書き換える(メールアドレスを解放)",
                       "params_schema": {"type": "object", "properties": {"note": {"type": "string", "title": "備考"}},
@@ -80,12 +86,12 @@ APPLICATION_EMAIL_IN_USE = _flow(
         "release_locked": _outcome(
             "release_locked", MANUAL_EMAIL_IN_USE + "(この過去退会分の記録はA-Passとログイン情報が統合されているため、"
             "メールアドレスを書き換える前に[会員情報変更]からログイン情報の統合を解除してください。)",
-            "入会申請に関すること", links=[MEMBER_CHANGE]),
+            "過去退会分(A-Pass統合済み): 統合解除してから書き換える", links=[MEMBER_CHANGE]),
         "not_held": _outcome(
             "not_held", "このメールアドレスを使用している会員の記録はありません。申請者にメールアドレスの入力に誤りがないか"
             "確認し、もう一度会員規約の同意から登録し直すよう案内してください。解決しない場合はカスタマーサクセス担当まで"
             "ご連絡ください。",
-            "入会申請に関すること", links=[MEMBER_SEARCH, SENT_MAILS], escalates=True),
+            "使用している会員なし(カスタマーサクセス担当へ)", links=[MEMBER_SEARCH, SENT_MAILS], escalates=True),
     })
 
 ENTRY_WITHDRAW = "間違って入会申請されたので取消したいです。"
@@ -96,13 +102,13 @@ APPLICATION_WITHDRAW = _flow(
         "withdraw": _outcome(
             "withdraw", "[会員状況変更]画面で会員状況に「申請取下」を追加して、会員状況を「申請取下」にしてください。"
             "入会申請取下(会員状況変更)ページをご参照ください。",
-            "入会申請に関すること", links=[MEMBER_STATUS],
+            "入会申請取下(会員状況変更)", links=[MEMBER_STATUS],
             actions=[{"action": "withdraw_application", "label": "会員状況を「申請取下」にする(入会申請取下)",
                       "params_schema": NO_PARAMS}]),
         "not_applying": _outcome(
             "not_applying", "入会申請取下ができるのは、会員状況が「申請中」の場合だけです。この会員の最新の会員状況は"
             "「申請中」ではありません(記録の内容を参照)。[会員状況変更]画面で会員状況履歴を確認してください。",
-            "入会申請に関すること", links=[MEMBER_STATUS]),
+            "「申請中」ではないため取下できない", links=[MEMBER_STATUS]),
     })
 
 ENTRY_SAME_DAY = "申請日と入会日が同日ですが、会員状況に追加ができません。"
@@ -110,22 +116,23 @@ APPLICATION_SAME_DAY = _flow(
     "faq-application-same-day", "申請日と入会日が同日で会員状況に追加できない", _source(APPLICATION, ENTRY_SAME_DAY),
     "same_day", {
         "same_day": {"kind": "fact", "fact": "member.same_day_joining", "label": "会員状況履歴の「申請中」",
+                     "value_labels": {"editable": "編集できる", "refused": "編集できない", "not_applying": "申請中ではない"},
                      "branches": {"editable": "edit_entry", "refused": "edit_refused", "not_applying": "not_applying"}},
         "edit_entry": _outcome(
             "edit_entry", "同日で2つの会員状況を登録することはできません。通常、入会日は[会員状況変更・変更予定登録]欄から"
             "追加しますが、申請日と入会日が同日の場合のみ、[会員状況履歴]欄の「申請中」の会員状況を編集して会員状況を"
             "「入会/在会」にして登録してください。会員状況・会員状況変更ページをご参照ください。",
-            "入会申請に関すること", links=[MEMBER_STATUS],
+            "[会員状況履歴]欄の「申請中」を編集して「入会/在会」に", links=[MEMBER_STATUS],
             actions=[{"action": "join_same_day", "label": "「申請中」の会員状況を編集して「入会/在会」にする",
                       "params_schema": NO_PARAMS}]),
         "edit_refused": _outcome(
             "edit_refused", "同日で2つの会員状況を登録することはできません。この会員は「申請中」の会員状況を「入会/在会」に"
             "編集することもできません(理由は記録の内容を参照)。[会員状況変更]画面で会員状況履歴と退会予定日を確認してください。",
-            "入会申請に関すること", links=[MEMBER_STATUS]),
+            "「申請中」を「入会/在会」に編集できない", links=[MEMBER_STATUS]),
         "not_applying": _outcome(
             "not_applying", "この会員の最新の会員状況は「申請中」ではありません(記録の内容を参照)。入会日は"
             "[会員状況変更・変更予定登録]欄から、最新の会員状況の日付より後の日付で追加してください。",
-            "入会申請に関すること", links=[MEMBER_STATUS]),
+            "最新の会員状況が「申請中」ではない", links=[MEMBER_STATUS]),
     })
 
 ENTRY_BULK = "会員状況の一括更新で入会日が登録できません。"
@@ -137,13 +144,14 @@ BULK_STATUS_DATE = _flow(
             "answer", "一括で登録できる日付は、全対象者の中で最新の申請日に1日を足した日付以降になります。検索結果に"
             "2018年9月25日に異動している対象者がいる場合、2018年9月26日以降が入会日として登録可能です。"
             "[会員状況の一括更新]画面に、選択した全対象者で登録できる最も早い日付が表示されます。",
-            "入会申請に関すること", links=[MEMBER_SEARCH]),
+            "一括で登録できる日付", links=[MEMBER_SEARCH]),
     })
 
 ENTRY_NUMBER = "会員番号を採番しようとしたのですが、採番ができません。"
 MEMBER_NUMBER = _flow(
     "faq-member-number", "会員番号を採番できない", _source(APPLICATION, ENTRY_NUMBER), "pending", {
         "pending": {"kind": "fact", "fact": "members.pending_number", "label": "会員番号採番を待つ会員",
+                    "value_labels": {"none": "いない", "some": "いる"},
                     "branches": {"none": "nobody_pending", "some": "message"}},
         "message": {"kind": "question", "text": "[会員番号採番]画面にどのメッセージが表示されましたか?",
                     "options": [{"value": "taken", "label": "「会員番号 … は既に … に付与されています。」", "next": "taken"},
@@ -152,16 +160,16 @@ MEMBER_NUMBER = _flow(
             "taken", "会員検索画面で既に採番済の会員番号は付与することができません。採番しようとしている会員番号を"
             "検索してください(メッセージに番号を持つ会員の名前が表示されます)。[会員番号採番]画面に表示される次の空き番号"
             "(記録の内容を参照)を使ってください。",
-            "会員番号を採番しようとしたのですが、採番ができません。", links=[MEMBER_SEARCH, MEMBER_NUMBERS]),
+            "既に採番済の会員番号は付与できない", links=[MEMBER_SEARCH, MEMBER_NUMBERS]),
         "gap": _outcome(
             "gap", "[会員番号採番]画面に表示されている会員の中で、会員番号が付与されていない会員がいると採番ができません。"
             "抜けのないように会員番号を採番をしてください。",
-            "会員番号を採番しようとしたのですが、採番ができません。", links=[MEMBER_NUMBERS]),
+            "会員番号が付与されていない会員がいる", links=[MEMBER_NUMBERS]),
         "nobody_pending": _outcome(
             "nobody_pending", "[会員番号採番]画面には、会員状況が「入会/在会」で会員番号のない会員だけが表示されます。"
             "いま採番を待つ会員はいません。「申請中」の会員は入会/在会にしてから採番してください。"
             "採番済の会員番号の誤りは会員の[会員番号修正]から直します。",
-            "会員番号を採番しようとしたのですが、採番ができません。", links=[MEMBER_NUMBERS, MEMBER_SEARCH]),
+            "採番を待つ会員がいない", links=[MEMBER_NUMBERS, MEMBER_SEARCH]),
     })
 
 # --- 会員情報に関すること -----------------------------------------------------------------------------------------
@@ -172,6 +180,7 @@ PROXY_EMAIL_IN_USE = _flow(
     "faq-proxy-email-in-use", "[代理申請]で「このメールアドレスは既に使用されています。」", _source(MEMBER_INFO, ENTRY_PROXY),
     "holder", {
         "holder": {"kind": "fact", "fact": "member.email_holder", "label": "このメールアドレスの会員",
+                   "value_labels": HOLDER,
                    "branches": {"none": "pending", "current": "member_has_it", "releasable": "member_has_it",
                                 "locked": "member_has_it"}},
         "pending": {"kind": "fact", "fact": "application.verification_pending", "label": "メールアドレス認証有効期間",
@@ -181,16 +190,16 @@ PROXY_EMAIL_IN_USE = _flow(
             "メールが送られている場合には、以下どちらかで対応してください。・メールアドレス認証有効期限後に行う。"
             "・[個人会員送信済みメール]画面で対象のメールを表示し、メール内のURLをクリックして登録する。"
             "※登録完了時に対象者に登録完了メールが送信されます。",
-            "会員情報に関すること", links=[SENT_MAILS, PROXY_APPLICATION]),
+            "メールアドレス認証有効期間中", links=[SENT_MAILS, PROXY_APPLICATION]),
         "member_has_it": _outcome(
             "member_has_it", "このメールアドレスは会員の記録が使用しています(記録の内容を参照。会員状況が退会・除名・申請取下の"
             "記録も含みます)。メールアドレスは重複して登録できません。過去退会分の記録であれば、メールアドレスを一部書き換えて"
             "から[代理申請]を行ってください。",
-            "会員情報に関すること", links=[MEMBER_SEARCH, CORPORATE_SEARCH, MEMBER_CHANGE]),
+            "会員の記録が使用している", links=[MEMBER_SEARCH, CORPORATE_SEARCH, MEMBER_CHANGE]),
         "not_pending": _outcome(
             "not_pending", "このメールアドレスに有効なメールアドレス認証メールはなく、使用している会員の記録もありません。"
             "[代理申請]画面でもう一度登録してください。同じメッセージが表示される場合はカスタマーサクセス担当までご連絡ください。",
-            "会員情報に関すること", links=[PROXY_APPLICATION, SENT_MAILS], escalates=True),
+            "有効期間中の認証メールなし(カスタマーサクセス担当へ)", links=[PROXY_APPLICATION, SENT_MAILS], escalates=True),
     })
 
 ENTRY_PASSWORD = "会員のパスワードを確認できますか。"
@@ -214,6 +223,7 @@ VERIFICATION_MAIL_MISSING = _flow(
     "faq-verification-mail-missing", "入会申請者から「メールが届かない」",
     _source(MAIL, ENTRY_VERIFICATION_MISSING, MAIL_APPLICANT), "verification", {
         "verification": {"kind": "fact", "fact": "mail.email_verification", "label": "「メールアドレス認証のご連絡」",
+                         "value_labels": LINK_STATE,
                          "branches": {"none": "not_sent", "failed": "send_failed", "used": "registered",
                                       "valid": "sent", "expired": "sent", "superseded": "sent"}},
         "sent": _outcome("sent", "「メールアドレス認証のご連絡」は送信されています。" + MAIL_CAUSES, "【メールが送信されている場合】",
@@ -221,13 +231,13 @@ VERIFICATION_MAIL_MISSING = _flow(
         "not_sent": _outcome(
             "not_sent", "・メールアドレス登録ができていません。もう一度会員規約の同意から登録し直してください。",
             "【メールが送信されていない場合】", links=[SENT_MAILS]),
-        "send_failed": _outcome("send_failed", SEND_FAILED, "【メールが送信されている場合】", links=[SENT_MAILS],
+        "send_failed": _outcome("send_failed", SEND_FAILED, "送信失敗(カスタマーサクセス担当へ)", links=[SENT_MAILS],
                                 escalates=True),
         "registered": _outcome(
             "registered", "「メールアドレス認証のご連絡」は届いており、メール内のURLから登録が済んでいます(記録の内容を参照)。"
             "会員検索画面でメールアドレスを検索し、「申請中」の会員を確認してください。登録完了メールが届いていない場合は、"
             "迷惑メールフォルダを確認するよう案内してください。",
-            "【メールが送信されている場合】", links=[MEMBER_SEARCH, SENT_MAILS]),
+            "URLから登録済み", links=[MEMBER_SEARCH, SENT_MAILS]),
     })
 
 ENTRY_LINK_ERROR = "入会申請者から「URLをクリックするとエラーになる。」と問合せがありました。"
@@ -238,9 +248,11 @@ VERIFICATION_LINK_ERROR = _flow(
     "faq-verification-link-error", "入会申請者から「URLをクリックするとエラーになる。」",
     _source(MAIL, ENTRY_LINK_ERROR, MAIL_APPLICANT), "verification", {
         "verification": {"kind": "fact", "fact": "mail.email_verification", "label": "「メールアドレス認証のご連絡」",
+                         "value_labels": LINK_STATE,
                          "branches": {"valid": "count", "expired": "expired", "superseded": "superseded", "used": "used",
                                       "none": "not_sent", "failed": "not_sent"}},
         "count": {"kind": "fact", "fact": "mail.email_verification_count", "label": "送信回数",
+                  "value_labels": {"multiple": "複数回", "single": "1回"},
                   "branches": {"multiple": "clicked_latest", "single": "how_opened"}},
         "clicked_latest": _yes_no("申請者がクリックしたのは、最新のメール(記録の内容の送信日時)のURLですか?",
                                   "how_opened", "superseded"),
@@ -256,11 +268,11 @@ VERIFICATION_LINK_ERROR = _flow(
                                "【URLをブラウザにコピー&ペーストした場合】", links=[SENT_MAILS]),
         "used": _outcome("used", "このURLは既に使用され、登録が済んでいます(記録の内容を参照)。URLは一度だけ使えます。"
                          "会員検索画面でメールアドレスを検索し、「申請中」の会員を確認してください。",
-                         "[個人会員送信済みメール]画面で対象者に送信されている「メールアドレス認証のご連絡」メールを検索してください。",
+                         "URLは使用済み(登録済み)",
                          links=[MEMBER_SEARCH, SENT_MAILS]),
         "not_sent": _outcome("not_sent", "この申請者のメールアドレスに送信済みの「メールアドレス認証のご連絡」はありません"
                              "(または送信に失敗しています)。メールアドレスを確認し、もう一度会員規約の同意から登録し直してください。",
-                             "[個人会員送信済みメール]画面で対象者に送信されている「メールアドレス認証のご連絡」メールを検索してください。",
+                             "送信済みの認証メールなし",
                              links=[SENT_MAILS]),
     })
 
@@ -277,25 +289,26 @@ RESET_MAIL_MISSING = _flow(
         "apass": {"kind": "fact", "fact": "apass.found", "label": "A-Pass", "branches": {"true": "reset_mail",
                                                                                         "false": "no_apass"}},
         "reset_mail": {"kind": "fact", "fact": "mail.password_reset", "label": "パスワード再設定メール",
+                       "value_labels": LINK_STATE,
                        "branches": {"none": "not_sent", "failed": "send_failed", "valid": "sent", "expired": "sent",
                                     "superseded": "sent", "used": "sent"}},
         "change_email": _outcome(
             "change_email", "メールアドレスが違う場合には、[会員情報変更]からメールアドレスを変更してください。変更後、再度"
-            "[パスワード発行]を行うように会員に伝えてください。", "会員からのお問い合わせ", links=[MEMBER_CHANGE]),
+            "[パスワード発行]を行うように会員に伝えてください。", "メールアドレスが違う場合", links=[MEMBER_CHANGE]),
         "email_locked": _outcome(
             "email_locked", "この会員はA-Passとログイン情報が統合されているため、[会員情報変更]ではメールアドレスを変更できません。"
             "パスワードが分かる場合は会員自身がマイページからメールアドレスを変更します。分からない場合は「ログインできない」の"
             "流れ(login-trouble)でログイン情報の統合を解除してください。",
-            "会員からのお問い合わせ", links=[MEMBER_CHANGE], escalates=True),
+            "メールアドレスが違う・A-Pass統合済み(ログインできないの流れへ)", links=[MEMBER_CHANGE], escalates=True),
         "no_apass": _outcome(
             "no_apass", "このメールアドレスのA-Passがないため、[パスワード再発行]のメールは送信されません。会員へ会員情報の"
             "メールアドレスでA-Passを作成してログインするよう案内してください。",
-            "【メールが送信されていない場合】", links=[SENT_MAILS]),
+            "A-Pass未作成(メールは送信されない)", links=[SENT_MAILS]),
         "sent": _outcome("sent", "パスワード再設定メールは送信されています。主に" + MAIL_CAUSES[1:],
                          "【メールが送信されている場合】", links=[SENT_MAILS]),
         "not_sent": _outcome("not_sent", "・メールアドレス登録ができていません。再度[パスワード発行]を行うように会員に伝えてください。",
                              "【メールが送信されていない場合】", links=[SENT_MAILS]),
-        "send_failed": _outcome("send_failed", SEND_FAILED, "【メールが送信されている場合】", links=[SENT_MAILS],
+        "send_failed": _outcome("send_failed", SEND_FAILED, "送信失敗(カスタマーサクセス担当へ)", links=[SENT_MAILS],
                                 escalates=True),
     })
 
@@ -308,23 +321,24 @@ EMAIL_CHANGE_LOGIN = _flow(
     "faq-email-change-login", "メールアドレスを変更したのに変更後のメールアドレスでログインできない",
     _source(MAIL, ENTRY_EMAIL_CHANGE, MAIL_MEMBER), "change", {
         "change": {"kind": "fact", "fact": "mail.email_change", "label": "メールアドレス変更確定URL",
+                   "value_labels": {**LINK_STATE, "none": "依頼なし"},
                    "branches": {"valid": "new_sign_in", "used": "changed", "none": "no_request", "expired": "redo",
                                "failed": "redo", "superseded": "redo"}},
         "new_sign_in": {"kind": "fact", "fact": "mypage.signed_in_with_new_email", "label": "変更後のメールアドレスでのログイン",
                         "branches": {"true": "sign_in_old", "false": "confirm"}},
         "confirm": _outcome("confirm", "メールアドレスの変更はまだ確定していません。" + MANUAL_CONFIRM_URL + MANUAL_OLD_SESSION,
-                            "次の原因が考えられます。", links=[SENT_MAILS]),
+                            "[メールアドレス変更確定URL]をクリックしていない", links=[SENT_MAILS]),
         "sign_in_old": _outcome(
             "sign_in_old", "会員は変更後のメールアドレスでログインしようとしています(記録の内容を参照)が、変更はまだ確定して"
-            "いません。" + MANUAL_OLD_SESSION, "次の原因が考えられます。", links=[SENT_MAILS]),
-        "redo": _outcome("redo", MANUAL_CONFIRM_URL, "次の原因が考えられます。", links=[SENT_MAILS]),
+            "いません。" + MANUAL_OLD_SESSION, "変更前のメールアドレスでログインしてクリック", links=[SENT_MAILS]),
+        "redo": _outcome("redo", MANUAL_CONFIRM_URL, "メール受信から24時間経過: 再度メールアドレスを変更", links=[SENT_MAILS]),
         "changed": _outcome(
             "changed", "メールアドレスの変更は確定しています(記録の内容を参照)。変更後のメールアドレスでログインできない場合は、"
             "「ログインできない」の流れ(login-trouble)で確認してください。",
-            "次の原因が考えられます。", links=[MEMBER_CHANGE], escalates=True),
+            "変更は確定済み(ログインできないの流れへ)", links=[MEMBER_CHANGE], escalates=True),
         "no_request": _outcome(
             "no_request", "マイページでのメールアドレス変更の記録はありません。" + MANUAL_CONFIRM_URL,
-            "次の原因が考えられます。", links=[SENT_MAILS, MEMBER_CHANGE]),
+            "メールアドレス変更の依頼なし", links=[SENT_MAILS, MEMBER_CHANGE]),
     })
 
 # --- マイページに関すること ----------------------------------------------------------------------------------------

@@ -219,9 +219,26 @@ def test_sup2_check_validates_outcome_links_and_escalates():
     for change, problem in bad:
         broken = {**flow, "nodes": {"o": {**flow["nodes"]["o"], **change}}}
         assert engine.check(broken, screens=registry.SCREENS) == [problem]
+    fact = {"id": "y", "version": 1, "title": "y", "source": {}, "start": "f",
+            "nodes": {"f": {"kind": "fact", "fact": "member.email_holder", "branches": {"none": "o"},
+                            "value_labels": {"none": "なし"}}, "o": flow["nodes"]["o"]}}
+    assert engine.check(fact, screens=registry.SCREENS) == []
+    fact["nodes"]["f"]["value_labels"] = {"other": "その他"}
+    assert engine.check(fact, screens=registry.SCREENS) == ["f: value_labels name branch values"]
     escalating = {n: s.get("escalates") for f in faq_members.FLOWS for n, s in f["nodes"].items()
                   if s.get("escalates")}
     assert escalating and all(v is True for v in escalating.values())
+
+
+def test_sup6_chart_names_fact_values_in_words_and_outcomes_by_their_section():
+    from support import chart
+
+    edges = dict((t, label) for t, label in chart.edges_of(SHIPPED["faq-application-email-in-use"]["nodes"]["holder"]))
+    assert edges == {"holder_current": "申請中・入会/在会", "release": "退会等", "release_locked": "退会等・A-Pass統合",
+                     "not_held": "なし"}
+    for flow in faq_members.FLOWS:  # each outcome has its own name on the chart and the case list
+        names = [chart.outcome_name(s) for s in flow["nodes"].values() if s["kind"] == "outcome"]
+        assert len(names) == len(set(names)), flow["id"]
 
 
 def test_sup2_case_page_renders_the_outcome_links(staff_op, society, regular_type):
@@ -444,3 +461,24 @@ def test_sup8_triage_items_of_the_mail_links_name_their_faq_flow(api, society, r
     items = {i["code"]: i for i in api.get(f"/api/v1/support/triage/?member={applicant.pk}").json()}
     assert items["verification_link_expired"]["flow"] == "faq-verification-link-error"
     assert {i["flow"] for i in items.values()} <= set(SHIPPED) | {None}
+
+
+def test_sup2_faq_case_page_and_case_json_queries_are_bounded(api, staff_op, society, regular_type,
+                                                               django_assert_max_num_queries):
+    """The outcome's links cost no query: a faq case page reads no more than login-trouble's (16), the case JSON
+    a handful."""
+    from django.test import Client
+
+    from support import services
+
+    person = linked(society, regular_type, "bounded@example.ac.jp")
+    case = services.case_create(actor=staff_op, society=society, flow="faq-reset-mail-missing", member=person)
+    services.case_answer(actor=staff_op, case=case, node="matches", answer="yes")
+    client = Client()
+    client.force_login(staff_op)
+    with django_assert_max_num_queries(16):
+        page = client.get(f"/admin/support/cases/{case.pk}/")
+    assert page.status_code == 200 and 'id="outcome-links"' in page.content.decode()
+    with django_assert_max_num_queries(8):
+        body = api.get(f"{CASES}{case.pk}/").json()
+    assert body["outcome"]["links"][0]["label"] == "[個人会員送信済みメール]"
