@@ -482,3 +482,21 @@ def test_sup2_faq_case_page_and_case_json_queries_are_bounded(api, staff_op, soc
     with django_assert_max_num_queries(8):
         body = api.get(f"{CASES}{case.pk}/").json()
     assert body["outcome"]["links"][0]["label"] == "[個人会員送信済みメール]"
+
+
+def test_sup5_case_list_names_each_outcome_by_its_own_flow(staff_op, society, regular_type):
+    from django.test import Client
+
+    from support import services
+
+    applying = member(society, regular_type, Status.APPLYING, days_ago=3)
+    active = member(society, regular_type)
+    services.case_create(actor=staff_op, society=society, flow="faq-application-withdraw", member=active)
+    services.case_create(actor=staff_op, society=society, flow="faq-application-same-day", member=active)
+    services.case_create(actor=staff_op, society=society, flow="faq-application-same-day", member=applying)
+    client = Client()
+    client.force_login(staff_op)
+    page = client.get("/admin/support/cases/").content.decode()
+    # both end at code not_applying: each row shows its own flow's name for it
+    assert "「申請中」ではないため取下できない" in page and "最新の会員状況が「申請中」ではない" in page
+    assert "[会員状況履歴]欄の「申請中」を編集して「入会/在会」に" in page
