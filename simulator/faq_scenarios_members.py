@@ -59,6 +59,9 @@ APPLICANTS = [
 ]
 APPLICANT_EMAILS = {key: email for key, email, _shows in APPLICANTS}
 
+#: the triage codes whose item names one of these flows (support/triage.py): the scenario list's triage row starts it
+TRIAGE_FLOWS = {"verification_link_expired": "faq-verification-link-error", "email_change_pending": "faq-email-change-login"}
+
 #: (flow, label, what it shows, the scenario key: one of MEMBERS, APPLICANTS or another module's member)
 ROWS = [
     ("faq-application-email-in-use", "既に使用されています holder_current", "入会/在会の会員のメールアドレス → 対象者を確認", "paid"),

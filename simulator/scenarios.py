@@ -166,7 +166,8 @@ def scenario_list(society: Society) -> list[Row]:
         for flow, label, shows, key in SUPPORT_ROWS:
             rows.append(Row(f"{flow}_{label.split()[-1]}", label, shows, by_key[key].member, flow, alias=True))
         for code, key in TRIAGE_SCENARIOS.items():
-            flow = LOGIN if key.startswith("seed000_") or key.startswith("support_") else ""
+            flow = faq_scenarios_members.TRIAGE_FLOWS.get(code) or (
+                LOGIN if key.startswith("seed000_") or key.startswith("support_") else "")
             rows.append(Row(f"triage_{code}", f"トリアージ {code}", by_key[key].shows, by_key[key].member, flow,
                             alias=True))
         rows += faq_scenarios_members.rows(registered, by_key, Row)  # seed 003's member flows

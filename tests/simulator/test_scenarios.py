@@ -260,7 +260,10 @@ def test_sim3_issue13_point8_every_triage_code_has_a_scenario_member(code, built
     row = {r.key: r for r in scenarios.scenario_list(built)}[f"triage_{code}"]
     response = api.get(f"/api/v1/support/triage/?member={row.member.pk}")
     assert response.status_code == 200
-    assert code in {item["code"] for item in response.json()}
+    items = {item["code"]: item for item in response.json()}
+    assert code in items
+    if items[code]["flow"] is not None:  # the row starts the flow the triage item names
+        assert row.flow == items[code]["flow"]
 
 
 def test_sim3_issue13_point8_list_starts_a_case_for_every_outcome(built, trainer, client):
