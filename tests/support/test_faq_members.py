@@ -500,3 +500,39 @@ def test_sup5_case_list_names_each_outcome_by_its_own_flow(staff_op, society, re
     # both end at code not_applying: each row shows its own flow's name for it
     assert "「申請中」ではないため取下できない" in page and "最新の会員状況が「申請中」ではない" in page
     assert "[会員状況履歴]欄の「申請中」を編集して「入会/在会」に" in page
+
+
+def test_sup3_a_faq_action_refused_by_its_rule_is_recorded_with_its_code(api, society, regular_type):
+    """The record changed after the outcome was reached: the service's own rule refuses, the case keeps the refusal."""
+    applying = member(society, regular_type, Status.APPLYING, days_ago=3)
+    case = start(api, "faq-application-withdraw", applying)
+    member_services.member_status_add(actor=SYSTEM, member=applying, status=Status.ACTIVE,
+                                      effective_date=clock.today(society))
+    response = api.post(f"{CASES}{case['id']}/actions/", {"action": "withdraw_application"}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "invalid_transition"
+    taken = api.get(f"{CASES}{case['id']}/").json()["actions_taken"]
+    assert [(t["action"], t["ok"], t["result"]["code"]) for t in taken] == [
+        ("withdraw_application", False, "invalid_transition")]
+    same_day = member(society, regular_type, Status.APPLYING, days_ago=0)
+    case = start(api, "faq-application-same-day", same_day)
+    member_services.member_application_withdraw(actor=SYSTEM, member=same_day, effective_date=clock.today(society))
+    response = api.post(f"{CASES}{case['id']}/actions/", {"action": "join_same_day"}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "invalid_transition"
+    old = member(society, regular_type, Status.WITHDRAWN, email="again@example.ac.jp")
+    case = start(api, "faq-application-email-in-use", email="again@example.ac.jp")
+    bad = api.post(f"{CASES}{case['id']}/actions/", {"action": "release_email", "params": {"note": 3}}, format="json")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    old.refresh_from_db()
+    assert old.email == "again@example.ac.jp"
+
+
+def test_sup7_publish_flows_stores_every_faq_member_flow_once():
+    from django.core.management import call_command
+
+    from support.models import FlowVersion
+
+    call_command("publish_flows")
+    call_command("publish_flows")
+    stored = set(FlowVersion.objects.filter(flow__startswith="faq-").values_list("flow", "version"))
+    assert {(f["id"], 1) for f in faq_members.FLOWS} <= stored
+    assert FlowVersion.objects.filter(flow="faq-password-view").count() == 1
