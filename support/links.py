@@ -13,7 +13,7 @@ from mail.admin import register_sent_mail_links
 from members.admin import register_member_page_links
 from members.templatetags.secretariat_home import Shortcut, register_shortcuts
 
-from .registry import SCREENS, screen
+from .registry import screen
 
 
 def start_url(**caller) -> str:
@@ -121,12 +121,6 @@ def proxy_application_url(ctx) -> str:
 @screen("mypage_notices")
 def mypage_notices_url(ctx) -> str:
     return reverse("admin:simulator_mypagenotice_changelist")
-
-
-def outcome_links(spec: dict, ctx) -> list[dict]:
-    """An outcome's ``links`` as ``[{label, url}]`` for the case's caller (a screen no longer registered is left out)."""
-    return [{"label": link["label"], "url": SCREENS[link["screen"]](ctx)}
-            for link in spec.get("links", []) if link.get("screen") in SCREENS]
 
 
 def register() -> None:

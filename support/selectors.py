@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from backoffice.errors import DomainError, NotFound
 
-from . import engine
+from . import engine, registry
 from .context import CaseContext
 from .flows import SHIPPED
 from .identity import record_of
-from .links import outcome_links
 from .models import Case, CaseAction, CaseStep
 
 
@@ -45,14 +44,21 @@ def _current(definition: dict, node_id: str, case: Case) -> dict | None:
             "options": [{"value": o["value"], "label": o["label"]} for o in spec["options"]]}
 
 
+def outcome_links(spec: dict, case: Case) -> list[dict]:
+    """An outcome's ``links`` as ``[{label, url}]``: each screen the manual names (registered by support/links.py),
+    for the case's member or address; a screen no longer registered is left out."""
+    ctx = CaseContext(society=case.society, actor=None, member=case.member, email=case.email)
+    return [{"label": link["label"], "url": registry.SCREENS[link["screen"]](ctx)}
+            for link in spec.get("links", []) if link.get("screen") in registry.SCREENS]
+
+
 def _outcome(definition: dict, node_id: str, case: Case | None = None) -> dict:
     spec = engine.node(definition, node_id)
     return {"code": spec["code"], "text": spec["text"], "section": spec["section"],
             "actions": [{"action": a["action"], "label": a["label"], "params_schema": a.get("params_schema", {})}
                         for a in spec.get("actions", [])],
             # the screens the manual names, for this case's caller (SUP-2)
-            "links": outcome_links(spec, CaseContext(society=case.society, actor=None, member=case.member,
-                                                     email=case.email)) if case is not None else []}
+            "links": outcome_links(spec, case) if case is not None else []}
 
 
 def identity_passed(definition: dict, steps: list[CaseStep]) -> bool:
