@@ -65,7 +65,7 @@ TRIAGE_FLOWS = {"verification_link_expired": "faq-verification-link-error", "ema
 #: (flow, label, what it shows, the scenario key: one of MEMBERS, APPLICANTS or another module's member)
 ROWS = [
     ("faq-application-email-in-use", "既に使用されています holder_current", "入会/在会の会員のメールアドレス → 対象者を確認", "paid"),
-    ("faq-application-email-in-use", "既に使用されています release", "退会した会員のメールアドレス → 書き換え(メールアドレスを解放)", "faq_withdrawn"),
+    ("faq-application-email-in-use", "既に使用されています release", "退会した会員のメールアドレス → [メールアドレスの書き換え(再入会用)]", "faq_withdrawn"),
     ("faq-application-email-in-use", "既に使用されています release_locked", "退会・A-Pass統合済み → 先に統合解除", "faq_withdrawn_linked"),
     ("faq-application-email-in-use", "既に使用されています not_held", "どの会員も使っていないメールアドレス", "faq_applicant_no_mail"),
     ("faq-application-withdraw", "入会申請の取消 withdraw", "申請中 → 入会申請取下", "faq_applying"),

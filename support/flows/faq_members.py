@@ -77,10 +77,10 @@ APPLICATION_EMAIL_IN_USE = _flow(
             "会員検索画面でメールアドレスを検索し、対象者を確認", links=[MEMBER_SEARCH]),
         "release": _outcome(
             "release", MANUAL_EMAIL_IN_USE + "(このメールアドレスは過去に退会等した会員の記録が使用しています。"
-            "[メールアドレスを解放]で過去退会分のメールアドレスを書き換えると、申請者は同じメールアドレスで入会申請できます。)",
+            "[メールアドレスの書き換え(再入会用)]で過去退会分のメールアドレスを書き換えると、申請者は同じメールアドレスで入会申請できます。)",
             "過去退会分のメールアドレスを一部書き換える",
             links=[MEMBER_CHANGE],
-            actions=[{"action": "release_email", "label": "過去退会分のメールアドレスを書き換える(メールアドレスを解放)",
+            actions=[{"action": "release_email", "label": "メールアドレスの書き換え(再入会用)",
                       "params_schema": {"type": "object", "properties": {"note": {"type": "string", "title": "備考"}},
                                         "additionalProperties": False}}]),
         "release_locked": _outcome(
