@@ -35,7 +35,7 @@ from members import showcase
 from members.factories import create_member_with_history
 from members.models import APass, APassUnlink, Member, MemberType, MyPageSignIn, Society, Status
 
-from . import operator_scenarios, procedure_scenarios
+from . import faq_scenarios_members, operator_scenarios, procedure_scenarios
 from .models import ScenarioMember
 
 DOMAIN = "example.ac.jp"
@@ -121,7 +121,8 @@ def seed000_key(outcome: str) -> str:
 
 
 def scenario_count(society: Society) -> int:
-    return (len(showcase.SHOWCASES) + len(SUPPORT) + len(procedure_scenarios.SCENARIOS) if society.is_sandbox
+    return (len(showcase.SHOWCASES) + len(SUPPORT) + len(procedure_scenarios.SCENARIOS)
+            + len(faq_scenarios_members.MEMBERS) if society.is_sandbox
             else 0) + len(BILLING)
 
 
@@ -146,6 +147,7 @@ class Row:
     alias: bool = False  # a row naming a member another row already has (B_declined, apass-lookup, triage codes)
     procedure: str = ""  # the guided procedure whose variant the member shows (simulator.procedure_scenarios)
     procedure_url: str = ""  # [ガイド付き手順を開く]: its page with the params the member's records give
+    email: str = ""  # an applicant's address, for a scenario of someone not yet a member (member is None)
 
 
 def scenario_list(society: Society) -> list[Row]:
@@ -167,10 +169,12 @@ def scenario_list(society: Society) -> list[Row]:
         for flow, label, shows, key in SUPPORT_ROWS:
             rows.append(Row(f"{flow}_{label.split()[-1]}", label, shows, by_key[key].member, flow, alias=True))
         for code, key in TRIAGE_SCENARIOS.items():
-            flow = LOGIN if key.startswith("seed000_") or key.startswith("support_") else ""
+            flow = faq_scenarios_members.TRIAGE_FLOWS.get(code) or (
+                LOGIN if key.startswith("seed000_") or key.startswith("support_") else "")
             rows.append(Row(f"triage_{code}", f"トリアージ {code}", by_key[key].shows, by_key[key].member, flow,
                             alias=True))
         rows += _procedure_rows(society, registered)
+        rows += faq_scenarios_members.rows(registered, by_key, Row)  # seed 003's member flows
     return rows
 
 
@@ -223,6 +227,9 @@ def build(society: Society, *, actor: Actor, link_url_template: str | None = Non
         register(key, member)
     if society.is_sandbox:
         for key, member in _build_support(society, actor=actor, link_url_template=link_url_template).items():
+            register(key, member)
+        for key, member in faq_scenarios_members.build(society, actor=actor, regular=_member_type(
+                society, "regular", actor=actor), link_url_template=link_url_template).items():
             register(key, member)
         member_type_of = lambda code: _member_type(society, code, actor=actor)  # noqa: E731
         for key, member in procedure_scenarios.build(society, actor=actor, member_type_of=member_type_of).items():
@@ -350,7 +357,8 @@ def _legacy_emails() -> set[str]:
 
 
 def _scenario_apass_emails() -> set[str]:
-    return _legacy_emails() | {showcase.OTHER_SITE_EMAIL} | {s.email for s in BILLING}
+    return (_legacy_emails() | {showcase.OTHER_SITE_EMAIL} | {s.email for s in BILLING}
+            | faq_scenarios_members.member_emails())
 
 
 def remove(society: Society) -> int:

@@ -54,12 +54,13 @@ YES_NO = {"true": "はい", "false": "いいえ", "none": "なし", "yes": "は�
 
 
 def edges_of(spec: Mapping, value_label: Callable[[str], str] | None = None) -> list[tuple[str, str]]:
-    """``[(target, label)]`` of one node, whatever its kind: a fact's branches (values to the same target joined),
-    ``next``, and options with their labels."""
+    """``[(target, label)]`` of one node, whatever its kind: a fact's branches (values to the same target joined,
+    named by its ``value_labels`` where it has them), ``next``, and options with their labels."""
     label_of = value_label or (lambda v: YES_NO.get(v, v))
+    names = spec.get("value_labels") or {}  # a fact's own words for its values (「使用中」 for ``current``)
     out: dict[str, list[str]] = {}
     for value, target in (spec.get("branches") or {}).items():
-        out.setdefault(target, []).append(label_of(value))
+        out.setdefault(target, []).append(names.get(value) or label_of(value))
     for option in spec.get("options") or []:
         if "next" in option:
             out.setdefault(option["next"], []).append(option.get("label") or str(option.get("value", "")))

@@ -17,7 +17,9 @@ Definition::
               "actions": [{"action": "set_status_applying", "label": "…", "params_schema": {…}}]}}}
 
 A fact's branches are keyed by its value as text (``true``/``false``, a status code, ``none`` for None);
-``default`` catches the rest; ``next`` is a fact shown as evidence that does not branch.
+``default`` catches the rest; ``next`` is a fact shown as evidence that does not branch; ``value_labels`` (optional)
+names its values on the chart. An outcome may also carry ``links`` (``[{"label", "screen"}]``: the 事務局画面 the
+manual names, registered in ``registry.SCREENS``) and ``escalates`` (true: it sends the caller elsewhere).
 
 A flow that tells the caller anything from the record declares ``"discloses": true`` and starts with an
 *identity* node (SUP-9): ``{"kind": "identity", "text": "…", "next": "…"}``. The walk stops there, as at a
@@ -157,10 +159,25 @@ def walk(definition: Mapping, *, answers: Mapping[str, Any], read_fact: Callable
         current = options[answer]["next"]
 
 
-def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = ()) -> list[str]:
-    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact or action names, nodes no
-    walk can reach, yes/no questions without ``yes``/``no``, an outcome's ``escalates`` (SUP-10) that is not a
-    boolean. Empty when it is fine."""
+def _link_problems(node_id: str, links: Any, screens: Mapping[str, Any]) -> list[str]:
+    """An outcome's ``links``: the screens the manual names, ``[{"label": "[個人会員送信済みメール]", "screen": …}]``."""
+    if not isinstance(links, list):
+        return [f"{node_id}: links is a list"]
+    problems = []
+    for link in links:
+        if not isinstance(link, Mapping) or not isinstance(link.get("label"), str) or not link.get("label") \
+                or not isinstance(link.get("screen"), str) or set(link) - {"label", "screen"}:
+            problems.append(f"{node_id}: a link is {{label, screen}}")
+        elif screens and link["screen"] not in screens:
+            problems.append(f"{node_id}: unknown screen {link['screen']!r}")
+    return problems
+
+
+def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = (),
+          screens: Mapping[str, Any] = ()) -> list[str]:
+    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact, action or screen names,
+    nodes no walk can reach, yes/no questions without ``yes``/``no``, an outcome's ``links`` not a list of
+    ``{label, screen}`` or its ``escalates`` not a boolean. Empty when it is fine."""
     problems: list[str] = []
     nodes = definition.get("nodes", {})
     for key in ("id", "version", "title", "source", "start", "nodes"):
@@ -181,6 +198,10 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
                 problems.append(f"{node_id}: unknown fact {spec.get('fact')!r}")
             if not spec.get("branches") and "next" not in spec:
                 problems.append(f"{node_id}: a fact leads nowhere")
+            names = spec.get("value_labels", {})
+            if not isinstance(names, Mapping) or not all(k in spec.get("branches", {}) and isinstance(v, str)
+                                                         for k, v in names.items()):
+                problems.append(f"{node_id}: value_labels name branch values")
         elif kind == QUESTION:
             if not spec.get("options") or not spec.get("text"):
                 problems.append(f"{node_id}: a question needs text and options")
@@ -196,6 +217,7 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
             for offered in spec.get("actions", []):
                 if actions and offered.get("action") not in actions:
                     problems.append(f"{node_id}: unknown action {offered.get('action')!r}")
+            problems += _link_problems(node_id, spec.get("links", []), screens)
     if discloses(definition) and nodes.get(definition.get("start"), {}).get("kind") != IDENTITY:
         problems.append("a flow that discloses starts with an identity check")
     reachable, todo = set(), [definition.get("start")]

@@ -13,6 +13,8 @@ from mail.admin import register_sent_mail_links
 from members.admin import register_member_page_links
 from members.templatetags.secretariat_home import Shortcut, register_shortcuts
 
+from .registry import screen
+
 
 def start_url(**caller) -> str:
     """「サポート案件の開始」 for a caller: ``member=``, ``email=`` or ``mail=`` (a sent mail's recipient)."""
@@ -63,6 +65,65 @@ def _procedure_links(subject: str):
 
 invoice_procedure_links = _procedure_links("invoice")
 payment_procedure_links = _procedure_links("payment")
+
+
+# --- the screens an outcome's ``links`` name (SUP-2: 「[個人会員送信済みメール]画面で…」), for the case's caller ------
+
+
+def _member_admin(member) -> str:
+    return "corporatemember" if member is not None and member.kind == "corporate" else "member"
+
+
+def _searched(url_name: str, q: str) -> str:
+    return f"{reverse(url_name)}?{urlencode({'q': q})}" if q else reverse(url_name)
+
+
+@screen("member_search")
+def member_search_url(ctx) -> str:
+    """[個人会員検索] (or [法人会員検索] for a corporate member), searched by the caller's e-mail address."""
+    return _searched(f"admin:members_{_member_admin(ctx.member)}_changelist", ctx.address)
+
+
+@screen("corporate_search")
+def corporate_search_url(ctx) -> str:
+    return _searched("admin:members_corporatemember_changelist", ctx.address)
+
+
+@screen("sent_mails")
+def sent_mails_url(ctx) -> str:
+    """[個人会員送信済みメール], searched by the caller's address (free word, MAIL-1)."""
+    return _searched("admin:mail_sentmail_changelist", ctx.address)
+
+
+@screen("member_change")
+def member_change_url(ctx) -> str:
+    """[会員情報変更] of the caller's record, else the member search by their address."""
+    if ctx.member is None:
+        return member_search_url(ctx)
+    return reverse(f"admin:members_{_member_admin(ctx.member)}_change", args=[ctx.member.pk])
+
+
+@screen("member_status")
+def member_status_url(ctx) -> str:
+    """[会員状況変更] (its history [会員状況履歴] and [会員状況変更・変更予定登録]) of the caller's record."""
+    if ctx.member is None:
+        return member_search_url(ctx)
+    return reverse(f"admin:members_{_member_admin(ctx.member)}_status", args=[ctx.member.pk])
+
+
+@screen("member_numbers")
+def member_numbers_url(ctx) -> str:
+    return reverse("admin:members_member_numbers")
+
+
+@screen("proxy_application")
+def proxy_application_url(ctx) -> str:
+    return reverse("admin:members_member_proxy_application")
+
+
+@screen("mypage_notices")
+def mypage_notices_url(ctx) -> str:
+    return reverse("admin:simulator_mypagenotice_changelist")
 
 
 def register() -> None:

@@ -40,6 +40,19 @@ def action(name: str, *, needs_member: bool = True):
     return register
 
 
+#: screen name → fn(context) -> the URL of that 事務局画面 for the case's caller (an outcome's ``links``, SUP-2);
+#: registered by support/links.py, which knows the admin's URLs
+SCREENS: dict[str, Callable[[Any], str]] = {}
+
+
+def screen(name: str):
+    def register(fn):
+        SCREENS[name] = fn
+        return fn
+
+    return register
+
+
 #: triage checks (SUP-8): fn(context) -> list of ``{code, flow, text, evidence}``, in registration order
 TRIAGE: list[Callable[[Any], list[dict]]] = []
 

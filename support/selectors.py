@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from backoffice import clock
 from backoffice.errors import DomainError, NotFound
 
-from . import engine
+from . import engine, registry
 from .context import CaseContext
 from .flows import SHIPPED
 from .identity import record_of
@@ -53,11 +53,21 @@ def _current(definition: dict, node_id: str, case: Case) -> dict | None:
             "options": [{"value": o["value"], "label": o["label"]} for o in spec["options"]]}
 
 
-def _outcome(definition: dict, node_id: str) -> dict:
+def outcome_links(spec: dict, case: Case) -> list[dict]:
+    """An outcome's ``links`` as ``[{label, url}]``: each screen the manual names (registered by support/links.py),
+    for the case's member or address; a screen no longer registered is left out."""
+    ctx = CaseContext(society=case.society, actor=None, member=case.member, email=case.email)
+    return [{"label": link["label"], "url": registry.SCREENS[link["screen"]](ctx)}
+            for link in spec.get("links", []) if link.get("screen") in registry.SCREENS]
+
+
+def _outcome(definition: dict, node_id: str, case: Case | None = None) -> dict:
     spec = engine.node(definition, node_id)
     return {"code": spec["code"], "text": spec["text"], "section": spec["section"],
             "actions": [{"action": a["action"], "label": a["label"], "params_schema": a.get("params_schema", {})}
-                        for a in spec.get("actions", [])]}
+                        for a in spec.get("actions", [])],
+            # the screens the manual names, for this case's caller (SUP-2)
+            "links": outcome_links(spec, case) if case is not None else []}
 
 
 def identity_passed(definition: dict, steps: list[CaseStep]) -> bool:
@@ -96,7 +106,7 @@ def case_detail(case: Case) -> dict:
                   for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded],
         "path": [{"node": s.node, "answer": s.answer, "source": s.source, "superseded": s.superseded, "at": s.at,
                   "by": s.by_label} for s in steps],
-        "outcome": _outcome(definition, case.current_node) if case.outcome and passed else None,
+        "outcome": _outcome(definition, case.current_node, case) if case.outcome and passed else None,
         "actions_taken": [{"action": a.action, "params": a.params, "ok": a.ok, "result": a.result, "at": a.at}
                           for a in taken],
         "notes": [{"text": n.text, "at": n.at, "by": n.by_label} for n in case.notes.order_by("id")],

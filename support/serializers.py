@@ -72,11 +72,17 @@ class _OfferedAction(serializers.Serializer):
     params_schema = serializers.DictField()
 
 
+class _OutcomeLink(serializers.Serializer):
+    label = serializers.CharField()
+    url = serializers.CharField()
+
+
 class _Outcome(serializers.Serializer):
     code = serializers.CharField()
     text = serializers.CharField()
     section = serializers.CharField()
     actions = _OfferedAction(many=True)
+    links = _OutcomeLink(many=True)  # the screens the manual names, for the case's caller
 
 
 class _ActionTaken(serializers.Serializer):

@@ -44,7 +44,7 @@ def _by(actor: Actor) -> str:
 
 
 def _publish(actor: Actor, definition: dict) -> FlowVersion | None:
-    problems = engine.check(definition, facts=registry.FACTS, actions=registry.ACTIONS)
+    problems = engine.check(definition, facts=registry.FACTS, actions=registry.ACTIONS, screens=registry.SCREENS)
     if problems:
         raise engine.FlowError(f"{definition.get('id')}: " + "; ".join(problems))
     digest = engine.content_hash(definition)

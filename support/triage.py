@@ -77,7 +77,7 @@ def _mail_links(ctx: CaseContext) -> list[dict]:
         days = (ctx.today - facts.local_date(ctx, verification.link.expires_at)).days
         text = (_("The e-mail verification link expired today") if days <= 0 else
                 _("The e-mail verification link expired %(days)s days ago") % {"days": days})
-        items.append(_item("verification_link_expired", None, text,
+        items.append(_item("verification_link_expired", "faq-verification-link-error", text,
                            _("sent %(at)s, expired %(until)s") % {
                                "at": facts._local(ctx, verification.created_at),
                                "until": facts._local(ctx, verification.link.expires_at)}))
@@ -86,7 +86,8 @@ def _mail_links(ctx: CaseContext) -> list[dict]:
                                             payload__apass_id=ctx.apass.pk)
                    .still_valid(ctx.now).order_by("-expires_at").first())
         if pending is not None:
-            items.append(_item("email_change_pending", None, _("An e-mail change confirmation is valid and unused"),
+            items.append(_item("email_change_pending", "faq-email-change-login",
+                               _("An e-mail change confirmation is valid and unused"),
                                _("to %(to)s, valid until %(until)s") % {"to": pending.email,
                                                                         "until": facts._local(ctx, pending.expires_at)}))
     return items

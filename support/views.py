@@ -142,7 +142,11 @@ def case_list(request):
     page = Paginator(filtered_cases(request, society, form), PER_PAGE).get_page(request.GET.get("p"))
     titles = {d["id"]: d["title"] for d in SHIPPED.values()}
     names = _outcome_names()
-    rows = [(case, titles.get(case.flow_version.flow, case.flow_version.flow), names.get(case.outcome, case.outcome))
+    # an outcome code may recur in several flows (seed 003's 「回答」): each case's own flow names it
+    by_flow = {(d["id"], spec["code"]): chart.outcome_name(spec) for d in SHIPPED.values()
+               for spec in d["nodes"].values() if spec.get("kind") == engine.OUTCOME}
+    rows = [(case, titles.get(case.flow_version.flow, case.flow_version.flow),
+             by_flow.get((case.flow_version.flow, case.outcome)) or names.get(case.outcome, case.outcome))
             for case in page]
     query = request.GET.copy()
     query.pop("p", None)

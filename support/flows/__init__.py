@@ -3,9 +3,10 @@ entries, seed 001's operator sign-in) is one more module here plus its facts and
 
 from __future__ import annotations
 
-from . import apass_lookup, login_trouble, operator_login
+from . import apass_lookup, faq_members, login_trouble, operator_login
 
-SHIPPED: dict[str, dict] = {flow["id"]: flow for flow in (login_trouble.FLOW, apass_lookup.FLOW, operator_login.FLOW)}
+SHIPPED: dict[str, dict] = {flow["id"]: flow for flow in (login_trouble.FLOW, apass_lookup.FLOW, operator_login.FLOW,
+                                                          *faq_members.FLOWS)}
 
 
 def shipped(flow_id: str) -> dict | None:

@@ -32,6 +32,6 @@ class Command(BaseCommand):
 def scenario_lines(rows) -> list[str]:
     lines = []
     for row in rows:
-        who = f"{row.member.name} <{row.member.email}>" if row.member else "(missing)"
+        who = f"{row.member.name} <{row.member.email}>" if row.member else f"<{row.email}>" if row.email else "(missing)"
         lines.append(f"  {row.label:<22} {who:<44} {row.shows}")
     return lines
