@@ -157,8 +157,21 @@ def walk(definition: Mapping, *, answers: Mapping[str, Any], read_fact: Callable
         current = options[answer]["next"]
 
 
-def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = ()) -> list[str]:
-    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact or action names, nodes no
+def _check_procedures(node_id: str, spec: Mapping, procedures: Mapping[str, Any]) -> list[str]:
+    """An outcome's ``procedures``: the guided procedures it offers (SUP-4), a list of known, distinct ids."""
+    offered = spec.get("procedures", [])
+    if not isinstance(offered, list) or not all(isinstance(p, str) for p in offered):
+        return [f"{node_id}: procedures is a list of procedure ids"]
+    problems = [f"{node_id}: unknown procedure {p!r}" for p in offered if procedures and p not in procedures]
+    if len(set(offered)) != len(offered):
+        problems.append(f"{node_id}: a procedure is offered twice")
+    return problems
+
+
+def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = (),
+          procedures: Mapping[str, Any] = ()) -> list[str]:
+    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact, action or guided procedure
+    names (an outcome's ``procedures``: a list of procedure ids), an ``escalates`` that is not a boolean, nodes no
     walk can reach, yes/no questions without ``yes``/``no``. Empty when it is fine."""
     problems: list[str] = []
     nodes = definition.get("nodes", {})
@@ -193,6 +206,9 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
             for offered in spec.get("actions", []):
                 if actions and offered.get("action") not in actions:
                     problems.append(f"{node_id}: unknown action {offered.get('action')!r}")
+            problems += _check_procedures(node_id, spec, procedures)
+            if "escalates" in spec and not isinstance(spec["escalates"], bool):
+                problems.append(f"{node_id}: escalates is true or false")
     if discloses(definition) and nodes.get(definition.get("start"), {}).get("kind") != IDENTITY:
         problems.append("a flow that discloses starts with an identity check")
     reachable, todo = set(), [definition.get("start")]

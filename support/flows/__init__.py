@@ -3,9 +3,10 @@ entries, seed 001's operator sign-in) is one more module here plus its facts and
 
 from __future__ import annotations
 
-from . import apass_lookup, login_trouble
+from . import apass_lookup, faq_billing, login_trouble
 
 SHIPPED: dict[str, dict] = {flow["id"]: flow for flow in (login_trouble.FLOW, apass_lookup.FLOW)}
+SHIPPED.update({flow["id"]: flow for flow in faq_billing.FLOWS})  # seed 003 請求・入金 (issue 14 §2)
 
 
 def shipped(flow_id: str) -> dict | None:

@@ -208,7 +208,7 @@ def test_apass_lookup_tells_the_id_never_the_password(showcase_members, agent_ap
 
 def test_flows_list(agent_api):
     flows = agent_api.get("/api/v1/support/flows/").json()
-    assert {(f["id"], f["version"]) for f in flows} == {("login-trouble", 1), ("apass-lookup", 2)}
+    assert {(f["id"], f["version"]) for f in flows} >= {("login-trouble", 1), ("apass-lookup", 2)}  # + seed 003's
     assert all(f["title"] and f["source"]["seed"] for f in flows)
 
 
