@@ -129,7 +129,9 @@ def rows(registered: dict, existing: dict, row_type) -> list:
     by_key = {**existing, **{r.key: r for r in own}}
     out = list(own)
     for flow, outcome, key, answers in ROWS:
-        said = "、".join(f"{node}={value}" for node, value in answers)
+        nodes = SHIPPED[flow]["nodes"]
+        said = "、".join(next(o["label"] for o in nodes[node]["options"] if o["value"] == value)
+                        for node, value in answers)
         shows = f"{SHIPPED[flow]['title']} → {outcome}" + (f"(回答: {said})" if said else "") + f" — {by_key[key].shows}"
         out.append(row_type(f"{flow}_{outcome}", f"{flow} {outcome}", shows, by_key[key].member, flow, alias=True))
     return out
