@@ -501,3 +501,16 @@ def test_sup4_a_flow_offering_an_unknown_procedure_is_never_published(world):
 
     with pytest.raises(engine.FlowError, match="unknown procedure"):
         services.flow_publish(actor="system: test", definition={**_with_outcome(procedures=["nope"]), "version": 99})
+
+
+@pytest.mark.parametrize(("build", "code", "flow", "outcome"), [
+    (lambda w: (m := w.member(), w.invoice(m, confirmed_at=None))[0], "invoice_unconfirmed",
+     "faq-invoice-not-on-mypage", "unconfirmed"),
+    (_overpaid, "invoice_overpaid", "faq-overpaid", "overpaid_bank_check"),
+])
+def test_sup8_billing_triage_items_name_their_seed_003_flow_which_reaches_the_same_finding(build, code, flow, outcome,
+                                                                                           world, api):
+    member = build(world)
+    items = {i["code"]: i for i in api.get(f"/api/v1/support/triage/?member={member.pk}").json()}
+    assert items[code]["flow"] == flow
+    assert run_case(api, member, flow, [])["outcome"]["code"] == outcome
