@@ -193,6 +193,8 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
                 problems.append(f"{node_id}: unknown fact {spec.get('fact')!r}")
             if not spec.get("branches") and "next" not in spec:
                 problems.append(f"{node_id}: a fact leads nowhere")
+            if not isinstance(spec.get("labels", {}), Mapping):
+                problems.append(f"{node_id}: labels names the fact's values")
         elif kind == QUESTION:
             if not spec.get("options") or not spec.get("text"):
                 problems.append(f"{node_id}: a question needs text and options")
@@ -209,6 +211,8 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
             problems += _check_procedures(node_id, spec, procedures)
             if "escalates" in spec and not isinstance(spec["escalates"], bool):
                 problems.append(f"{node_id}: escalates is true or false")
+            if "name" in spec and not (isinstance(spec["name"], str) and spec["name"]):
+                problems.append(f"{node_id}: an outcome's name is a text")
     if discloses(definition) and nodes.get(definition.get("start"), {}).get("kind") != IDENTITY:
         problems.append("a flow that discloses starts with an identity check")
     reachable, todo = set(), [definition.get("start")]

@@ -31,7 +31,8 @@ def _source(section: str, entry: str, subsection: str | None = None) -> dict:
 
 def _outcome(code: str, text: str, section: str, *, procedures: tuple = (), actions: tuple = (),
              escalates: bool = False) -> dict:
-    spec = {"kind": "outcome", "code": code, "text": text, "section": section, "actions": list(actions)}
+    spec = {"kind": "outcome", "code": code, "name": OUTCOME_NAMES[code], "text": text, "section": section,
+            "actions": list(actions)}
     if procedures:
         spec["procedures"] = list(procedures)
     if escalates:
@@ -39,10 +40,48 @@ def _outcome(code: str, text: str, section: str, *, procedures: tuple = (), acti
     return spec
 
 
+#: what the chart's edges call the facts' values (a code is a developer's word)
+VALUE_LABELS = {
+    "requested": "作成依頼中", "running": "作成中", "done": "完了", "failed": "失敗",
+    "billed": "請求あり", "cancelled": "請求取消", "excluded_type": "会員種別を除外",
+    "withdrawal_before_allocation": "退会予定日が請求引当開始月より前", "already_billed": "同じ年度・区分の請求あり",
+    "not_active": "入会/在会でない", "not_applying": "申請中でない", "not_found": "該当する会員なし",
+    "unconfirmed": "請求内容未確定", "shown": "確定済み",
+    "before": "請求引当開始月より前", "same_or_after": "請求引当開始月と同月か後", "not_billed": "ほかの理由で対象外",
+    "allowed": "変更できる", "billing_run_in_progress": "作成中",
+    "cancellable": "入金情報なし", "invoice_has_payments": "入金情報あり", "invoice_cancelled": "取消済み",
+    "before_payment": "入金前", "after_payment": "入金後", "online": "オンライン決済", "offline": "オフライン決済",
+    "bank_check": "バンクチェック", "other_method": "ほかの支払方法",
+}
+#: the outcomes' names on the chart and the case page (their manual sections do not tell siblings apart)
+OUTCOME_NAMES = {
+    "refresh": "[更新]で画面を更新", "running": "作成中", "run_done": "作成完了", "run_failed": "作成失敗([再実行])",
+    "no_run": "請求作成の記録なし", "night_or_weekend": "夜間・土日は20分ほど", "server_load": "サーバの処理状況",
+    "in_progress": "作成中", "billed": "請求あり(検索条件を確認)", "cancelled": "請求取消済み",
+    "excluded_type": "会員種別を除外", "withdrawal": "退会予定で除外", "already_billed": "請求済み",
+    "not_eligible": "会員状況で対象外", "unconfirmed": "[請求内容確定]", "shown": "マイページに表示済み",
+    "no_invoice": "請求なし", "no_payment_needed": "「入金不要」で作成", "exclude_type": "会員種別を除外して作成",
+    "excluded": "自動的に除外", "included": "対象に含まれる", "no_date": "退会予定日なし", "not_billed": "ほかの理由で対象外",
+    "edit": "[編集]で変更", "wait": "作成完了を待つ", "before_payment": "入金前", "after_payment": "入金後",
+    "after_payment_online": "入金後(オンライン決済)", "already_cancelled": "取消済み", "has_payments": "入金情報あり",
+    "cancellable": "取消できる", "before_billing": "会員調整額「一時」", "after_billing": "請求調整額",
+    "register": "恒久的な調整金額を登録", "registered": "恒久的な調整金額あり", "search": "検索条件",
+    "download": "会員別請求・入金情報ダウンロード", "online": "オンライン決済", "offline": "オフライン決済",
+    "receipt": "1. 領収書で清算", "invoice_bank_account": "2. 請求書に振込先口座情報",
+    "no_bank_account": "振込先口座情報なし(カスタマーサクセス担当へ)", "individual_mail": "3. 個別メールで案内",
+    "possible": "バンクチェックで過払いの可能性", "bank_check_overpaid": "バンクチェックで過払い(ROBOT PAYMENT社へ)",
+    "overpaid": "過払い", "overpaid_bank_check": "過払い(バンクチェック)", "not_overpaid": "過払いなし",
+    "split_bank_check": "年度ごとに振り分け(バンクチェック)", "split": "年度ごとに振り分け", "not_found": "該当する入金なし",
+}
+
+
 def _fact(fact: str, label: str, branches: dict | None = None, next: str | None = None) -> dict:
     spec = {"kind": "fact", "fact": fact, "label": label}
     if branches is not None:
         spec["branches"] = branches
+        labels = {value: VALUE_LABELS[value] for value in branches if value in VALUE_LABELS}
+        if labels:
+            spec["labels"] = labels
     if next is not None:
         spec["next"] = next
     return spec
