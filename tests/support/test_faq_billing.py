@@ -487,6 +487,7 @@ def _with_outcome(**keys) -> dict:
     ({"procedures": "overpayment_to_next_year"}, "overpaid: procedures is a list of procedure ids"),
     ({"procedures": ["move_payment", "move_payment"]}, "overpaid: a procedure is offered twice"),
     ({"escalates": "yes"}, "overpaid: escalates is true or false"),
+    ({"name": ""}, "overpaid: an outcome's name is a text"),
 ])
 def test_sup4_engine_check_validates_an_outcome_s_procedures_against_the_registry(keys, problem):
     from support import engine, registry, services
@@ -514,3 +515,45 @@ def test_sup8_billing_triage_items_name_their_seed_003_flow_which_reaches_the_sa
     items = {i["code"]: i for i in api.get(f"/api/v1/support/triage/?member={member.pk}").json()}
     assert items[code]["flow"] == flow
     assert run_case(api, member, flow, [])["outcome"]["code"] == outcome
+
+
+def test_sup6_a_fact_s_labels_must_name_its_values():
+    import copy
+
+    from support import engine, registry, services
+
+    definition = copy.deepcopy(SHIPPED["faq-overpaid"])
+    definition["nodes"]["overpaid_check"]["labels"] = ["バンクチェック"]
+    assert engine.check(definition, facts=registry.FACTS, actions=registry.ACTIONS,
+                        procedures=services.procedure_ids()) == ["overpaid_check: labels names the fact's values"]
+
+
+def test_sup6_the_chart_names_the_billing_outcomes_and_values_in_japanese():
+    from support import chart
+
+    svg = str(chart.render(SHIPPED["faq-overpaid"]))
+    for text in ("過払い(バンクチェック)", "過払いなし", "バンクチェック", "ほかの支払方法"):
+        assert text in svg
+    import re
+
+    edge_labels = re.findall(r'class="chart-edge-label"[^>]*>([^<]*)<', svg)
+    assert edge_labels and not [t for t in edge_labels if re.search(r"[a-z_]{4,}", t)]  # no raw value on an edge
+
+
+@pytest.mark.parametrize("flow", ["faq-run-no-invoice", "faq-move-payment", "faq-combined-payment",
+                                  "faq-invoice-cancel"])
+def test_sup2_a_billing_case_reads_the_record_in_bounded_queries(flow, world, api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(years: int) -> int:
+        member = world.member()
+        for back in range(years):
+            world.pay(world.invoice(member, year=world.year - back), amount=3_000)
+        world.run([member])
+        with CaptureQueriesContext(connection) as queries:
+            assert api.post(CASES, {"flow": flow, "member": member.pk}, format="json").status_code == 201
+        return len(queries)
+
+    count(1)  # the flow's first case publishes its version
+    assert count(2) == count(8) <= 25
