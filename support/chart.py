@@ -57,7 +57,7 @@ def edges_of(spec: Mapping, value_label: Callable[[str], str] | None = None) -> 
     """``[(target, label)]`` of one node, whatever its kind: a fact's branches (values to the same target joined),
     ``next``, and options with their labels."""
     default_label = value_label or (lambda v: YES_NO.get(v, v))
-    own = spec.get("labels") or {}  # a fact's own names of its values (``{"bank_check": "バンクチェック"}``)
+    own = spec.get("value_labels") or {}  # a fact's own names of its values (``{"bank_check": "バンクチェック"}``)
 
     def label_of(value: str) -> str:
         return own.get(value) or default_label(value)

@@ -17,7 +17,10 @@ Definition::
               "actions": [{"action": "set_status_applying", "label": "…", "params_schema": {…}}]}}}
 
 A fact's branches are keyed by its value as text (``true``/``false``, a status code, ``none`` for None);
-``default`` catches the rest; ``next`` is a fact shown as evidence that does not branch.
+``default`` catches the rest; ``next`` is a fact shown as evidence that does not branch; ``value_labels`` (optional)
+names its values on the chart. An outcome may offer ``procedures`` (ids of guided procedures, ``support/procedures/``,
+checked against the ``procedures`` ``check`` is given), carry ``escalates`` (true: it sends the caller elsewhere) and
+a short ``name`` for the chart where its section does not tell it from its siblings.
 
 A flow that tells the caller anything from the record declares ``"discloses": true`` and starts with an
 *identity* node (SUP-9): ``{"kind": "identity", "text": "…", "next": "…"}``. The walk stops there, as at a
@@ -193,8 +196,10 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
                 problems.append(f"{node_id}: unknown fact {spec.get('fact')!r}")
             if not spec.get("branches") and "next" not in spec:
                 problems.append(f"{node_id}: a fact leads nowhere")
-            if not isinstance(spec.get("labels", {}), Mapping):
-                problems.append(f"{node_id}: labels names the fact's values")
+            names = spec.get("value_labels", {})
+            if not isinstance(names, Mapping) or not all(k in spec.get("branches", {}) and isinstance(v, str)
+                                                         for k, v in names.items()):
+                problems.append(f"{node_id}: value_labels name branch values")
         elif kind == QUESTION:
             if not spec.get("options") or not spec.get("text"):
                 problems.append(f"{node_id}: a question needs text and options")

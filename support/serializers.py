@@ -72,11 +72,18 @@ class _OfferedAction(serializers.Serializer):
     params_schema = serializers.DictField()
 
 
+class _OutcomeProcedure(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+
+
 class _Outcome(serializers.Serializer):
     code = serializers.CharField()
     text = serializers.CharField()
     section = serializers.CharField()
     actions = _OfferedAction(many=True)
+    procedures = _OutcomeProcedure(many=True, required=False)  # the guided procedures it offers (SUP-4)
+    escalates = serializers.BooleanField(required=False)  # it sends the caller elsewhere
 
 
 class _ActionTaken(serializers.Serializer):

@@ -81,7 +81,7 @@ def _fact(fact: str, label: str, branches: dict | None = None, next: str | None 
         spec["branches"] = branches
         labels = {value: VALUE_LABELS[value] for value in branches if value in VALUE_LABELS}
         if labels:
-            spec["labels"] = labels
+            spec["value_labels"] = labels
     if next is not None:
         spec["next"] = next
     return spec

@@ -523,9 +523,9 @@ def test_sup6_a_fact_s_labels_must_name_its_values():
     from support import engine, registry, services
 
     definition = copy.deepcopy(SHIPPED["faq-overpaid"])
-    definition["nodes"]["overpaid_check"]["labels"] = ["バンクチェック"]
+    definition["nodes"]["overpaid_check"]["value_labels"] = {"cheque": "バンクチェック"}
     assert engine.check(definition, facts=registry.FACTS, actions=registry.ACTIONS,
-                        procedures=services.procedure_ids()) == ["overpaid_check: labels names the fact's values"]
+                        procedures=services.procedure_ids()) == ["overpaid_check: value_labels name branch values"]
 
 
 def test_sup6_the_chart_names_the_billing_outcomes_and_values_in_japanese():
