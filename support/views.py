@@ -565,6 +565,8 @@ def procedure_page(request, procedure_id):
     if subject != (procedure.subject or ("invoice" if "invoices" in procedure.params else None)):
         raise Http404(_("Not found."))
     case = _procedure_case(request)
+    if case is not None and case.member_id is not None and case.member_id != invoice.member_id:
+        raise Http404(_("Not found."))  # a case is about its own member's records
     fields, params = _procedure_form(request, procedure, subject, obj, invoice)
     context = {**_admin_context(request, _("Guided procedure: %(title)s") % {"title": procedure.title}),
                "procedure": procedure, "subject": subject, "obj": obj, "invoice": invoice, "fields": fields,

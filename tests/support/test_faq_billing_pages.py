@@ -147,6 +147,11 @@ def test_sup4_procedure_page_with_another_society_s_case_is_not_found(world, sta
     bad = f"/admin/support/procedures/overpayment_to_next_year/?invoice={invoice.pk}&case=999999999"
     assert page_client(staff_op).get(bad).status_code == 404
     assert page_client(staff_op).get(bad.replace("999999999", "x")).status_code == 404
+    # a case is about its own member: another member's invoice with this case is not found
+    other = _overpaid(world)
+    elsewhere = f"/admin/support/procedures/overpayment_to_next_year/?invoice={Invoice.objects.get(member=other).pk}"
+    assert page_client(staff_op).get(f"{elsewhere}&case={case.pk}").status_code == 404
+    assert page_client(staff_op).get(elsewhere).status_code == 200
 
 
 def test_sup4_billing_case_page_queries_are_bounded(world, staff_op, django_assert_max_num_queries):
