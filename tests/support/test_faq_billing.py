@@ -557,3 +557,15 @@ def test_sup2_a_billing_case_reads_the_record_in_bounded_queries(flow, world, ap
 
     count(1)  # the flow's first case publishes its version
     assert count(2) == count(8) <= 25
+
+
+def test_sup7_publish_flows_publishes_the_23_billing_flows_once(capsys):
+    from django.core.management import call_command
+
+    from support.models import FlowVersion
+
+    call_command("publish_flows")
+    call_command("publish_flows")  # a second run publishes nothing new
+    published = set(FlowVersion.objects.values_list("flow", flat=True))
+    assert set(SEED_ENTRIES) <= published
+    assert FlowVersion.objects.filter(flow__in=SEED_ENTRIES).count() == len(SEED_ENTRIES)
