@@ -17,7 +17,7 @@ from backoffice import clock
 from backoffice.errors import Conflict
 from backoffice.text import yen
 from billing import selectors as billing_selectors
-from billing.models import (ONLINE_METHODS, BillingRun, BillingRunSkip, Category, Invoice, InvoiceStatus, Payment,
+from billing.models import (BillingRun, BillingRunSkip, Category, Channel, Invoice, InvoiceStatus, Payment,
                             PaymentMethod, channel_of)
 from billing.services import invoices as invoice_services
 from billing.services import runs as run_services
@@ -67,8 +67,6 @@ def _pay(payment: Payment) -> str:
 
 
 def channel_label(method: str) -> str:
-    from billing.models import Channel
-
     return str(Channel(channel_of(method)).label)
 
 
@@ -252,19 +250,31 @@ def run_rename(ctx: CaseContext) -> FactValue:
 # --- invoices (請求情報変更・取消, 減額・会員種別変更) -------------------------------------------------------------
 
 
+def mypage_shown(ctx: CaseContext) -> set[int]:
+    """The ids of the member's invoices My Page shows (BIL-3, BIL-5: ``mypage_invoices``, the confirmed ones)."""
+    return _memo(ctx, "mypage", lambda: set(billing_selectors.mypage_invoices(ctx.member).values_list("pk", flat=True)))
+
+
+def unconfirmed_invoice(ctx: CaseContext) -> Invoice | None:
+    """The member's newest live invoice that My Page does not show: its 請求内容 is not confirmed."""
+    if ctx.member is None:
+        return None
+    shown = mypage_shown(ctx)
+    return next((i for i in member_invoices(ctx) if i.cancelled_at is None and i.pk not in shown), None)
+
+
 @fact("billing.mypage_invoice")
 def mypage_invoice(ctx: CaseContext) -> FactValue:
     """BIL-3: an invoice not confirmed is not on My Page (``mypage_invoices`` shows the confirmed ones)."""
     live = [i for i in member_invoices(ctx) if i.cancelled_at is None]
     if not live:
         return FactValue("none", _("The member has no invoice"))
-    unconfirmed = next((i for i in live if i.confirmed_at is None), None)
+    unconfirmed = unconfirmed_invoice(ctx)
     if unconfirmed is not None:
         return FactValue("unconfirmed", _("%(invoice)s is not confirmed, so it is not shown on My Page") % {
             "invoice": _inv(unconfirmed)})
-    shown = billing_selectors.mypage_invoices(ctx.member).count()
     return FactValue("shown", _("Every invoice is confirmed; My Page shows %(count)s, the newest %(invoice)s") % {
-        "count": shown, "invoice": _inv(live[0])})
+        "count": len(mypage_shown(ctx)), "invoice": _inv(live[0])})
 
 
 @fact("billing.zero_fee")
@@ -321,7 +331,7 @@ def payment_channel(ctx: CaseContext) -> FactValue:
     payments = live_payments(ctx, invoice) if invoice is not None else []
     if not payments:
         return FactValue("none", _("No payment registered"))
-    online = any(p.method in ONLINE_METHODS for p in payments)
+    online = any(channel_of(p.method) == Channel.ONLINE for p in payments)
     return FactValue("online" if online else "offline", ", ".join(_pay(p) for p in payments))
 
 
@@ -408,7 +418,8 @@ def unpaid_last_year(ctx: CaseContext) -> FactValue:
 @fact("billing.export_years")
 def export_years(ctx: CaseContext) -> FactValue:
     """BIL-9: 会員別請求・入金情報ダウンロード covers the current fiscal year, the three before it and all later ones."""
-    first, current = billing_selectors.export_first_year(ctx.society), billing_selectors.current_fiscal_year(ctx.society)
+    first = billing_selectors.export_first_year(ctx.society)
+    current = billing_selectors.current_fiscal_year(ctx.society)
     return FactValue(first, _("The download covers FY %(first)s–%(current)s and every later year") % {
         "first": first, "current": current})
 
@@ -542,7 +553,7 @@ MSG_NO_RUN = _lazy("No billing run covers the member.")
 @action("invoice_confirm")
 def confirm_invoice(*, actor, context: CaseContext, params: dict) -> dict:
     """[請求内容確定] of the member's newest live invoice that is not confirmed (BIL-3), as its screen does."""
-    invoice = next((i for i in member_invoices(context) if i.cancelled_at is None and i.confirmed_at is None), None)
+    invoice = unconfirmed_invoice(context)
     if invoice is None:
         raise Conflict("action_not_offered", MSG_NOTHING_TO_CONFIRM)
     invoice = invoice_services.invoice_confirm(actor=actor, invoice=invoice)
