@@ -61,6 +61,9 @@ def _scenarios():
     ]
 
 
+#: the triage codes whose item starts a billing faq flow (support/triage.py), for シナリオ一覧's triage rows
+TRIAGE_FLOWS = {"invoice_unconfirmed": "faq-invoice-not-on-mypage", "invoice_overpaid": "faq-overpaid"}
+
 #: (flow, outcome, the scenario member's key, the caller's answers): every outcome of the billing flows that
 #: depends on the record and that a scenario member shows
 ROWS = [

@@ -165,12 +165,13 @@ def scenario_list(society: Society) -> list[Row]:
         by_key = {r.key: r for r in rows}
         for flow, label, shows, key in SUPPORT_ROWS:
             rows.append(Row(f"{flow}_{label.split()[-1]}", label, shows, by_key[key].member, flow, alias=True))
-        for code, key in TRIAGE_SCENARIOS.items():
-            flow = LOGIN if key.startswith("seed000_") or key.startswith("support_") else ""
-            rows.append(Row(f"triage_{code}", f"トリアージ {code}", by_key[key].shows, by_key[key].member, flow,
-                            alias=True))
         from . import faq_scenarios_billing  # seed 003 請求・入金 flows: a member for every record-dependent outcome
 
+        for code, key in TRIAGE_SCENARIOS.items():
+            flow = faq_scenarios_billing.TRIAGE_FLOWS.get(code) or (
+                LOGIN if key.startswith("seed000_") or key.startswith("support_") else "")
+            rows.append(Row(f"triage_{code}", f"トリアージ {code}", by_key[key].shows, by_key[key].member, flow,
+                            alias=True))
         rows += faq_scenarios_billing.rows(registered, by_key, Row)
     return rows
 

@@ -282,7 +282,7 @@ def zero_fee(ctx: CaseContext) -> FactValue:
     """BIL-5: an invoice of a member type whose fee is 0 is 入金不要 and shown on My Page."""
     member = ctx.member
     if member is None:
-        return FactValue(False, _("No member record"))
+        return FactValue(False, _("The case has no member record"))
     none_needed = next((i for i in member_invoices(ctx) if i.status == InvoiceStatus.NO_PAYMENT_NEEDED), None)
     fee = _("Member type %(type)s: annual fee %(fee)s") % {"type": member.member_type.name,
                                                            "fee": yen(member.member_type.annual_fee)}
@@ -372,7 +372,7 @@ def scheduled_withdrawal(ctx: CaseContext) -> FactValue:
 def next_year_invoice(ctx: CaseContext) -> FactValue:
     """来年度の年会費: is the next fiscal year's invoice already made? and the member's one-time adjustments."""
     if ctx.member is None:
-        return FactValue(False, _("No member record"))
+        return FactValue(False, _("The case has no member record"))
     year = billing_selectors.current_fiscal_year(ctx.society) + 1
     adjustments = _adjustments(ctx, MemberAdjustment.Kind.ONE_TIME, spent=False)
     invoice = next((i for i in member_invoices(ctx) if i.fiscal_year == year and i.cancelled_at is None), None)
@@ -395,7 +395,7 @@ def _adjustments(ctx: CaseContext, kind: str, *, spent: bool | None = None) -> s
 @fact("billing.permanent_adjustments")
 def permanent_adjustments(ctx: CaseContext) -> FactValue:
     if ctx.member is None:
-        return FactValue(False, _("No member record"))
+        return FactValue(False, _("The case has no member record"))
     text = _adjustments(ctx, MemberAdjustment.Kind.PERMANENT)
     exists = ctx.member.adjustments.filter(kind=MemberAdjustment.Kind.PERMANENT).exists()
     return FactValue(exists, _("Permanent adjustments: %(adjustments)s") % {"adjustments": text})

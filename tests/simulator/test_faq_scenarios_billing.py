@@ -48,4 +48,20 @@ def test_sim3_a_second_reset_leaves_one_set_and_no_stale_scenario_runs(built):
     runs = BillingRun.objects.filter(society=society).count()
     scenarios.scenarios_reset(actor=trainer, society=society)
     assert BillingRun.objects.filter(society=society).count() == runs
-    assert all(r.member is not None for r in scenarios.scenario_list(society))
+    keys = {s.key for s in faq_scenarios_billing._scenarios()} | {f"{f}_{o}" for f, o, *_r in faq_scenarios_billing.ROWS}
+    mine = [r for r in scenarios.scenario_list(society) if r.key in keys]
+    assert len(mine) == len(keys) and all(r.member is not None for r in mine)
+
+
+def test_sim3_billing_triage_rows_start_the_flow_their_triage_item_names(built):
+    from rest_framework.test import APIClient
+
+    society, _trainer = built
+    api = APIClient()
+    api.force_authenticate(OperatorFactory(society=society, role="staff"))
+    rows = {r.key: r for r in scenarios.scenario_list(society)}
+    for code, flow in faq_scenarios_billing.TRIAGE_FLOWS.items():
+        row = rows[f"triage_{code}"]
+        assert row.flow == flow
+        items = {i["code"]: i for i in api.get(f"/api/v1/support/triage/?member={row.member.pk}").json()}
+        assert items[code]["flow"] == flow
