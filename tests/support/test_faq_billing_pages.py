@@ -161,3 +161,12 @@ def test_sup4_billing_case_page_queries_are_bounded(world, staff_op, django_asse
     case_page(client, case)
     with django_assert_max_num_queries(30):
         assert 'id="procedure-split_combined_payment"' in case_page(client, case)
+
+
+def test_sup10_an_escalating_outcome_says_so_on_the_case_page(world, staff_op):
+    escalating = start(staff_op, _overpaid(world), "faq-overpayment-possible")
+    assert escalating.outcome == "bank_check_overpaid"
+    client = page_client(staff_op)
+    assert 'id="outcome-escalates"' in case_page(client, escalating) and "エスカレーション" in case_page(client, escalating)
+    plain = start(staff_op, _overpaid(world, "bank_transfer"), "faq-overpaid")
+    assert 'id="outcome-escalates"' not in case_page(client, plain)
