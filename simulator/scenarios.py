@@ -121,9 +121,11 @@ def seed000_key(outcome: str) -> str:
 
 
 def scenario_count(society: Society) -> int:
-    return (len(showcase.SHOWCASES) + len(SUPPORT) + len(procedure_scenarios.SCENARIOS)
-            + len(faq_scenarios_members.MEMBERS) if society.is_sandbox
-            else 0) + len(BILLING)
+    from . import faq_scenarios_billing
+
+    return ((len(showcase.SHOWCASES) + len(SUPPORT) + len(procedure_scenarios.SCENARIOS)
+             + len(faq_scenarios_members.MEMBERS) if society.is_sandbox else 0) + len(BILLING)
+            + faq_scenarios_billing.count(society))
 
 
 def is_built(society: Society) -> bool:
@@ -168,13 +170,16 @@ def scenario_list(society: Society) -> list[Row]:
         by_key = {r.key: r for r in rows}
         for flow, label, shows, key in SUPPORT_ROWS:
             rows.append(Row(f"{flow}_{label.split()[-1]}", label, shows, by_key[key].member, flow, alias=True))
+        from . import faq_scenarios_billing  # seed 003 請求・入金 flows: a member for every record-dependent outcome
+
         for code, key in TRIAGE_SCENARIOS.items():
-            flow = faq_scenarios_members.TRIAGE_FLOWS.get(code) or (
+            flow = faq_scenarios_members.TRIAGE_FLOWS.get(code) or faq_scenarios_billing.TRIAGE_FLOWS.get(code) or (
                 LOGIN if key.startswith("seed000_") or key.startswith("support_") else "")
             rows.append(Row(f"triage_{code}", f"トリアージ {code}", by_key[key].shows, by_key[key].member, flow,
                             alias=True))
         rows += _procedure_rows(society, registered)
         rows += faq_scenarios_members.rows(registered, by_key, Row)  # seed 003's member flows
+        rows += faq_scenarios_billing.rows(registered, by_key, Row)
     return rows
 
 
@@ -227,6 +232,11 @@ def build(society: Society, *, actor: Actor, link_url_template: str | None = Non
         register(key, member)
     if society.is_sandbox:
         for key, member in _build_support(society, actor=actor, link_url_template=link_url_template).items():
+            register(key, member)
+        from . import faq_scenarios_billing
+
+        for key, member in faq_scenarios_billing.build(society, actor=actor,
+                                                       member_type=_member_type(society, "regular", actor=actor)).items():
             register(key, member)
         for key, member in faq_scenarios_members.build(society, actor=actor, regular=_member_type(
                 society, "regular", actor=actor), link_url_template=link_url_template).items():
@@ -395,6 +405,9 @@ def remove(society: Society) -> int:
     BankStatementRow.objects.filter(member_id__in=member_ids).update(member=None)
     invoices.delete()
     BillingRun.objects.filter(pk__in=run_ids, invoices__isnull=True).delete()
+    from . import faq_scenarios_billing
+
+    faq_scenarios_billing.remove_runs(society)
     MyPageSignIn.objects.filter(Q(member_id__in=member_ids) | Q(apass_id__in=apass_ids)).delete()
     APassUnlink.objects.filter(member_id__in=member_ids).delete()
     Member.objects.filter(pk__in=member_ids).delete()  # status and e-mail history, adjustments, registrations

@@ -54,10 +54,13 @@ YES_NO = {"true": "はい", "false": "いいえ", "none": "なし", "yes": "は�
 
 
 def edges_of(spec: Mapping, value_label: Callable[[str], str] | None = None) -> list[tuple[str, str]]:
-    """``[(target, label)]`` of one node, whatever its kind: a fact's branches (values to the same target joined,
-    named by its ``value_labels`` where it has them), ``next``, and options with their labels."""
-    label_of = value_label or (lambda v: YES_NO.get(v, v))
-    names = spec.get("value_labels") or {}  # a fact's own words for its values (「使用中」 for ``current``)
+    """``[(target, label)]`` of one node, whatever its kind: a fact's branches (values to the same target joined),
+    ``next``, and options with their labels."""
+    default_label = value_label or (lambda v: YES_NO.get(v, v))
+    own = spec.get("value_labels") or {}  # a fact's own names of its values (``{"bank_check": "バンクチェック"}``)
+
+    def label_of(value: str) -> str:
+        return own.get(value) or default_label(value)
     out: dict[str, list[str]] = {}
     for value, target in (spec.get("branches") or {}).items():
         out.setdefault(target, []).append(names.get(value) or label_of(value))
@@ -80,6 +83,8 @@ def _wrap(text: str, width: int = LINE_CHARS, lines: int = LINES) -> list[str]:
 def outcome_name(spec: Mapping) -> str:
     """What the screens call an outcome: the chart's letter (A–F, B_declined) as seed 000 names them, else — a
     code that is a developer's word (``retry_login``) — its manual section."""
+    if spec.get("name"):  # an outcome's own short name, where its section does not tell it from its siblings
+        return str(spec["name"])
     code = str(spec.get("code", ""))
     return code if code[:1].isupper() else str(spec.get("section", code))
 

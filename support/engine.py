@@ -18,8 +18,10 @@ Definition::
 
 A fact's branches are keyed by its value as text (``true``/``false``, a status code, ``none`` for None);
 ``default`` catches the rest; ``next`` is a fact shown as evidence that does not branch; ``value_labels`` (optional)
-names its values on the chart. An outcome may also carry ``links`` (``[{"label", "screen"}]``: the 事務局画面 the
-manual names, registered in ``registry.SCREENS``) and ``escalates`` (true: it sends the caller elsewhere).
+names its values on the chart. An outcome may carry ``links`` (``[{"label", "screen"}]``: the 事務局画面 the
+manual names, registered in ``registry.SCREENS``), offer ``procedures`` (ids of guided procedures, ``support/procedures/``,
+checked against the ``procedures`` ``check`` is given), carry ``escalates`` (true: it sends the caller elsewhere) and
+a short ``name`` for the chart where its section does not tell it from its siblings.
 
 A flow that tells the caller anything from the record declares ``"discloses": true`` and starts with an
 *identity* node (SUP-9): ``{"kind": "identity", "text": "…", "next": "…"}``. The walk stops there, as at a
@@ -173,11 +175,23 @@ def _link_problems(node_id: str, links: Any, screens: Mapping[str, Any]) -> list
     return problems
 
 
+def _check_procedures(node_id: str, spec: Mapping, procedures: Mapping[str, Any]) -> list[str]:
+    """An outcome's ``procedures``: the guided procedures it offers (SUP-4), a list of known, distinct ids."""
+    offered = spec.get("procedures", [])
+    if not isinstance(offered, list) or not all(isinstance(p, str) for p in offered):
+        return [f"{node_id}: procedures is a list of procedure ids"]
+    problems = [f"{node_id}: unknown procedure {p!r}" for p in offered if procedures and p not in procedures]
+    if len(set(offered)) != len(offered):
+        problems.append(f"{node_id}: a procedure is offered twice")
+    return problems
+
+
 def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mapping[str, Any] = (),
-          screens: Mapping[str, Any] = ()) -> list[str]:
-    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact, action or screen names,
-    nodes no walk can reach, yes/no questions without ``yes``/``no``, an outcome's ``links`` not a list of
-    ``{label, screen}`` or its ``escalates`` not a boolean. Empty when it is fine."""
+          screens: Mapping[str, Any] = (), procedures: Mapping[str, Any] = ()) -> list[str]:
+    """What is wrong with a definition: unknown kinds, dangling edges, unknown fact, action, screen or guided
+    procedure names, nodes no walk can reach, yes/no questions without ``yes``/``no``, an outcome's ``links`` not a
+    list of ``{label, screen}``, its ``procedures`` not a list of procedure ids, its ``escalates`` not a boolean.
+    Empty when it is fine."""
     problems: list[str] = []
     nodes = definition.get("nodes", {})
     for key in ("id", "version", "title", "source", "start", "nodes"):
@@ -218,6 +232,9 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
                 if actions and offered.get("action") not in actions:
                     problems.append(f"{node_id}: unknown action {offered.get('action')!r}")
             problems += _link_problems(node_id, spec.get("links", []), screens)
+            problems += _check_procedures(node_id, spec, procedures)
+            if "name" in spec and not (isinstance(spec["name"], str) and spec["name"]):
+                problems.append(f"{node_id}: an outcome's name is a text")
     if discloses(definition) and nodes.get(definition.get("start"), {}).get("kind") != IDENTITY:
         problems.append("a flow that discloses starts with an identity check")
     reachable, todo = set(), [definition.get("start")]

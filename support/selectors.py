@@ -67,7 +67,21 @@ def _outcome(definition: dict, node_id: str, case: Case | None = None) -> dict:
             "actions": [{"action": a["action"], "label": a["label"], "params_schema": a.get("params_schema", {})}
                         for a in spec.get("actions", [])],
             # the screens the manual names, for this case's caller (SUP-2)
-            "links": outcome_links(spec, case) if case is not None else []}
+            "links": outcome_links(spec, case) if case is not None else [],
+            **outcome_procedures(spec)}
+
+
+def outcome_procedures(spec: dict) -> dict:
+    """The guided procedures an outcome offers (SUP-4): ``{"procedures": [{id, title}]}``, and ``escalates``
+    when the outcome sends the caller elsewhere — both left out of an outcome that has none."""
+    out: dict = {}
+    if spec.get("procedures"):
+        from .procedures import get_procedure
+
+        out["procedures"] = [{"id": p, "title": get_procedure(p).title} for p in spec["procedures"]]
+    if spec.get("escalates"):
+        out["escalates"] = True
+    return out
 
 
 def identity_passed(definition: dict, steps: list[CaseStep]) -> bool:

@@ -75,6 +75,9 @@ class _OfferedAction(serializers.Serializer):
 class _OutcomeLink(serializers.Serializer):
     label = serializers.CharField()
     url = serializers.CharField()
+class _OutcomeProcedure(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
 
 
 class _Outcome(serializers.Serializer):
@@ -83,6 +86,8 @@ class _Outcome(serializers.Serializer):
     section = serializers.CharField()
     actions = _OfferedAction(many=True)
     links = _OutcomeLink(many=True)  # the screens the manual names, for the case's caller
+    procedures = _OutcomeProcedure(many=True, required=False)  # the guided procedures it offers (SUP-4)
+    escalates = serializers.BooleanField(required=False)  # it sends the caller elsewhere
 
 
 class _ActionTaken(serializers.Serializer):

@@ -23,6 +23,13 @@ from .flows import SHIPPED
 from .identity import identity_refusal
 from .models import Case, CaseAction, CaseNote, CaseStep, FlowVersion
 
+def procedure_ids() -> set[str]:
+    """The guided procedures an outcome may offer (``engine.check``'s ``procedures``)."""
+    from .procedures import procedure_list
+
+    return {p["id"] for p in procedure_list()}
+
+
 MSG_UNKNOWN_FLOW = _("Unknown flow: %(flow)s")
 MSG_NODE_NOT_CURRENT = _("This case is not waiting for an answer to %(node)s; reload the case.")
 MSG_BAD_ANSWER = _("Choose one of the options: %(options)s")
@@ -44,7 +51,8 @@ def _by(actor: Actor) -> str:
 
 
 def _publish(actor: Actor, definition: dict) -> FlowVersion | None:
-    problems = engine.check(definition, facts=registry.FACTS, actions=registry.ACTIONS, screens=registry.SCREENS)
+    problems = engine.check(definition, facts=registry.FACTS, actions=registry.ACTIONS, screens=registry.SCREENS,
+                            procedures=procedure_ids())
     if problems:
         raise engine.FlowError(f"{definition.get('id')}: " + "; ".join(problems))
     digest = engine.content_hash(definition)

@@ -102,11 +102,11 @@ def _billing(ctx: CaseContext) -> list[dict]:
                     .exclude(status=InvoiceStatus.CANCELLED).order_by("fiscal_year", "pk"))
     for invoice in invoices:
         if invoice.confirmed_at is None:
-            items.append(_item("invoice_unconfirmed", None,
+            items.append(_item("invoice_unconfirmed", "faq-invoice-not-on-mypage",
                                _("An invoice is not confirmed, so it is not shown on My Page"),
                                f"{invoice.number or ''} {invoice.name}".strip()))
         if invoice.status == InvoiceStatus.OVERPAID:
-            items.append(_item("invoice_overpaid", None,
+            items.append(_item("invoice_overpaid", "faq-overpaid",
                                _("The invoice of fiscal %(year)s is overpaid by %(amount)s yen") % {
                                    "year": invoice.fiscal_year, "amount": f"{invoice.paid - invoice.total:,}"},
                                f"{invoice.number or ''} {invoice.name}".strip()))

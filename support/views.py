@@ -38,6 +38,7 @@ from members.models import Member, Operator, Status
 
 from . import chart, engine, identity, selectors, services
 from . import forms as support_forms
+from .case_procedures import case_procedure_offers
 from .flows import SHIPPED
 from .procedures import StepRefused, get_procedure, procedure_preview, procedure_run
 from .models import Case
@@ -341,6 +342,7 @@ def case_body_context(request, case: Case, *, preview: dict | None = None, note_
         "chart": chart.render(definition, path=chart.case_path(steps, case.current_node), current=case.current_node,
                               value_label=_value_label, title=definition.get("title", "")),
         "brief": member_brief(request, case.member) if case.member is not None else None,
+        "procedure_offers": case_procedure_offers(request.user, case),  # SUP-4: the outcome's guided procedures
     }
 
 
@@ -520,7 +522,7 @@ def _procedure_form(request, procedure, subject, obj, invoice) -> tuple[list[dic
     params: dict = {subject: [i.pk for i in obj] if subject == "invoices" else obj.pk}
     fields = []
     others = None
-    if {"to_invoice", "allocations"} & set(procedure.params):
+    if {"to_invoice", "allocations", "invoices"} & set(procedure.params):
         others = list(Invoice.objects.visible_to(request.user).with_status()
                       .filter(member_id=invoice.member_id, cancelled_at__isnull=True)
                       .order_by("fiscal_year", "number")[:20])
@@ -545,7 +547,25 @@ def _procedure_form(request, procedure, subject, obj, invoice) -> tuple[list[dic
                 params.setdefault("allocations", []).append({"invoice": i.pk, "amount": amount})
         fields.append({"name": "allocations", "label": _("Amount per invoice"), "amounts": rows})
         params.setdefault("allocations", [])
+    if "invoices" in procedure.params:  # combine_invoices: the invoices to combine, ticked
+        raw = data.getlist("invoices") if request.method == "POST" else (data.get("invoices") or "").split(",")
+        ticked = [pk for pk in (_int_or_none(v) for v in raw) if pk is not None]
+        params["invoices"] = [i.pk for i in others if i.pk in ticked]
+        fields.append({"name": "invoices", "label": _("Invoices to combine"),
+                       "checks": [{"value": i.pk, "label": f"{i.number} {i.fiscal_year} {i.name}",
+                                   "checked": i.pk in ticked} for i in others]})
     return fields, params
+
+
+def _procedure_case(request):
+    """The case of ``?case=`` (a case page's procedure button): the run is written into its actions_taken."""
+    raw = request.GET.get("case")
+    if not raw:
+        return None
+    try:
+        return selectors.visible_case(request.user, raw)
+    except NotFound:
+        raise Http404(_("Not found.")) from None
 
 
 def _procedure_steps(steps: list[dict], tz) -> list[dict]:
@@ -579,18 +599,21 @@ def procedure_page(request, procedure_id):
     subject, obj, invoice = _procedure_subject(request, procedure)
     if subject != (procedure.subject or "invoices"):
         raise Http404(_("Not found."))
+    case = _procedure_case(request)
+    if case is not None and case.member_id is not None and case.member_id != invoice.member_id:
+        raise Http404(_("Not found."))  # a case is about its own member's records
     fields, params = _procedure_form(request, procedure, subject, obj, invoice)
     context = {**_admin_context(request, _("Guided procedure: %(title)s") % {"title": procedure.title}),
                "procedure": procedure, "subject": subject, "obj": obj, "invoice": invoice, "fields": fields,
                "invoice_url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
                "invoices_label": type(invoice)._meta.verbose_name_plural,
-               "can_run": request.user.can_use_support}
+               "can_run": request.user.can_use_support, "case": case}
     if request.method == "POST":
         _require_support(request)
         tz = clock.society_timezone(society)
         try:
             if request.POST.get("run"):
-                result = procedure_run(actor=request.user, procedure=procedure.id, params=params)
+                result = procedure_run(actor=request.user, procedure=procedure.id, params=params, case=case)
                 invoice_ids = list(dict.fromkeys(c["target_id"] for s in result["steps"] for c in s["changes"]
                                                  if c["target_type"] == "billing.invoice"))
                 context.update(done=_procedure_steps(result["steps"], tz), batch=result["batch"],

@@ -7,6 +7,8 @@ from . import apass_lookup, faq_members, login_trouble, operator_login
 
 SHIPPED: dict[str, dict] = {flow["id"]: flow for flow in (login_trouble.FLOW, apass_lookup.FLOW, operator_login.FLOW,
                                                           *faq_members.FLOWS)}
+from . import faq_billing
+SHIPPED.update({flow["id"]: flow for flow in faq_billing.FLOWS})  # seed 003 請求・入金 (issue 14 §2)
 
 
 def shipped(flow_id: str) -> dict | None:

@@ -63,7 +63,8 @@ def _all_walks(definition: dict):
 @pytest.mark.parametrize("flow_id", sorted(SHIPPED))
 def test_sup1_every_shipped_flow_is_sound(flow_id):
     definition = SHIPPED[flow_id]
-    assert engine.check(definition, facts=registry.FACTS, actions=registry.ACTIONS, screens=registry.SCREENS) == []
+    assert engine.check(definition, facts=registry.FACTS, actions=registry.ACTIONS, screens=registry.SCREENS,
+                        procedures=services.procedure_ids()) == []
     outcomes = {n for n, s in definition["nodes"].items() if s["kind"] == engine.OUTCOME}
     reached, used = set(), set()
     for walk in _all_walks(definition):
