@@ -63,7 +63,7 @@ def edges_of(spec: Mapping, value_label: Callable[[str], str] | None = None) -> 
         return own.get(value) or default_label(value)
     out: dict[str, list[str]] = {}
     for value, target in (spec.get("branches") or {}).items():
-        out.setdefault(target, []).append(names.get(value) or label_of(value))
+        out.setdefault(target, []).append(label_of(value))
     for option in spec.get("options") or []:
         if "next" in option:
             out.setdefault(option["next"], []).append(option.get("label") or str(option.get("value", "")))

@@ -529,7 +529,7 @@ def _combine_subject(ctx: CaseContext) -> tuple[dict, dict]:
     found = open_invoices(ctx)
     if len(found) < 2:
         raise NoSubject(_("The member has fewer than two unpaid invoices to combine"))
-    return {"invoice": found[-1].pk, "invoices": ",".join(str(i.pk) for i in found)}, {"invoices": found}
+    return {"invoices": [i.pk for i in found]}, {"invoices": found}
 
 
 #: procedure id → fn(context) -> (the procedure page's query: its subject and prefilled params, the record its

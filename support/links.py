@@ -48,7 +48,7 @@ def sent_mail_support_links(request, mail) -> list[tuple[str, str, str]]:
 
 
 def procedure_url(procedure_id: str, **subject) -> str:
-    return f"{reverse('support-page-procedure', args=[procedure_id])}?{urlencode(subject)}"
+    return f"{reverse('support-page-procedure', args=[procedure_id])}?{urlencode(subject, doseq=True)}"
 
 
 def _procedure_links(subject: str):

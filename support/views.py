@@ -548,7 +548,10 @@ def _procedure_form(request, procedure, subject, obj, invoice) -> tuple[list[dic
         fields.append({"name": "allocations", "label": _("Amount per invoice"), "amounts": rows})
         params.setdefault("allocations", [])
     if "invoices" in procedure.params:  # combine_invoices: the invoices to combine, ticked
-        raw = data.getlist("invoices") if request.method == "POST" else (data.get("invoices") or "").split(",")
+        if request.method == "POST" and "invoices" in data:
+            raw = data.getlist("invoices")
+        else:  # the page's own invoices (``?invoices=…&invoices=…``), all ticked
+            raw = [str(i.pk) for i in obj] if subject == "invoices" else []
         ticked = [pk for pk in (_int_or_none(v) for v in raw) if pk is not None]
         params["invoices"] = [i.pk for i in others if i.pk in ticked]
         fields.append({"name": "invoices", "label": _("Invoices to combine"),
