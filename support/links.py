@@ -51,10 +51,10 @@ def _procedure_links(subject: str):
     def links(request, obj) -> list[tuple[str, str, str]]:
         if not request.user.can_use_support:
             return []
-        from .procedures import procedure_offers
+        from .procedures import procedure_offer_links
 
-        return [(_("Guided procedure: %(title)s") % {"title": p.title}, procedure_url(p.id, **{subject: obj.pk}),
-                 f"{subject}-{obj.pk}-procedure-{p.id}") for p in procedure_offers(subject, obj)]
+        return [(_("Guided procedure: %(title)s") % {"title": p.title}, procedure_url(p.id, **query),
+                 f"{subject}-{obj.pk}-procedure-{p.id}") for p, query in procedure_offer_links(subject, obj)]
     return links
 
 

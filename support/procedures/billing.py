@@ -42,6 +42,8 @@ MSG_SAME_INVOICE = _("The payment is already on invoice %(number)s.")
 MSG_ALLOCATIONS_SUM = _("The allocations add up to %(sum)s yen, but the payment is %(amount)s yen.")
 MSG_TWICE = _("Invoice %(number)s is given twice.")
 MSG_TWO_OR_MORE = _("Give two or more invoices to combine.")
+MSG_NOT_COMBINABLE = _("Invoice %(number)s cannot be combined: %(reason)s")
+MSG_NO_OTHER_UNPAID = _("The member has no other unpaid invoice to combine with invoice %(number)s.")
 MSG_NEXT_YEAR_EXISTS = _("The member already has invoice %(number)s of fiscal year %(year)s in this category; "
                          "register the payment on it instead.")
 
@@ -477,15 +479,50 @@ def _plan_combine(record: dict, params: dict) -> list[Step]:
             raise NotApplicable(MSG_TWICE % {"number": _number(invoice)})
         seen.add(invoice.pk)
         _require_live(invoice)
+    # ①請求取消's own rule (BIL-7: a paid or partly paid invoice is not cancelled), asked before any step
+    by_pk = {i.pk: i for i in invoices}
+    for pk, refusal in billing_selectors.invoices_cancel_refusals(invoices).items():
+        raise NotApplicable(MSG_NOT_COMBINABLE % {"number": _number(by_pk[pk]), "reason": refusal.message})
     record["invoices"] = sorted(invoices, key=lambda i: (i.fiscal_year, i.number))
     return [Step("invoice_cancel", "請求取消", _cancel_each),
             Step("invoice_create", "複数年度を1つにまとめた請求作成", _create_combined)]
 
 
+def _unpaid_others(record: dict) -> list[int]:
+    """The member's other live invoices nothing is paid on (what an invoice's page offers to combine with it),
+    oldest fiscal year first; one query, kept in the record."""
+    if "combine_with" not in record:
+        invoice = record["invoice"]
+        record["combine_with"] = list(
+            Invoice.objects.filter(member_id=invoice.member_id, cancelled_at__isnull=True).exclude(pk=invoice.pk)
+            .with_status().filter(paid=0).order_by("fiscal_year", "number")
+            .values_list("pk", flat=True)[:MAX_INVOICES - 1])
+    return record["combine_with"]
+
+
+def _combine_fits(record: dict) -> None:
+    """An invoice's page offers combine_invoices while it is live, nothing is paid on it and the member has other
+    live invoices with nothing paid."""
+    invoice = record["invoice"]
+    _require_live(invoice)
+    refusal = billing_selectors.invoices_cancel_refusals([invoice]).get(invoice.pk) if record["payments"] else None
+    if refusal is not None:
+        raise NotApplicable(MSG_NOT_COMBINABLE % {"number": _number(invoice), "reason": refusal.message})
+    if not _unpaid_others(record):
+        raise NotApplicable(MSG_NO_OTHER_UNPAID % {"number": _number(invoice)})
+
+
+def _combine_link(record: dict) -> dict:
+    """The procedure page with this invoice and the others prefilled, previewed at once."""
+    ids = [record["invoice"].pk, *_unpaid_others(record)]
+    return {"invoices": ",".join(str(pk) for pk in ids), "preview": "1"}
+
+
 register(Procedure(
     id="combine_invoices", title=COMBINE, params=("invoices",),
     source=_source(PAYMENTS, "会員から複数年会費まとめて支払いたいと言われました。", "【オンライン決済の場合】"),
-    resolve=_resolve_combine, plan=_plan_combine, invoices=lambda r: [i.pk for i in r["invoices"]]))
+    resolve=_resolve_combine, plan=_plan_combine, invoices=lambda r: [i.pk for i in r["invoices"]],
+    subject="invoice", fits=_combine_fits, link=_combine_link))
 
 
 __all__ = ["allocate"]
