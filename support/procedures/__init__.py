@@ -108,6 +108,9 @@ class Procedure:
     plan: Callable[[dict, dict], list[Step]]
     #: the invoices the record names, locked (pk order) before the plan reads them in a run
     invoices: Callable[[dict], list[int]] = lambda record: []
+    #: the invoices the params name directly (all of ``invoices``), locked before the record is read so that it
+    #: is read once; None: the record is read, its invoices locked, and read again
+    lock_first: Callable[[dict], list[int]] | None = None
     #: the record whose page offers the procedure (``"invoice"`` or ``"payment"``; None: offered nowhere)
     subject: str | None = None
     #: the part of ``plan`` that needs no params beyond the subject (raises ``NotApplicable``); None: the plan
@@ -231,6 +234,17 @@ def _fingerprint(procedure: Procedure, record: dict) -> str:
     return hashlib.sha256(json.dumps(data, default=default, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def _lock_invoices(actor: Actor, pks) -> set[int]:
+    """Lock the invoices (pk order: two runs never wait on each other in a circle); returns the pks asked for."""
+    from billing.models import Invoice
+
+    pks = sorted(set(pks))
+    if pks:
+        list(Invoice.objects.visible_to(actor).select_for_update().filter(pk__in=pks).order_by("pk")
+             .values_list("pk"))
+    return set(pks)
+
+
 def _prepare(actor: Actor, procedure_id: Any, params: Any, *, lock: bool,
              fingerprint: Any = None) -> tuple[Procedure, dict, dict, list[Step], str]:
     """The procedure, the record its params name (read again under the invoices' locks), the plan and the
@@ -238,13 +252,14 @@ def _prepare(actor: Actor, procedure_id: Any, params: Any, *, lock: bool,
     procedure = get_procedure(procedure_id)
     if not isinstance(params, dict):
         raise DomainError("invalid", MSG_PARAMS_OBJECT, fields={"params": [str(MSG_PARAMS_OBJECT)]})
+    locked: set[int] = set()
+    if lock and procedure.lock_first is not None:
+        locked = _lock_invoices(actor, procedure.lock_first(params))
     record = procedure.resolve(actor, params)
     if lock:
-        from billing.models import Invoice
-
-        pks = sorted(set(procedure.invoices(record)))
-        if pks:
-            list(Invoice.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
+        pks = set(procedure.invoices(record))
+        if pks - locked:
+            _lock_invoices(actor, pks)
             record = procedure.resolve(actor, params)  # read again under the lock
     current = _fingerprint(procedure, record)
     if fingerprint is not None and fingerprint != current:

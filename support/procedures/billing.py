@@ -238,6 +238,10 @@ PAYMENTS = "入金に関すること"
 REBILL = "当年度の請求を次年度の請求に変更"
 
 
+def _invoice_param(params: dict) -> list[int]:
+    return [_id(params, "invoice")]
+
+
 def _resolve_invoice(actor, params: dict) -> dict:
     invoice = _invoice(actor, _id(params, "invoice"))
     return {"invoice": invoice, "payments": _live_payments(invoice)}
@@ -260,7 +264,8 @@ def _plan_rebill(record: dict, params: dict) -> list[Step]:
 register(Procedure(
     id="rebill_next_year", title=REBILL, params=("invoice",),
     source=_source(BILLING, "次年度からの入会希望者に対して、誤って当年度の請求を作成してしまいました。次年度の請求に変更したいです。"),
-    resolve=_resolve_invoice, plan=_plan_rebill, invoices=lambda r: [r["invoice"].pk], subject="invoice"))
+    resolve=_resolve_invoice, plan=_plan_rebill, invoices=lambda r: [r["invoice"].pk], subject="invoice",
+    lock_first=_invoice_param))
 
 
 # --- member_type_correction -----------------------------------------------------------------------------------
@@ -312,7 +317,7 @@ register(Procedure(
     source=_source(BILLING, "正会員で年会費請求した後に、今年度も学生会員のままであることが分かりました。請求金額が異なるため"
                             "修正したいです。 / 会期途中で学生会員から正会員に会員種別が変わり、追加の請求が発生しました。"),
     resolve=_resolve_type_correction, plan=_plan_type_correction, invoices=lambda r: [r["invoice"].pk],
-    subject="invoice", fits=_require_live_subject))
+    subject="invoice", fits=_require_live_subject, lock_first=_invoice_param))
 
 
 # --- overpayment_to_next_year ---------------------------------------------------------------------------------
@@ -337,7 +342,8 @@ def _plan_overpayment(record: dict, params: dict) -> list[Step]:
 register(Procedure(
     id="overpayment_to_next_year", title=OVERPAYMENT, params=("invoice",),
     source=_source(PAYMENTS, "間違えて多く入金されました。"),
-    resolve=_resolve_invoice, plan=_plan_overpayment, invoices=lambda r: [r["invoice"].pk], subject="invoice"))
+    resolve=_resolve_invoice, plan=_plan_overpayment, invoices=lambda r: [r["invoice"].pk], subject="invoice",
+    lock_first=_invoice_param))
 
 
 # --- move_payment ---------------------------------------------------------------------------------------------
@@ -435,12 +441,15 @@ register(Procedure(
 COMBINE = "複数年度の請求を1つにまとめる"
 
 
-def _resolve_combine(actor, params: dict) -> dict:
+def _combine_ids(params: dict) -> list[int]:
     raw = params.get("invoices")
     if not isinstance(raw, list) or len(raw) > MAX_INVOICES:
         raise _invalid("invoices", MSG_IDS)
-    ids = [_id({"invoices": v}, "invoices") for v in raw]
-    invoices = [_invoice(actor, pk) for pk in ids]
+    return [_id({"invoices": v}, "invoices") for v in raw]
+
+
+def _resolve_combine(actor, params: dict) -> dict:
+    invoices = [_invoice(actor, pk) for pk in _combine_ids(params)]
     return {"invoices": invoices}
 
 
@@ -522,7 +531,7 @@ register(Procedure(
     id="combine_invoices", title=COMBINE, params=("invoices",),
     source=_source(PAYMENTS, "会員から複数年会費まとめて支払いたいと言われました。", "【オンライン決済の場合】"),
     resolve=_resolve_combine, plan=_plan_combine, invoices=lambda r: [i.pk for i in r["invoices"]],
-    subject="invoice", fits=_combine_fits, link=_combine_link))
+    subject="invoice", fits=_combine_fits, link=_combine_link, lock_first=_combine_ids))
 
 
 __all__ = ["allocate"]
