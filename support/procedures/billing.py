@@ -63,9 +63,13 @@ def _id(params: dict, field: str) -> int:
     return value
 
 
-def _invoice(actor, pk: int) -> Invoice:
-    invoice = (Invoice.objects.visible_to(actor).with_status().select_related("society", "member", "member__member_type")
-               .filter(pk=pk).first())
+def _invoice(actor, pk: int, *, status: bool = False) -> Invoice:
+    """The invoice (its society, member and member type with it); with ``status`` also ``paid``, ``total`` and
+    ``status`` (BIL-4's annotation: only overpayment_to_next_year's plan reads them)."""
+    invoices = Invoice.objects.visible_to(actor)
+    if status:
+        invoices = invoices.with_status()
+    invoice = invoices.select_related("society", "member", "member__member_type").filter(pk=pk).first()
     if invoice is None:
         raise NotFound()
     return invoice
@@ -242,9 +246,13 @@ def _invoice_param(params: dict) -> list[int]:
     return [_id(params, "invoice")]
 
 
-def _resolve_invoice(actor, params: dict) -> dict:
-    invoice = _invoice(actor, _id(params, "invoice"))
+def _resolve_invoice(actor, params: dict, *, status: bool = False) -> dict:
+    invoice = _invoice(actor, _id(params, "invoice"), status=status)
     return {"invoice": invoice, "payments": _live_payments(invoice)}
+
+
+def _resolve_invoice_status(actor, params: dict) -> dict:
+    return _resolve_invoice(actor, params, status=True)
 
 
 def _plan_rebill(record: dict, params: dict) -> list[Step]:
@@ -342,7 +350,7 @@ def _plan_overpayment(record: dict, params: dict) -> list[Step]:
 register(Procedure(
     id="overpayment_to_next_year", title=OVERPAYMENT, params=("invoice",),
     source=_source(PAYMENTS, "間違えて多く入金されました。"),
-    resolve=_resolve_invoice, plan=_plan_overpayment, invoices=lambda r: [r["invoice"].pk], subject="invoice",
+    resolve=_resolve_invoice_status, plan=_plan_overpayment, invoices=lambda r: [r["invoice"].pk], subject="invoice",
     lock_first=_invoice_param))
 
 
