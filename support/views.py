@@ -671,8 +671,12 @@ def _procedure_post(context: dict, request, society, procedure, params, case) ->
     else:
         invoice_ids = list(dict.fromkeys(c["target_id"] for s in result["steps"] for c in s["changes"]
                                          if c["target_type"] == "billing.invoice"))
+        from billing.models import Invoice
+
+        named = {str(i.pk): i for i in Invoice.objects.visible_to(request.user).filter(pk__in=invoice_ids)}
         context.update(done=_procedure_steps(result["steps"], tz), batch=result["batch"],
-                       invoice_links=[reverse("admin:billing_invoice_change", args=[pk]) for pk in invoice_ids])
+                       invoice_links=[(reverse("admin:billing_invoice_change", args=[pk]),
+                                       named[str(pk)] if str(pk) in named else pk) for pk in invoice_ids])
 
 
 procedure_page_view = admin.site.admin_view(procedure_page)
