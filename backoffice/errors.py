@@ -77,6 +77,8 @@ ERROR_CODES = (
     "payment_already_deleted", "statement_row_already_matched", "statement_row_duplicate", "billing_run_not_failed",
     "billing_run_in_progress",
     "procedure_not_applicable",
+    # a guided procedure confirmed after its records changed since the preview (another operator acted; SUP-4)
+    "procedure_changed",
     # support (409): the identity check did not match the record (SUP-9); resuming a case that is not open
     "identity_not_confirmed", "case_not_open",
 )

@@ -4,11 +4,14 @@ registered here, since no lower app knows support (DESIGN.md)."""
 
 from __future__ import annotations
 
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from billing.admin.links import register_invoice_page_links, register_payment_links
+from billing.admin.links import (register_invoice_page_links, register_invoice_selection_action,
+                                 register_payment_links)
 from mail.admin import register_sent_mail_links
 from members.admin import register_member_page_links
 from members.templatetags.secretariat_home import Shortcut, register_shortcuts
@@ -56,11 +59,22 @@ def _procedure_links(subject: str):
     def links(request, obj) -> list[tuple[str, str, str]]:
         if not request.user.can_use_support:
             return []
-        from .procedures import procedure_offers
+        from .procedures import procedure_offer_links
 
-        return [(_("Guided procedure: %(title)s") % {"title": p.title}, procedure_url(p.id, **{subject: obj.pk}),
-                 f"{subject}-{obj.pk}-procedure-{p.id}") for p in procedure_offers(subject, obj)]
+        return [(_("Guided procedure: %(title)s") % {"title": p.title}, procedure_url(p.id, **query),
+                 f"{subject}-{obj.pk}-procedure-{p.id}") for p, query in procedure_offer_links(subject, obj)]
     return links
+
+
+def combine_selected_invoices(modeladmin, request, queryset):
+    """[個人会員請求検索] › select › 「複数年度をまとめた請求作成」: the combine_invoices procedure page with the
+    selected invoices (oldest fiscal year first) prefilled and previewed; the procedure itself refuses a selection
+    of several members, paid or cancelled invoices, or too many, with its message."""
+    from .procedures.billing import MAX_INVOICES
+
+    ids = list(queryset.order_by("fiscal_year", "number", "pk").values_list("pk", flat=True)[:MAX_INVOICES + 1])
+    return HttpResponseRedirect(procedure_url("combine_invoices", invoices=",".join(str(pk) for pk in ids),
+                                              preview="1"))
 
 
 invoice_procedure_links = _procedure_links("invoice")
@@ -129,6 +143,9 @@ def mypage_notices_url(ctx) -> str:
 def register() -> None:
     register_invoice_page_links(invoice_procedure_links)
     register_payment_links(payment_procedure_links)
+    register_invoice_selection_action("combine_invoices", combine_selected_invoices,
+                                      gettext_lazy("Create one invoice combining several fiscal years"),
+                                      lambda request: request.user.can_use_support)
     register_shortcuts(support_shortcuts)
     register_member_page_links(member_support_links)
     register_sent_mail_links(sent_mail_support_links)

@@ -31,6 +31,7 @@ from backoffice.audit_display import value_rows
 from backoffice.errors import DomainError, NotFound
 from backoffice.fields import HalfWidthFormDateField
 from billing import selectors as billing_selectors
+from billing.models import InvoiceStatus
 from mail.admin import link_state_label
 from mail.models import SentMail
 from members import selectors as member_selectors
@@ -487,39 +488,78 @@ def _int_or_none(value):
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def _procedure_subject(request, procedure=None):
-    """The invoice or payment of ``?invoice=`` / ``?payment=`` (another society's: 404); for a procedure offered
-    on no page (``combine_invoices``) the invoices of ``?invoices=…&invoices=…``, the latest one the page's own."""
+def _query_ids(request, name: str) -> list[int] | None:
+    """``?invoices=3,5`` or ``?invoices=3&invoices=5`` → [3, 5]; None when absent; a malformed id → 404."""
+    raw = [part for value in request.GET.getlist(name) for part in value.split(",") if part.strip()]
+    if not raw:
+        return None
+    ids = [_int_or_none(part) for part in raw[:MAX_PROCEDURE_INVOICES + 1]]
+    if None in ids:
+        raise Http404(_("Not found."))
+    return ids
+
+
+#: at most this many invoices are read for the page (the procedure itself refuses more than its own limit)
+MAX_PROCEDURE_INVOICES = 20
+
+
+def _procedure_subject(request, procedure):
+    """What the procedure page is about, from the query string: ``?invoice=`` / ``?payment=`` (the procedure's
+    subject) or, for ``combine_invoices``, ``?invoices=`` — ``(subject, obj, invoice, invoices)`` where ``invoice``
+    is the one the breadcrumbs and heading name and ``invoices`` those listed (another society's: 404)."""
     from billing.models import Payment
 
-    if procedure is not None and procedure.subject is None and "invoices" in procedure.params:
-        ids = [_int_or_none(v) for v in request.GET.getlist("invoices")[:20]]
-        invoices = list(billing_selectors.invoices_of(request.user).filter(pk__in=[i for i in ids if i])
-                        .order_by("fiscal_year", "number"))
-        if invoices and len(invoices) == len(set(ids)) and None not in ids:
-            return "invoices", invoices, invoices[-1]
-        raise Http404(_("Not found."))
-    invoice_id, payment_id = _int_or_none(request.GET.get("invoice")), _int_or_none(request.GET.get("payment"))
-    if invoice_id is not None:
-        invoice = billing_selectors.invoices_of(request.user).filter(pk=invoice_id).first()
+    if "invoices" in procedure.params:
+        ids = _query_ids(request, "invoices")
+        if not ids:
+            raise Http404(_("Not found."))
+        found = {i.pk: i for i in billing_selectors.invoices_of(request.user).filter(pk__in=ids)}
+        if any(pk not in found for pk in ids):
+            raise Http404(_("Not found."))
+        invoices = [found[pk] for pk in ids]
+        for i in invoices:
+            i.status_label = InvoiceStatus(i.status).label
+        return "invoices", ids, invoices[0], invoices
+    subject = procedure.params[0]
+    pk = _int_or_none(request.GET.get(subject))
+    if pk is not None and subject == "invoice":
+        invoice = billing_selectors.invoices_of(request.user).filter(pk=pk).first()
         if invoice is not None:
-            return "invoice", invoice, invoice
-    elif payment_id is not None:
+            return "invoice", invoice, invoice, [invoice]
+    elif pk is not None and subject == "payment":
         payment = (Payment.objects.visible_to(request.user).select_related("invoice", "invoice__member")
-                   .filter(pk=payment_id).first())
+                   .filter(pk=pk).first())
         if payment is not None:
-            return "payment", payment, payment.invoice
+            return "payment", payment, payment.invoice, [payment.invoice]
     raise Http404(_("Not found."))
+
+
+def _procedure_case(request) -> Case | None:
+    """``?case=<id>``: the support case the run is written into (another society's or unknown: 404)."""
+    raw = request.GET.get("case", "")
+    if not raw:
+        return None
+    if _int_or_none(raw) is None:
+        raise Http404(_("Not found."))
+    return _case(request, int(raw))
+
+
+def _procedure_value(request, name: str):
+    """A param's value: the posted form's when it posts that field, else the query string's (a case page or an
+    invoice's link opens the page prefilled)."""
+    if request.method == "POST" and name in request.POST:
+        return request.POST.get(name)
+    return request.GET.get(name)
 
 
 def _procedure_form(request, procedure, subject, obj, invoice) -> tuple[list[dict], dict]:
     """The params form of ``procedure`` (member_type / to_invoice selects, an amount per invoice for allocations)
-    and the params the posted form gives — before the first POST, the query's (a link opens the page prefilled)."""
+    and the params the form (or the query string) gives."""
     from billing.models import Invoice
     from members.models import MemberType
 
-    data = request.POST if request.method == "POST" else request.GET
-    params: dict = {subject: [i.pk for i in obj] if subject == "invoices" else obj.pk}
+    value = lambda name: _procedure_value(request, name)  # noqa: E731
+    params: dict = {"invoices": obj} if subject == "invoices" else {subject: obj.pk}
     fields = []
     others = None
     if {"to_invoice", "allocations", "invoices"} & set(procedure.params):
@@ -529,34 +569,24 @@ def _procedure_form(request, procedure, subject, obj, invoice) -> tuple[list[dic
     if "member_type" in procedure.params:
         choices = [(t.pk, f"{t.name}({t.annual_fee:,}円)") for t in
                    MemberType.objects.visible_to(request.user).filter(society_id=invoice.society_id).order_by("pk")]
-        params["member_type"] = _int_or_none(data.get("member_type"))
+        params["member_type"] = _int_or_none(value("member_type"))
         fields.append({"name": "member_type", "label": _("Member type"), "choices": choices,
                        "value": params["member_type"]})
     if "to_invoice" in procedure.params:
         choices = [(i.pk, f"{i.number} {i.fiscal_year} {i.name}") for i in others if i.pk != invoice.pk]
-        params["to_invoice"] = _int_or_none(data.get("to_invoice"))
+        params["to_invoice"] = _int_or_none(value("to_invoice"))
         fields.append({"name": "to_invoice", "label": _("Invoice to allocate it to"), "choices": choices,
                        "value": params["to_invoice"]})
     if "allocations" in procedure.params:
         rows = []
         for i in others:
-            amount = _int_or_none(data.get(f"amount_{i.pk}"))
+            amount = _int_or_none(value(f"amount_{i.pk}"))
             rows.append({"name": f"amount_{i.pk}", "label": f"{i.number} {i.fiscal_year} {i.name}",
                          "value": amount if amount is not None else ""})
             if amount:
                 params.setdefault("allocations", []).append({"invoice": i.pk, "amount": amount})
         fields.append({"name": "allocations", "label": _("Amount per invoice"), "amounts": rows})
         params.setdefault("allocations", [])
-    if "invoices" in procedure.params:  # combine_invoices: the invoices to combine, ticked
-        if request.method == "POST" and "invoices" in data:
-            raw = data.getlist("invoices")
-        else:  # the page's own invoices (``?invoices=…&invoices=…``), all ticked
-            raw = [str(i.pk) for i in obj] if subject == "invoices" else []
-        ticked = [pk for pk in (_int_or_none(v) for v in raw) if pk is not None]
-        params["invoices"] = [i.pk for i in others if i.pk in ticked]
-        fields.append({"name": "invoices", "label": _("Invoices to combine"),
-                       "checks": [{"value": i.pk, "label": f"{i.number} {i.fiscal_year} {i.name}",
-                                   "checked": i.pk in ticked} for i in others]})
     return fields, params
 
 
@@ -591,45 +621,104 @@ def _procedure_steps(steps: list[dict], tz) -> list[dict]:
 
 
 def procedure_page(request, procedure_id):
-    """「ガイド付き手順」: the params form, [プレビュー] (procedure_preview: every step with every change, nothing
-    changed) and [実行] (procedure_run: all steps, one audit batch, all or nothing). Viewers read the page
-    without buttons; their POSTs are refused 403."""
+    """「ガイド付き手順」 (SUP-4, PAY-5): the params form, then either
+
+    - [プレビュー] (``procedure_preview``: every step with every change, nothing changed) and [まとめて実行]
+      (``procedure_run``: all steps, one audit batch, all or nothing), or
+    - [1手順ずつ確認], the step-by-step mode: step k's changes (``procedure_preview(through=k)``: steps 1..k run dry,
+      shown as they follow the steps before) with [次の手順へ] / [戻る]; on the last step [確定] runs every step
+      with ``procedure_run`` as one act. Nothing is written before [確定]. The form carries the fingerprint of the
+      records the first step's preview read: if they changed since (another operator acted), every later step and
+      [確定] are refused 409 ``procedure_changed`` and nothing is changed.
+
+    The page reads from its query string (so a case page or an invoice's link opens it prefilled):
+
+    - the subject: ``?invoice=<id>`` or ``?payment=<id>`` (the procedure's first param); for ``combine_invoices``
+      ``?invoices=<id>,<id>…`` (or ``?invoices=<id>&invoices=<id>``);
+    - the other params: ``?member_type=<id>``, ``?to_invoice=<id>``, ``?amount_<invoice id>=<yen>`` (the
+      allocations of ``split_combined_payment``) — a posted form field wins over the query's;
+    - ``?case=<id>``: the support case the run is written into (action ``procedure``), linked from the page;
+    - ``?preview=1``: show the preview at once (the dry run; nothing is changed).
+
+    e.g. ``/admin/support/procedures/member_type_correction/?case=7&invoice=41&member_type=2&preview=1``.
+    Another society's record or case, or an unknown procedure: 404. A refusal (the procedure does not fit, a step's
+    rule) is shown with its message and code. Viewers read the page without buttons; their POSTs are refused 403."""
     society = _society(request)
     try:
         procedure = get_procedure(procedure_id)
     except DomainError:
         raise Http404(_("Not found.")) from None
-    subject, obj, invoice = _procedure_subject(request, procedure)
-    if subject != (procedure.subject or "invoices"):
-        raise Http404(_("Not found."))
+    subject, obj, invoice, invoices = _procedure_subject(request, procedure)
     case = _procedure_case(request)
     if case is not None and case.member_id is not None and case.member_id != invoice.member_id:
         raise Http404(_("Not found."))  # a case is about its own member's records
     fields, params = _procedure_form(request, procedure, subject, obj, invoice)
+    invoices_url = reverse("admin:billing_invoice_changelist")
     context = {**_admin_context(request, _("Guided procedure: %(title)s") % {"title": procedure.title}),
-               "procedure": procedure, "subject": subject, "obj": obj, "invoice": invoice, "fields": fields,
+               "procedure": procedure, "subject": subject, "obj": obj, "invoice": invoice, "invoices": invoices,
+               "fields": fields, "case": case,
                "invoice_url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
+               "invoices_url": invoices_url, "member_invoices_url": f"{invoices_url}?{urlencode({'member': invoice.member_id})}",
                "invoices_label": type(invoice)._meta.verbose_name_plural,
-               "can_run": request.user.can_use_support, "case": case}
-    if request.method == "POST":
+               "case_url": reverse("support-page-case", args=[case.pk]) if case is not None else "",
+               "can_run": request.user.can_use_support}
+    if request.method != "POST" and request.GET.get("preview") and request.user.can_use_support:
+        _procedure_preview_into(context, request, society, procedure, params)
+    elif request.method == "POST":
         _require_support(request)
-        tz = clock.society_timezone(society)
-        try:
-            if request.POST.get("run"):
-                result = procedure_run(actor=request.user, procedure=procedure.id, params=params, case=case)
-                invoice_ids = list(dict.fromkeys(c["target_id"] for s in result["steps"] for c in s["changes"]
-                                                 if c["target_type"] == "billing.invoice"))
-                context.update(done=_procedure_steps(result["steps"], tz), batch=result["batch"],
-                               invoice_links=[reverse("admin:billing_invoice_change", args=[pk]) for pk in invoice_ids])
-            else:
-                preview = procedure_preview(actor=request.user, procedure=procedure.id, params=params)
-                context.update(preview=preview, steps=_procedure_steps(preview["steps"], tz),
-                               refused=preview["refused"])
-        except StepRefused as exc:
-            context["refused"] = {"step": exc.step, "code": exc.code, "detail": str(exc.message)}
-        except DomainError as exc:
-            context["error"] = {"code": exc.code, "detail": str(exc.message)}
+        _procedure_post(context, request, society, procedure, params, case)
     return TemplateResponse(request, "support/procedure.html", context)
+
+
+def _procedure_preview_into(context: dict, request, society, procedure, params, *, through=None,
+                            fingerprint=None) -> None:
+    tz = clock.society_timezone(society)
+    try:
+        preview = procedure_preview(actor=request.user, procedure=procedure.id, params=params, through=through,
+                                    fingerprint=fingerprint)
+    except DomainError as exc:
+        context["error"] = {"code": exc.code, "detail": str(exc.message)}
+        return
+    steps = _procedure_steps(preview["steps"], tz)
+    context.update(preview=preview, steps=steps, refused=preview["refused"], fingerprint=preview["fingerprint"])
+    if through is not None and not preview["refused"]:
+        context.update(step_mode=True, through=through, current=steps[through - 1], step_count=len(steps),
+                       last_step=through == len(steps), next_step=through + 1, back_step=through - 1)
+
+
+def _procedure_post(context: dict, request, society, procedure, params, case) -> None:
+    """[プレビュー], [1手順ずつ確認] / [次の手順へ] / [戻る] (``step``), [まとめて実行] (``run``) and [確定] (``confirm``)."""
+    tz = clock.society_timezone(society)
+    fingerprint = request.POST.get("fingerprint") or None
+    if "step" in request.POST:
+        through = _int_or_none(request.POST.get("step"))
+        if through == 0:  # [戻る] from the first step: the params form again
+            return
+        _procedure_preview_into(context, request, society, procedure, params,  # a malformed step: 400 invalid
+                                through=through if through is not None else request.POST.get("step"),
+                                fingerprint=fingerprint if through != 1 else None)
+        return
+    if not (request.POST.get("run") or request.POST.get("confirm")):
+        _procedure_preview_into(context, request, society, procedure, params)
+        return
+    if request.POST.get("confirm"):
+        fingerprint = fingerprint or ""  # [確定] always checks what the steps showed
+    try:
+        result = procedure_run(actor=request.user, procedure=procedure.id, params=params, case=case,
+                               fingerprint=fingerprint)
+    except StepRefused as exc:
+        context["refused"] = {"step": exc.step, "code": exc.code, "detail": str(exc.message)}
+    except DomainError as exc:
+        context["error"] = {"code": exc.code, "detail": str(exc.message)}
+    else:
+        invoice_ids = list(dict.fromkeys(c["target_id"] for s in result["steps"] for c in s["changes"]
+                                         if c["target_type"] == "billing.invoice"))
+        from billing.models import Invoice
+
+        named = {str(i.pk): i for i in Invoice.objects.visible_to(request.user).filter(pk__in=invoice_ids)}
+        context.update(done=_procedure_steps(result["steps"], tz), batch=result["batch"],
+                       invoice_links=[(reverse("admin:billing_invoice_change", args=[pk]),
+                                       named[str(pk)] if str(pk) in named else pk) for pk in invoice_ids])
 
 
 procedure_page_view = admin.site.admin_view(procedure_page)

@@ -26,7 +26,7 @@ from ..models import Category, Invoice, InvoiceStatus
 from ..selectors import (billing_run_cancel_refusal, invoice_cancel_refusal, invoice_edit_refusal,
                          invoices_cancel_refusals, invoices_of, reminder_skip_reason)
 from ..templatetags.billing_format import yen
-from .links import INVOICE_PAGE_LINKS, other_app_links
+from .links import INVOICE_PAGE_LINKS, INVOICE_SELECTION_ACTIONS, other_app_links
 from ..services import invoices as services
 
 
@@ -223,6 +223,10 @@ class InvoiceAdmin(ServiceAdmin):
         if not can_write(request) or user_society(request) is None:
             actions.pop("confirm_selected", None)
             actions.pop("cancel_selected", None)
+        if user_society(request) is not None:  # other apps' actions (support's guided procedures), as they allow
+            for name, action, description, allowed in INVOICE_SELECTION_ACTIONS:
+                if allowed(request):
+                    actions[name] = (action, name, description)
         return actions
 
     # --- per-invoice acts ---

@@ -32,6 +32,16 @@ def register_payment_links(provider) -> None:
         PAYMENT_LINKS.append(provider)
 
 
+#: Actions other apps add to [個人会員請求検索]'s selection (support's 「複数年度をまとめた請求作成」): each
+#: ``(name, action(modeladmin, request, queryset), description, allowed(request) -> bool)``.
+INVOICE_SELECTION_ACTIONS: list = []
+
+
+def register_invoice_selection_action(name: str, action, description, allowed) -> None:
+    if all(entry[0] != name for entry in INVOICE_SELECTION_ACTIONS):
+        INVOICE_SELECTION_ACTIONS.append((name, action, description, allowed))
+
+
 def other_app_links(providers: list, request, obj) -> list[tuple[str, str, str]]:
     return [link for provider in providers for link in provider(request, obj)]
 

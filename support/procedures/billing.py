@@ -42,6 +42,8 @@ MSG_SAME_INVOICE = _("The payment is already on invoice %(number)s.")
 MSG_ALLOCATIONS_SUM = _("The allocations add up to %(sum)s yen, but the payment is %(amount)s yen.")
 MSG_TWICE = _("Invoice %(number)s is given twice.")
 MSG_TWO_OR_MORE = _("Give two or more invoices to combine.")
+MSG_NOT_COMBINABLE = _("Invoice %(number)s cannot be combined: %(reason)s")
+MSG_NO_OTHER_UNPAID = _("The member has no other unpaid invoice to combine with invoice %(number)s.")
 MSG_NEXT_YEAR_EXISTS = _("The member already has invoice %(number)s of fiscal year %(year)s in this category; "
                          "register the payment on it instead.")
 
@@ -61,9 +63,13 @@ def _id(params: dict, field: str) -> int:
     return value
 
 
-def _invoice(actor, pk: int) -> Invoice:
-    invoice = (Invoice.objects.visible_to(actor).with_status().select_related("society", "member", "member__member_type")
-               .filter(pk=pk).first())
+def _invoice(actor, pk: int, *, status: bool = False) -> Invoice:
+    """The invoice (its society, member and member type with it); with ``status`` also ``paid``, ``total`` and
+    ``status`` (BIL-4's annotation: only overpayment_to_next_year's plan reads them)."""
+    invoices = Invoice.objects.visible_to(actor)
+    if status:
+        invoices = invoices.with_status()
+    invoice = invoices.select_related("society", "member", "member__member_type").filter(pk=pk).first()
     if invoice is None:
         raise NotFound()
     return invoice
@@ -236,9 +242,17 @@ PAYMENTS = "入金に関すること"
 REBILL = "当年度の請求を次年度の請求に変更"
 
 
-def _resolve_invoice(actor, params: dict) -> dict:
-    invoice = _invoice(actor, _id(params, "invoice"))
+def _invoice_param(params: dict) -> list[int]:
+    return [_id(params, "invoice")]
+
+
+def _resolve_invoice(actor, params: dict, *, status: bool = False) -> dict:
+    invoice = _invoice(actor, _id(params, "invoice"), status=status)
     return {"invoice": invoice, "payments": _live_payments(invoice)}
+
+
+def _resolve_invoice_status(actor, params: dict) -> dict:
+    return _resolve_invoice(actor, params, status=True)
 
 
 def _plan_rebill(record: dict, params: dict) -> list[Step]:
@@ -258,7 +272,8 @@ def _plan_rebill(record: dict, params: dict) -> list[Step]:
 register(Procedure(
     id="rebill_next_year", title=REBILL, params=("invoice",),
     source=_source(BILLING, "次年度からの入会希望者に対して、誤って当年度の請求を作成してしまいました。次年度の請求に変更したいです。"),
-    resolve=_resolve_invoice, plan=_plan_rebill, invoices=lambda r: [r["invoice"].pk], subject="invoice"))
+    resolve=_resolve_invoice, plan=_plan_rebill, invoices=lambda r: [r["invoice"].pk], subject="invoice",
+    lock_first=_invoice_param))
 
 
 # --- member_type_correction -----------------------------------------------------------------------------------
@@ -310,7 +325,7 @@ register(Procedure(
     source=_source(BILLING, "正会員で年会費請求した後に、今年度も学生会員のままであることが分かりました。請求金額が異なるため"
                             "修正したいです。 / 会期途中で学生会員から正会員に会員種別が変わり、追加の請求が発生しました。"),
     resolve=_resolve_type_correction, plan=_plan_type_correction, invoices=lambda r: [r["invoice"].pk],
-    subject="invoice", fits=_require_live_subject))
+    subject="invoice", fits=_require_live_subject, lock_first=_invoice_param))
 
 
 # --- overpayment_to_next_year ---------------------------------------------------------------------------------
@@ -335,7 +350,8 @@ def _plan_overpayment(record: dict, params: dict) -> list[Step]:
 register(Procedure(
     id="overpayment_to_next_year", title=OVERPAYMENT, params=("invoice",),
     source=_source(PAYMENTS, "間違えて多く入金されました。"),
-    resolve=_resolve_invoice, plan=_plan_overpayment, invoices=lambda r: [r["invoice"].pk], subject="invoice"))
+    resolve=_resolve_invoice_status, plan=_plan_overpayment, invoices=lambda r: [r["invoice"].pk], subject="invoice",
+    lock_first=_invoice_param))
 
 
 # --- move_payment ---------------------------------------------------------------------------------------------
@@ -433,12 +449,15 @@ register(Procedure(
 COMBINE = "複数年度の請求を1つにまとめる"
 
 
-def _resolve_combine(actor, params: dict) -> dict:
+def _combine_ids(params: dict) -> list[int]:
     raw = params.get("invoices")
     if not isinstance(raw, list) or len(raw) > MAX_INVOICES:
         raise _invalid("invoices", MSG_IDS)
-    ids = [_id({"invoices": v}, "invoices") for v in raw]
-    invoices = [_invoice(actor, pk) for pk in ids]
+    return [_id({"invoices": v}, "invoices") for v in raw]
+
+
+def _resolve_combine(actor, params: dict) -> dict:
+    invoices = [_invoice(actor, pk) for pk in _combine_ids(params)]
     return {"invoices": invoices}
 
 
@@ -477,15 +496,50 @@ def _plan_combine(record: dict, params: dict) -> list[Step]:
             raise NotApplicable(MSG_TWICE % {"number": _number(invoice)})
         seen.add(invoice.pk)
         _require_live(invoice)
+    # ①請求取消's own rule (BIL-7: a paid or partly paid invoice is not cancelled), asked before any step
+    by_pk = {i.pk: i for i in invoices}
+    for pk, refusal in billing_selectors.invoices_cancel_refusals(invoices).items():
+        raise NotApplicable(MSG_NOT_COMBINABLE % {"number": _number(by_pk[pk]), "reason": refusal.message})
     record["invoices"] = sorted(invoices, key=lambda i: (i.fiscal_year, i.number))
     return [Step("invoice_cancel", "請求取消", _cancel_each),
             Step("invoice_create", "複数年度を1つにまとめた請求作成", _create_combined)]
 
 
+def _unpaid_others(record: dict) -> list[int]:
+    """The member's other live invoices nothing is paid on (what an invoice's page offers to combine with it),
+    oldest fiscal year first; one query, kept in the record."""
+    if "combine_with" not in record:
+        invoice = record["invoice"]
+        record["combine_with"] = list(
+            Invoice.objects.filter(member_id=invoice.member_id, cancelled_at__isnull=True).exclude(pk=invoice.pk)
+            .with_status().filter(paid=0).order_by("fiscal_year", "number")
+            .values_list("pk", flat=True)[:MAX_INVOICES - 1])
+    return record["combine_with"]
+
+
+def _combine_fits(record: dict) -> None:
+    """An invoice's page offers combine_invoices while it is live, nothing is paid on it and the member has other
+    live invoices with nothing paid."""
+    invoice = record["invoice"]
+    _require_live(invoice)
+    refusal = billing_selectors.invoices_cancel_refusals([invoice]).get(invoice.pk) if record["payments"] else None
+    if refusal is not None:
+        raise NotApplicable(MSG_NOT_COMBINABLE % {"number": _number(invoice), "reason": refusal.message})
+    if not _unpaid_others(record):
+        raise NotApplicable(MSG_NO_OTHER_UNPAID % {"number": _number(invoice)})
+
+
+def _combine_link(record: dict) -> dict:
+    """The procedure page with this invoice and the others prefilled, previewed at once."""
+    ids = [record["invoice"].pk, *_unpaid_others(record)]
+    return {"invoices": ",".join(str(pk) for pk in ids), "preview": "1"}
+
+
 register(Procedure(
     id="combine_invoices", title=COMBINE, params=("invoices",),
     source=_source(PAYMENTS, "会員から複数年会費まとめて支払いたいと言われました。", "【オンライン決済の場合】"),
-    resolve=_resolve_combine, plan=_plan_combine, invoices=lambda r: [i.pk for i in r["invoices"]]))
+    resolve=_resolve_combine, plan=_plan_combine, invoices=lambda r: [i.pk for i in r["invoices"]],
+    subject="invoice", fits=_combine_fits, link=_combine_link, lock_first=_combine_ids))
 
 
 __all__ = ["allocate"]
