@@ -529,7 +529,8 @@ def _combine_subject(ctx: CaseContext) -> tuple[dict, dict]:
     found = open_invoices(ctx)
     if len(found) < 2:
         raise NoSubject(_("The member has fewer than two unpaid invoices to combine"))
-    return {"invoices": [i.pk for i in found]}, {"invoices": found}
+    # the oldest is the page's invoice; the procedure's own fits asks it like an invoice page's offer does
+    return {"invoices": [i.pk for i in found]}, _subject_record("invoice", found[0])
 
 
 #: procedure id → fn(context) -> (the procedure page's query: its subject and prefilled params, the record its
