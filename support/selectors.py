@@ -7,7 +7,7 @@ from backoffice.errors import DomainError, NotFound
 from . import engine
 from .context import CaseContext
 from .flows import SHIPPED
-from .identity import record_of
+from .identity import identity_state, record_of
 from .models import Case, CaseAction, CaseStep
 
 
@@ -51,25 +51,21 @@ def _outcome(definition: dict, node_id: str) -> dict:
                         for a in spec.get("actions", [])]}
 
 
-def identity_passed(definition: dict, steps: list[CaseStep]) -> bool:
-    """SUP-9: may the case show what the record says? Always for a flow that does not disclose; else once the
-    agent has confirmed the caller's identity (a standing, not superseded, identity step)."""
-    if not engine.discloses(definition):
-        return True
-    return any(not s.superseded and s.source == CaseStep.Source.CALLER and engine.identity_confirmed(s.answer)
-               and definition["nodes"].get(s.node, {}).get("kind") == engine.IDENTITY for s in steps)
-
-
 def case_detail(case: Case) -> dict:
     """API.md's Case: ``{id, flow, flow_version, status, current, facts, path, outcome, actions_taken}`` and the
-    caller (member, email, operator_email), who started it and when, and its notes. Before the identity check of
-    a flow that discloses has passed, nothing the record says is in it: no facts, no outcome, no fact values in
-    the path (SUP-9)."""
+    caller (member, email, operator_email), who started it and when, its notes, and ``identity: {required,
+    confirmed}`` (SUP-9; ``identity.identity_state``). Before the identity check of a flow that starts with it has
+    passed, nothing the record says is in it: no facts, no outcome, no fact values in the path. A gated flow
+    (``engine.gated``, login-trouble v2) keeps current, facts and outcome exactly as the walk gives them — the
+    gate's check is in ``identity``, not in ``path`` — and its actions wait for it (409 ``identity_not_confirmed``)."""
     definition = case.flow_version.definition
     steps = list(case.steps.order_by("id"))
     taken = list(case.actions.order_by("id"))
     labels = {n: s.get("label", "") for n, s in definition["nodes"].items()}
-    passed = identity_passed(definition, steps)
+    identity = identity_state(case, steps)
+    passed = identity["confirmed"] or not identity["required"] or engine.gated(definition)
+    if engine.gated(definition):
+        steps = [s for s in steps if s.node != engine.GATE_NODE]
     if not passed:
         steps = [s for s in steps if s.source == CaseStep.Source.CALLER]
     return {
@@ -91,6 +87,7 @@ def case_detail(case: Case) -> dict:
         "actions_taken": [{"action": a.action, "params": a.params, "ok": a.ok, "result": a.result, "at": a.at}
                           for a in taken],
         "notes": [{"text": n.text, "at": n.at, "by": n.by_label} for n in case.notes.order_by("id")],
+        "identity": identity,
     }
 
 

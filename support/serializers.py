@@ -93,6 +93,17 @@ class _Note(serializers.Serializer):
     by = serializers.CharField()
 
 
+class _Identity(serializers.Serializer):
+    """SUP-9: must the caller's identity be confirmed before the case tells anything from the record, and is it;
+    ``node`` is where the check is answered (``POST answer/ {node, answer: {name, item, value}}``)."""
+
+    required = serializers.BooleanField()
+    confirmed = serializers.BooleanField()
+    node = serializers.CharField(required=False)
+    item = serializers.CharField(required=False)
+    options = _Option(many=True, required=False)
+
+
 class CaseSerializer(serializers.Serializer):
     """API.md's Case (documentation only: the views answer ``selectors.case_detail``)."""
 
@@ -111,6 +122,7 @@ class CaseSerializer(serializers.Serializer):
     outcome = _Outcome(allow_null=True)
     actions_taken = _ActionTaken(many=True)
     notes = _Note(many=True)
+    identity = _Identity()
 
 
 class TriageItemSerializer(serializers.Serializer):

@@ -44,6 +44,16 @@ def status_today(member) -> str:
     return member.status_on(clock.today(member.society))
 
 
+def confirm_identity(page, member) -> None:
+    """SUP-9: the identity form — 氏名, 電話番号 and what the caller gave — then [本人確認]."""
+    form = page.locator("#identity-form")
+    form.locator("#identity-name").fill(member.name)
+    form.locator("#identity-item").select_option(label="電話番号")
+    form.locator("#identity-value").fill(member.phone)
+    page.click("#identity-confirm")
+    expect(page.locator("#identity-form")).to_have_count(0)
+
+
 def answer(page, label: str) -> None:
     page.locator("#answer-form").get_by_role("button", name=label, exact=True).click()
 
@@ -64,6 +74,8 @@ def test_sup7_console_runs_login_trouble_to_b_and_f_and_a_viewer_reads(page, liv
     answer(page, "はい")
     expect(page.locator("#case-outcome")).to_have_attribute("data-code", "B")
     assert page.evaluate("window.__sameDocument === true")  # updated in place, no reload
+    expect(page.locator("#tell-caller-hidden")).to_be_visible()  # SUP-9: not before the identity check
+    confirm_identity(page, b)
     expect(page.locator("#tell-caller")).to_contain_text("会員状況を「申請中」に変更した後")
     page.get_by_role("button", name="会員状況を「申請中」に変更").click()
     expect(page.locator("#preview-changes")).to_contain_text("申請中")
@@ -79,6 +91,7 @@ def test_sup7_console_runs_login_trouble_to_b_and_f_and_a_viewer_reads(page, liv
     # F: linked, the caller cannot use the address — an answer taken back (SUP-7), then the unlink with a new e-mail
     open_member_case(page, f.name)
     expect(page.locator("#case-facts")).to_contain_text("鎖マークあり")
+    confirm_identity(page, f)
     answer(page, "はい")
     expect(page.locator("#case-outcome")).to_have_attribute("data-code", "C")
     page.locator("#case-path").get_by_role("button", name="ここからやり直す").click()
