@@ -393,3 +393,60 @@ def test_sup3_action_preview_and_confirm_queries_are_bounded(agent, agent_page, 
     with django_assert_max_num_queries(34):
         agent_page.post(case_url(case, "actions/run/"), {"action": "set_status_applying"}, HTTP_HX_REQUEST="true")
     assert CaseAction.objects.get(case=case).ok
+
+
+# --- SUP-9: the member's e-mail waits for the identity check in a flow that discloses ------------------------
+
+
+def test_sup9_apass_lookup_page_hides_the_members_email_until_the_check(agent, agent_page, showcase_members):
+    member = showcase_members["E"]
+    case = start_apass_lookup(agent, member)
+    html = agent_page.get(case_url(case)).content.decode()
+    assert member.email not in html and 'id="case-member-email"' not in html
+    assert "（本人確認の後に表示）" in html.split('id="case-member"')[1].split("</section>")[0]
+    agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": member.name, "item": "phone",
+                                                "value": member.phone})
+    html = agent_page.get(case_url(case)).content.decode()
+    assert f'<span id="case-member-email">{member.email}</span>' in html and "（本人確認の後に表示）" not in html
+
+
+def test_sup9_an_applicants_address_waits_for_the_check_too(agent, agent_page, sandbox):
+    """A caller without a member record (an A-Pass holder): the address is hidden until the A-Pass's reset contact
+    confirms the caller."""
+    from members import services as member_services
+
+    member_services.apass_create(actor="system: test", society=sandbox, email="hana.applicant@example.jp",
+                                 password="Hana-pass-2026", recovery_contact="hana.backup@example.jp")
+    case = services.case_create(actor=agent, society=sandbox, flow="apass-lookup", email="hana.applicant@example.jp")
+    assert case.member is None
+    html = agent_page.get(case_url(case)).content.decode()
+    assert "hana.applicant@example.jp" not in html and "（本人確認の後に表示）" in html
+    agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": "", "item": "recovery_contact",
+                                                "value": "hana.backup@example.jp"})
+    html = agent_page.get(case_url(case)).content.decode()
+    assert "hana.applicant@example.jp" in html and "（本人確認の後に表示）" not in html
+
+
+def test_sup9_a_flow_that_tells_nothing_shows_the_email(agent, agent_page, showcase_members, monkeypatch):
+    """login-trouble v1 (no identity check: published before the gate) shows the member's e-mail as before."""
+    from support.flows import SHIPPED, login_trouble
+
+    monkeypatch.setitem(SHIPPED, "login-trouble", login_trouble.V1)
+    member = showcase_members["C"]
+    case = start_case(agent, member, confirmed=False)
+    assert case.flow_version.version == 1
+    html = agent_page.get(case_url(case)).content.decode()
+    assert f'<span id="case-member-email">{member.email}</span>' in html and member.email in facts_section(html)
+    assert "（本人確認の後に表示）" not in html
+
+
+def test_sup9_login_trouble_page_hides_the_email_in_the_brief_and_the_evidence(agent, agent_page, showcase_members):
+    member = showcase_members["C"]  # its reset mail's evidence names the address
+    case = start_case(agent, member, confirmed=False)
+    assert any(member.email in s.evidence for s in case.steps.filter(source="record"))
+    html = agent_page.get(case_url(case)).content.decode()
+    assert member.email not in html
+    assert "（本人確認の後に表示）" in facts_section(html)
+    confirm_identity_service(agent, case)
+    html = agent_page.get(case_url(case)).content.decode()
+    assert member.email in facts_section(html) and f'<span id="case-member-email">{member.email}</span>' in html
