@@ -68,6 +68,7 @@ def case_detail(case: Case) -> dict:
         steps = [s for s in steps if s.node != engine.GATE_NODE]
     if not passed:
         steps = [s for s in steps if s.source == CaseStep.Source.CALLER]
+    changed = fact_changes(steps)  # read again after an action or on resuming, and reading otherwise
     return {
         "id": case.pk,
         "flow": case.flow_version.flow,
@@ -79,7 +80,9 @@ def case_detail(case: Case) -> dict:
         "created_at": case.created_at,
         "created_by": case.created_by_label,
         "current": _current(definition, case.current_node, case),
-        "facts": [{"node": s.node, "label": labels.get(s.node, ""), "value": s.answer, "evidence": s.evidence}
+        "facts": [{"node": s.node, "label": labels.get(s.node, ""), "value": s.answer, "evidence": s.evidence,
+                   "previous": ({"value": changed[s.node].answer, "evidence": changed[s.node].evidence}
+                                if s.node in changed else None)}
                   for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded],
         "path": [{"node": s.node, "answer": s.answer, "source": s.source, "superseded": s.superseded, "at": s.at,
                   "by": s.by_label} for s in steps],

@@ -55,6 +55,8 @@ class _Fact(serializers.Serializer):
     label = serializers.CharField()
     value = serializers.JSONField()
     evidence = serializers.CharField()
+    # the reading this one superseded when the record changed (after an action, on resuming), else null
+    previous = serializers.DictField(allow_null=True)
 
 
 class _PathStep(serializers.Serializer):

@@ -305,7 +305,9 @@ def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None
     false, its code and message) and returned, not raised: the caller answers it as the rule's 4xx.
 
     Before the caller's identity is confirmed in a flow that discloses (SUP-9), 409 ``identity_not_confirmed``
-    (``identity.case_disclose_refusal``), nothing run and nothing recorded."""
+    (``identity.case_disclose_refusal``), nothing run and nothing recorded. After a done action the record has
+    changed: the case's facts are read again (``_reread``) and those that read otherwise now are superseded by the
+    new reading — the path and the outcome stay as they were; the result names them (``facts_changed``)."""
     check_society(actor, case.society_id)
     case = _lock(case)
     definition = case.flow_version.definition
@@ -328,6 +330,8 @@ def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None
             with transaction.atomic():
                 result = registered.run(actor=actor, context=_context(case, actor), params=params)
             ok = True
+            case, changed = _reread(case, actor)
+            result = {**result, "facts_changed": changed}
         except DomainError as exc:
             ok = False
             fields = {name: [str(m) for m in msgs] for name, msgs in exc.fields.items()}
@@ -336,10 +340,36 @@ def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None
                                            batch_id=act.batch_id, at=now, by_label=_by(actor))
         audit.record(actor=actor, action="support.case.action", target=case,
                      after={"action": action, "params": params, "ok": ok,
-                            **({} if ok else {"code": result["code"]})})
+                            **({"facts_changed": result["facts_changed"]} if ok else {"code": result["code"]})})
     case.updated_at = now
     case.save(update_fields=["updated_at"])
     return case, record
+
+
+def _reread(case: Case, actor: Actor) -> tuple[Case, list[str]]:
+    """SUP-3: after an action, each fact the case holds read again from the record as it is now (the case and its
+    member fetched afresh); a reading that differs supersedes the old one (kept, marked). The walk is not redone:
+    the case keeps the path and the outcome the action was taken from. Returns the fresh case and the nodes read
+    otherwise."""
+    definition = case.flow_version.definition
+    fresh = (Case.objects.select_related("society", "flow_version", "member", "member__apass").get(pk=case.pk))
+    ctx = _context(fresh, actor)
+    now = clock.now(case.society)
+    old, new = [], []
+    for step in case.steps.filter(superseded=False, source=CaseStep.Source.RECORD).order_by("id"):
+        spec = definition["nodes"].get(step.node, {})
+        if spec.get("kind") != engine.FACT:
+            continue
+        reading = registry.FACTS[spec["fact"]](ctx)
+        if (reading.value, reading.evidence) == (step.answer, step.evidence):
+            continue
+        old.append(step.pk)
+        new.append(CaseStep(case=fresh, node=step.node, answer=reading.value, evidence=reading.evidence,
+                            source=CaseStep.Source.RECORD, at=now, by_label=_by(actor)))
+    if old:
+        CaseStep.objects.filter(pk__in=old).update(superseded=True)
+        CaseStep.objects.bulk_create(new)
+    return fresh, [s.node for s in new]
 
 
 MSG_CASE_NOT_OPEN = _("This case is resolved; step back to an answer to reopen it.")

@@ -452,6 +452,11 @@ def case_action_run(request, pk):
     else:
         if record.ok:
             messages.success(request, _("Done: %(label)s") % {"label": offered.get("label", record.action)})
+            nodes = case.flow_version.definition["nodes"]
+            changed = [nodes.get(n, {}).get("label", n) for n in record.result.get("facts_changed", [])]
+            if changed:  # SUP-3: the record changed; the facts read again are marked on the page
+                messages.info(request, _("The record was read again after the action; changed: %(facts)s")
+                              % {"facts": "、".join(changed)})
         else:
             messages.error(request, f"{record.result.get('detail', '')} ({record.result.get('code', '')})")
     return _after_write(request, case)
