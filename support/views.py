@@ -155,8 +155,11 @@ def case_list(request):
 
 
 def _caller(request, society) -> tuple[Member | None, str]:
-    """The caller given by ``?member=``, ``?email=`` or ``?mail=`` (a sent mail: its member, else its address)."""
+    """The caller given by ``member``, ``email`` or ``mail`` (a sent mail: its member, else its address) — posted, or
+    in the address of a POST (the triage panel's button, which posts the form of the page it sits in)."""
     params = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST" and any(request.GET.get(k) for k in ("member", "mail", "email")):
+        params = request.GET  # the triage panel's button posts its page's form here, the caller in the address
     raw_member, raw_mail = params.get("member", ""), params.get("mail", "")
     email = text.normalize_email(params.get("email", "") or "")
     if raw_mail:
