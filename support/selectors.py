@@ -83,7 +83,7 @@ def case_detail(case: Case) -> dict:
         "facts": [{"node": s.node, "label": labels.get(s.node, ""), "value": s.answer, "evidence": s.evidence,
                    "previous": ({"value": changed[s.node].answer, "evidence": changed[s.node].evidence}
                                 if s.node in changed else None)}
-                  for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded],
+                  for s in standing_facts(steps)],
         "path": [{"node": s.node, "answer": s.answer, "source": s.source, "superseded": s.superseded, "at": s.at,
                   "by": s.by_label} for s in steps],
         "outcome": _outcome(definition, case.current_node) if case.outcome and passed else None,
@@ -101,6 +101,17 @@ def refusal_of(record: CaseAction) -> DomainError | None:
     result = record.result
     return DomainError(result["code"], result["detail"], status=result.get("status", 400),
                        fields=result.get("fields") or {})
+
+
+def standing_facts(steps) -> list[CaseStep]:
+    """The facts that still hold, in the order the walk first read them (a fact read again after an action or on
+    resuming keeps its place)."""
+    steps = list(steps)
+    first: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        first.setdefault(step.node, i)
+    return sorted((s for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded),
+                  key=lambda s: first[s.node])
 
 
 def fact_changes(steps) -> dict[str, CaseStep]:

@@ -309,7 +309,7 @@ def case_body_context(request, case: Case, *, preview: dict | None = None, note_
     changed = selectors.fact_changes(steps)
     facts = [{"node": s.node, "label": nodes.get(s.node, {}).get("label", s.node), "evidence": _masked(s.evidence, hide),
               "value": s.answer, "changed": changed.get(s.node)}
-             for s in steps if s.source == "record" and not s.superseded]
+             for s in selectors.standing_facts(steps)]
     for f in facts:
         if f["changed"] is not None and hide:
             f["changed_evidence"] = _masked(f["changed"].evidence, hide)

@@ -89,3 +89,15 @@ def test_sup3_the_case_page_marks_the_facts_read_again_after_the_action(showcase
     for source, target in (("status", "readmit"), ("readmit", "B")):
         assert re.search(rf'class="chart-edge on-path"[^>]*data-source="{source}" data-target="{target}"', html), (
             source, target)
+
+
+def test_sup3_facts_read_again_keep_the_walks_order(showcase_members, agent_api):
+    case = start_case(agent_api, showcase_members["F"])
+    for node in ("email_usable", "knows_password"):
+        case = post(agent_api, case, "answer", {"node": node, "answer": "no"}).json()
+    order = [f["node"] for f in case["facts"]]
+    assert order == ["sign_ins", "apass_linked", "reset_mail", "recovery_contact"]
+    after = post(agent_api, case, "actions", {"action": "unlink_apass",
+                                              "params": {"new_email": showcase.F_NEW_EMAIL}}).json()
+    assert after["actions_taken"][-1]["result"]["facts_changed"][0] in order
+    assert [f["node"] for f in after["facts"]] == order
