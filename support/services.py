@@ -330,12 +330,13 @@ def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None
             with transaction.atomic():
                 result = registered.run(actor=actor, context=_context(case, actor), params=params)
             ok = True
-            case, changed = _reread(case, actor)
-            result = {**result, "facts_changed": changed}
         except DomainError as exc:
             ok = False
             fields = {name: [str(m) for m in msgs] for name, msgs in exc.fields.items()}
             result = {**error_body(exc.code, str(exc.message), fields), "status": exc.status}
+        if ok:  # outside the refusal's handling: the action is done, whatever the reading says
+            case, changed = _reread(case, actor)
+            result = {**result, "facts_changed": changed}
         record = CaseAction.objects.create(case=case, action=action, params=params, ok=ok, result=result,
                                            batch_id=act.batch_id, at=now, by_label=_by(actor))
         audit.record(actor=actor, action="support.case.action", target=case,
