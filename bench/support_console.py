@@ -8,8 +8,9 @@ Builds, in the database named by ``DATABASE_URL`` (as bench/members_search.py do
 with a staff operator (``rest_framework.test.APIClient``, in-process: the whole request/response cycle):
 
   create   POST /api/v1/support/cases/ {flow: login-trouble, member}
-  answer   POST …/answer/ {node: identity, answer: {name, item: phone, value}}  (the facts are read after it)
-  action   POST …/actions/ {action: set_status_applying}  (after an untimed readmit = yes: outcome B)
+  answer   POST …/answer/ {node: readmit, answer: yes}  (the facts read again, outcome B) — after the untimed
+           identity check at login-trouble v2's gate {node: identity, answer: {name, item: phone, value}}
+  action   POST …/actions/ {action: set_status_applying}  (the facts read again after it)
   triage   the panel 「サポート: この会員の記録で分かること」 of that member (support.panels.member_panel)
 
 Server time is ``time.perf_counter()`` around each call; queries are counted with ``CaptureQueriesContext`` on
@@ -117,10 +118,11 @@ def main() -> None:
         assert response.status_code == 201, response.content
         case = response.json()["id"]
         identity = {"name": member.name, "item": "phone", "value": member.phone}
-        response = timed("answer", lambda: api.post(f"{CASES}{case}/answer/", {"node": "identity", "answer": identity},
-                                                     format="json"), i, last)
+        response = api.post(f"{CASES}{case}/answer/", {"node": "identity", "answer": identity}, format="json")
         assert response.status_code == 200 and response.json()["current"]["node"] == "readmit", response.content
-        api.post(f"{CASES}{case}/answer/", {"node": "readmit", "answer": "yes"}, format="json")
+        response = timed("answer", lambda: api.post(f"{CASES}{case}/answer/", {"node": "readmit", "answer": "yes"},
+                                                     format="json"), i, last)
+        assert response.status_code == 200 and response.json()["outcome"]["code"] == "B", response.content
         response = timed("action", lambda: api.post(f"{CASES}{case}/actions/", {"action": "set_status_applying"},
                                                      format="json"), i, last)
         assert response.status_code == 200, response.content
