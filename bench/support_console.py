@@ -9,9 +9,9 @@ Builds, in the database named by ``DATABASE_URL`` (as bench/members_search.py do
 with a staff operator (``rest_framework.test.APIClient``, in-process: the whole request/response cycle):
 
   create   POST /api/v1/support/cases/ {flow: login-trouble, member}
-  answer   POST …/answer/ {node: readmit, answer: yes} (login-trouble v1 leads a withdrawn member straight there;
-           a version that starts with the identity check: {node: identity, answer: {name, item: phone, value}})
-  action   POST …/actions/ {action: set_status_applying}  (outcome B)
+  answer   POST …/answer/ {node: readmit, answer: yes}  (the facts read again, outcome B) — after the untimed
+           identity check at login-trouble v2's gate {node: identity, answer: {name, item: phone, value}}
+  action   POST …/actions/ {action: set_status_applying}  (the facts read again after it)
   triage   the panel 「サポート: この会員の記録で分かること」 of that member (support.panels.member_panel)
 
 The guided procedure: the society gets (once, untimed, bulk) one confirmed annual invoice of this fiscal year per
@@ -239,17 +239,12 @@ def main() -> None:
                                                      format="json"), i, last)
         assert response.status_code == 201, response.content
         case = response.json()["id"]
-        if response.json()["current"]["node"] == "identity":  # a flow version that starts with SUP-9's check
-            identity = {"name": member.name, "item": "phone", "value": member.phone}
-            response = timed("answer", lambda: api.post(f"{CASES}{case}/answer/", {
-                "node": "identity", "answer": identity}, format="json"), i, last)
-            assert response.status_code == 200 and response.json()["current"]["node"] == "readmit", response.content
-            api.post(f"{CASES}{case}/answer/", {"node": "readmit", "answer": "yes"}, format="json")
-        else:  # login-trouble v1 (API.md's walk): the facts lead a withdrawn member straight to 再入会を許可しますか?
-            assert response.json()["current"]["node"] == "readmit", response.content
-            response = timed("answer", lambda: api.post(f"{CASES}{case}/answer/", {"node": "readmit", "answer": "yes"},
-                                                         format="json"), i, last)
-            assert response.status_code == 200, response.content
+        identity = {"name": member.name, "item": "phone", "value": member.phone}
+        response = api.post(f"{CASES}{case}/answer/", {"node": "identity", "answer": identity}, format="json")
+        assert response.status_code == 200 and response.json()["current"]["node"] == "readmit", response.content
+        response = timed("answer", lambda: api.post(f"{CASES}{case}/answer/", {"node": "readmit", "answer": "yes"},
+                                                     format="json"), i, last)
+        assert response.status_code == 200 and response.json()["outcome"]["code"] == "B", response.content
         response = timed("action", lambda: api.post(f"{CASES}{case}/actions/", {"action": "set_status_applying"},
                                                      format="json"), i, last)
         assert response.status_code == 200, response.content

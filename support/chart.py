@@ -148,7 +148,10 @@ def layout(definition: Mapping, *, path: Iterable[str] = (), current: str | None
     widest = max(len(r) for r in rows.values())
     width = 2 * MARGIN + widest * BOX_W + (widest - 1) * GAP_X
     height = 2 * MARGIN + len(rows) * BOX_H + (len(rows) - 1) * GAP_Y
-    visited = list(path)
+    # the path in walk order: on a chain of an acyclic graph the longest-path layer grows with every step, so a fact
+    # read again after an action (a later step) still lights the edge it was taken on; nodes not in the flow (a
+    # gate's identity check, engine.GATE_NODE) are not drawn
+    visited = sorted((n for n in path if n in nodes), key=lambda n: layer[n])
     boxes: dict[str, Box] = {}
     for n in order:
         spec = nodes[n]

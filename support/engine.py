@@ -28,6 +28,19 @@ A flow that tells the caller anything from the record declares ``"discloses": tr
 question, until the answers hold ``{"confirmed": true, "item": …}`` for it; which items a record holds and how
 they are compared is registered outside the engine (``registry.identity``), so nothing past it — no fact, no
 outcome — is read or shown before the agent has confirmed who is calling.
+
+A flow whose node ids and ``current.kind`` are fixed by a contract (API.md's ``login-trouble``) cannot start with an
+identity node; it declares the check as a non-blocking *gate* instead: ``"discloses": true, "identity": "gate",
+"identity_text": "…"``. The walk is not stopped — facts are read and questions asked as before, and ``current`` stays
+``question|outcome`` — but the case records the check as an answer at the reserved node id ``identity``
+(``GATE_NODE``; no node of the flow may use it), given and checked exactly as at an identity node, and kept
+beside the walk, not in it (stepping back does not undo it). Until that answer holds ``{"confirmed": true}``
+nothing the flow discloses is *told*: the console hides what to tell the caller and the caller's e-mail, and no
+action of an outcome runs (``identity_not_confirmed``). Which a case must pass — none, its start node or the
+gate — is ``identity_node(definition)``.
+
+An outcome may say ``"escalates": true`` (a boolean): it sends the caller elsewhere (another desk, a written
+enquiry) rather than resolving the call; the statistics read it. Absent means false.
 """
 
 from __future__ import annotations
@@ -40,6 +53,8 @@ from typing import Any
 
 FACT, QUESTION, OUTCOME, IDENTITY = "fact", "question", "outcome", "identity"
 KINDS = (FACT, QUESTION, OUTCOME, IDENTITY)
+GATE = "gate"  # ``"identity": "gate"``: the identity check beside the walk (see above)
+GATE_NODE = "identity"  # the node id a gate's check is answered at
 RECORD, CALLER = "record", "caller"
 
 
@@ -109,6 +124,31 @@ def identity_confirmed(answer: Any) -> bool:
 
 def discloses(definition: Mapping) -> bool:
     return bool(definition.get("discloses"))
+
+
+def gated(definition: Mapping) -> bool:
+    """Does the flow check the caller's identity as a gate beside the walk (not as its start node)?"""
+    return discloses(definition) and definition.get("identity") == GATE
+
+
+def identity_node(definition: Mapping) -> str | None:
+    """The node id a case of this flow confirms the caller's identity at: the gate's ``GATE_NODE``, the start node
+    of a flow that discloses, or None when the flow tells the caller nothing from the record."""
+    if not discloses(definition):
+        return None
+    if gated(definition):
+        return GATE_NODE
+    return definition.get("start")
+
+
+def identity_spec(definition: Mapping) -> Mapping | None:
+    """The identity check's node spec (``kind``, ``label``, ``text``): the start node's, or the gate's."""
+    node_id = identity_node(definition)
+    if node_id is None:
+        return None
+    if gated(definition):
+        return {"kind": IDENTITY, "label": definition.get("identity_label", ""), "text": definition.get("identity_text", "")}
+    return definition["nodes"].get(node_id)
 
 
 def option_values(spec: Mapping) -> list[str]:
@@ -235,7 +275,16 @@ def check(definition: Mapping, *, facts: Mapping[str, Any] = (), actions: Mappin
             problems += _check_procedures(node_id, spec, procedures)
             if "name" in spec and not (isinstance(spec["name"], str) and spec["name"]):
                 problems.append(f"{node_id}: an outcome's name is a text")
-    if discloses(definition) and nodes.get(definition.get("start"), {}).get("kind") != IDENTITY:
+    if "identity" in definition and definition["identity"] != GATE:
+        problems.append(f"identity is {GATE!r} or absent")
+    if gated(definition):
+        if not definition.get("identity_text"):
+            problems.append("an identity gate needs identity_text")
+        if GATE_NODE in nodes:
+            problems.append(f"a gated flow has no node {GATE_NODE!r} (the gate's check is answered there)")
+    elif definition.get("identity") == GATE:
+        problems.append("an identity gate is for a flow that discloses")
+    elif discloses(definition) and nodes.get(definition.get("start"), {}).get("kind") != IDENTITY:
         problems.append("a flow that discloses starts with an identity check")
     reachable, todo = set(), [definition.get("start")]
     while todo:

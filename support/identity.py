@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from backoffice.errors import Conflict, DomainError
 
+from . import engine
 from .context import CaseContext
 from .registry import IDENTITY, IdentityRecord, identity
 
@@ -71,3 +72,50 @@ def identity_refusal(ctx: CaseContext, answer: Any) -> DomainError | None:
         return Conflict("identity_not_confirmed", MSG_IDENTITY_MISMATCH,
                         fields={"answer": [str(MSG_IDENTITY_MISMATCH)]})
     return None
+
+
+# --- a case's identity check: passed or not, and what waits for it -------------------------------------------
+
+MSG_IDENTITY_FIRST = gettext_lazy("Confirm the caller's identity first (name and one item the record holds): until "
+                                  "then nothing from the record is told to the caller and no action is run.")
+
+
+def identity_step(definition: dict, steps) -> Any:
+    """The standing (not superseded) confirmed identity check among a case's ``steps``, or None."""
+    node_id = engine.identity_node(definition)
+    if node_id is None:
+        return None
+    return next((s for s in steps if s.node == node_id and not s.superseded and s.source == "caller"
+                 and engine.identity_confirmed(s.answer)), None)
+
+
+def identity_state(case, steps) -> dict:
+    """The case's ``identity`` (API): ``{required, confirmed}``, and ``node`` (where the check is answered),
+    ``item`` (which item confirmed it) when confirmed, ``options`` (the items the record holds) while it waits."""
+    definition = case.flow_version.definition
+    node_id = engine.identity_node(definition)
+    if node_id is None:
+        return {"required": False, "confirmed": False}
+    step = identity_step(definition, steps)
+    state = {"required": True, "confirmed": step is not None, "node": node_id}
+    if step is not None:
+        state.update(item=step.answer.get("item", ""), at=step.at, by=step.by_label)
+    else:
+        record = record_of(CaseContext(society=case.society, actor=None, member=case.member, email=case.email))
+        state["options"] = [{"value": code, "label": str(label)} for code, (label, _value) in record.items.items()]
+    return state
+
+
+def case_disclose_refusal(case, steps=None) -> Conflict | None:
+    """SUP-9, the one predicate: may this case tell the caller what the record says and run an outcome's action?
+    409 ``identity_not_confirmed`` while a flow that discloses waits for its identity check (its start node, or
+    its gate); None once confirmed, or for a flow that tells nothing. ``case_action_run`` enforces it; the API and
+    the case page ask it (the page hides what to tell the caller and the e-mail, and disables the actions)."""
+    definition = case.flow_version.definition
+    if not engine.discloses(definition):
+        return None
+    if steps is None:
+        steps = list(case.steps.filter(superseded=False, source="caller"))
+    if identity_step(definition, steps) is not None:
+        return None
+    return Conflict("identity_not_confirmed", MSG_IDENTITY_FIRST, fields={"identity": [str(MSG_IDENTITY_FIRST)]})

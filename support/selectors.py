@@ -15,7 +15,7 @@ from backoffice.errors import DomainError, NotFound
 from . import engine, registry
 from .context import CaseContext
 from .flows import SHIPPED
-from .identity import record_of
+from .identity import identity_state, record_of
 from .models import Case, CaseAction, CaseStep, FlowVersion
 
 
@@ -84,27 +84,24 @@ def outcome_procedures(spec: dict) -> dict:
     return out
 
 
-def identity_passed(definition: dict, steps: list[CaseStep]) -> bool:
-    """SUP-9: may the case show what the record says? Always for a flow that does not disclose; else once the
-    agent has confirmed the caller's identity (a standing, not superseded, identity step)."""
-    if not engine.discloses(definition):
-        return True
-    return any(not s.superseded and s.source == CaseStep.Source.CALLER and engine.identity_confirmed(s.answer)
-               and definition["nodes"].get(s.node, {}).get("kind") == engine.IDENTITY for s in steps)
-
-
 def case_detail(case: Case) -> dict:
     """API.md's Case: ``{id, flow, flow_version, status, current, facts, path, outcome, actions_taken}`` and the
-    caller (member, email, operator_email), who started it and when, and its notes. Before the identity check of
-    a flow that discloses has passed, nothing the record says is in it: no facts, no outcome, no fact values in
-    the path (SUP-9)."""
+    caller (member, email, operator_email), who started it and when, its notes, and ``identity: {required,
+    confirmed}`` (SUP-9; ``identity.identity_state``). Before the identity check of a flow that starts with it has
+    passed, nothing the record says is in it: no facts, no outcome, no fact values in the path. A gated flow
+    (``engine.gated``, login-trouble v2) keeps current, facts and outcome exactly as the walk gives them — the
+    gate's check is in ``identity``, not in ``path`` — and its actions wait for it (409 ``identity_not_confirmed``)."""
     definition = case.flow_version.definition
     steps = list(case.steps.order_by("id"))
     taken = list(case.actions.order_by("id"))
     labels = {n: s.get("label", "") for n, s in definition["nodes"].items()}
-    passed = identity_passed(definition, steps)
+    identity = identity_state(case, steps)
+    passed = identity["confirmed"] or not identity["required"] or engine.gated(definition)
+    if engine.gated(definition):
+        steps = [s for s in steps if s.node != engine.GATE_NODE]
     if not passed:
         steps = [s for s in steps if s.source == CaseStep.Source.CALLER]
+    changed = fact_changes(steps)  # read again after an action or on resuming, and reading otherwise
     return {
         "id": case.pk,
         "flow": case.flow_version.flow,
@@ -116,14 +113,17 @@ def case_detail(case: Case) -> dict:
         "created_at": case.created_at,
         "created_by": case.created_by_label,
         "current": _current(definition, case.current_node, case),
-        "facts": [{"node": s.node, "label": labels.get(s.node, ""), "value": s.answer, "evidence": s.evidence}
-                  for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded],
+        "facts": [{"node": s.node, "label": labels.get(s.node, ""), "value": s.answer, "evidence": s.evidence,
+                   "previous": ({"value": changed[s.node].answer, "evidence": changed[s.node].evidence}
+                                if s.node in changed else None)}
+                  for s in standing_facts(steps)],
         "path": [{"node": s.node, "answer": s.answer, "source": s.source, "superseded": s.superseded, "at": s.at,
                   "by": s.by_label} for s in steps],
         "outcome": _outcome(definition, case.current_node, case) if case.outcome and passed else None,
         "actions_taken": [{"action": a.action, "params": a.params, "ok": a.ok, "result": a.result, "at": a.at}
                           for a in taken],
         "notes": [{"text": n.text, "at": n.at, "by": n.by_label} for n in case.notes.order_by("id")],
+        "identity": identity,
     }
 
 
@@ -134,6 +134,17 @@ def refusal_of(record: CaseAction) -> DomainError | None:
     result = record.result
     return DomainError(result["code"], result["detail"], status=result.get("status", 400),
                        fields=result.get("fields") or {})
+
+
+def standing_facts(steps) -> list[CaseStep]:
+    """The facts that still hold, in the order the walk first read them (a fact read again after an action or on
+    resuming keeps its place)."""
+    steps = list(steps)
+    first: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        first.setdefault(step.node, i)
+    return sorted((s for s in steps if s.source == CaseStep.Source.RECORD and not s.superseded),
+                  key=lambda s: first[s.node])
 
 
 def fact_changes(steps) -> dict[str, CaseStep]:

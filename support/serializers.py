@@ -55,6 +55,8 @@ class _Fact(serializers.Serializer):
     label = serializers.CharField()
     value = serializers.JSONField()
     evidence = serializers.CharField()
+    # the reading this one superseded when the record changed (after an action, on resuming), else null
+    previous = serializers.DictField(allow_null=True)
 
 
 class _PathStep(serializers.Serializer):
@@ -104,6 +106,17 @@ class _Note(serializers.Serializer):
     by = serializers.CharField()
 
 
+class _Identity(serializers.Serializer):
+    """SUP-9: must the caller's identity be confirmed before the case tells anything from the record, and is it;
+    ``node`` is where the check is answered (``POST answer/ {node, answer: {name, item, value}}``)."""
+
+    required = serializers.BooleanField()
+    confirmed = serializers.BooleanField()
+    node = serializers.CharField(required=False)
+    item = serializers.CharField(required=False)
+    options = _Option(many=True, required=False)
+
+
 class CaseSerializer(serializers.Serializer):
     """API.md's Case (documentation only: the views answer ``selectors.case_detail``)."""
 
@@ -122,6 +135,7 @@ class CaseSerializer(serializers.Serializer):
     outcome = _Outcome(allow_null=True)
     actions_taken = _ActionTaken(many=True)
     notes = _Note(many=True)
+    identity = _Identity()
 
 
 class TriageItemSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from members import selectors as member_selectors
 from . import engine, registry
 from .context import CaseContext
 from .flows import SHIPPED
-from .identity import identity_refusal
+from .identity import case_disclose_refusal, identity_refusal, identity_step
 from .models import Case, CaseAction, CaseNote, CaseStep, FlowVersion
 
 def procedure_ids() -> set[str]:
@@ -116,6 +116,8 @@ def _advance(case: Case, actor: Actor, *, steps: list[CaseStep] | None = None) -
     now = clock.now(case.society)
     if steps is None:
         steps = list(case.steps.filter(superseded=False).order_by("id"))
+    gate = engine.GATE_NODE if engine.gated(case.flow_version.definition) else None
+    steps = [s for s in steps if s.node != gate]  # a gate's check is kept beside the walk, never superseded by it
     answers = {s.node: s.answer for s in steps if s.source == CaseStep.Source.CALLER}
     ctx = _context(case, actor)
     walk = engine.walk(case.flow_version.definition, answers=answers,
@@ -156,12 +158,39 @@ def _summary(case: Case) -> dict:
 
 def _disclosure(case: Case) -> dict:
     """SUP-9: for a flow that discloses, the audit entry names the identity check the case passed and what it
-    revealed after it (the facts' evidence, the outcome)."""
-    if not engine.discloses(case.flow_version.definition):
+    revealed after it (the facts' evidence, the outcome). Before a gate's check nothing is told: ``disclosed`` is
+    empty (the check's own entry then names everything the case shows)."""
+    definition = case.flow_version.definition
+    if not engine.discloses(definition):
         return {}
-    check = next((s for s in case.steps.filter(superseded=False, source=CaseStep.Source.CALLER).order_by("id")
-                  if engine.node(case.flow_version.definition, s.node)["kind"] == engine.IDENTITY), None)
-    return {"identity": check.answer if check is not None else None, "disclosed": getattr(case, "_disclosed", [])}
+    check = identity_step(definition, case.steps.filter(superseded=False, source=CaseStep.Source.CALLER))
+    disclosed = getattr(case, "_disclosed", []) if check is not None else []
+    return {"identity": check.answer if check is not None else None, "disclosed": disclosed}
+
+
+def _gate_confirm(actor: Actor, case: Case, node: str, answer: Any) -> Case:
+    """A gated flow's identity check (SUP-9), answered at ``engine.GATE_NODE`` beside the walk: checked by
+    ``identity_refusal`` as at an identity node; the case keeps ``{"confirmed": true, "item"}`` and stays where it
+    is, and the audit entry names everything the case now lets the agent tell (the e-mail, the facts' evidence, the
+    outcome)."""
+    ctx = _context(case, actor)
+    if identity_step(case.flow_version.definition, case.steps.filter(superseded=False, source=CaseStep.Source.CALLER)):
+        raise Conflict("case_node_not_current", MSG_NODE_NOT_CURRENT % {"node": node}, fields={"node": []})
+    refusal = identity_refusal(ctx, answer)
+    if refusal is not None:
+        raise refusal
+    kept = {"confirmed": True, "item": answer["item"]}
+    now = clock.now(case.society)
+    CaseStep.objects.create(case=case, node=node, answer=kept, source=CaseStep.Source.CALLER, at=now,
+                            by_label=_by(actor))
+    facts = case.steps.filter(superseded=False, source=CaseStep.Source.RECORD).order_by("id")
+    case._disclosed = ([f"email: {case.email}"] if case.email else []) + [f"{s.node}: {s.evidence}" for s in facts] \
+        + ([f"outcome: {case.outcome}"] if case.outcome else [])
+    case.updated_at = now
+    case.save(update_fields=["updated_at"])
+    audit.record(actor=actor, action="support.case.answered", target=case, before=_summary(case),
+                 after={"node": node, "answer": kept, **_summary(case), **_disclosure(case)})
+    return case
 
 
 def _lock(case: Case) -> Case:
@@ -211,10 +240,14 @@ def case_answer(*, actor: Actor, case: Case, node: str, answer: Any) -> Case:
 
     At an identity node (SUP-9) the answer is what the caller gave, ``{"name", "item", "value"}``, checked
     against the record by ``identity.identity_refusal`` (409 ``identity_not_confirmed``: the case stays where it
-    is); the case keeps only ``{"confirmed": true, "item"}``, and the audit entry names what was then disclosed."""
+    is); the case keeps only ``{"confirmed": true, "item"}``, and the audit entry names what was then disclosed.
+    A gated flow's check (``engine.GATE_NODE``) is answered the same way at any point of the walk, also once the
+    outcome is reached; answered twice: 409 ``case_node_not_current``."""
     check_society(actor, case.society_id)
     case = _lock(case)
     definition = case.flow_version.definition
+    if engine.gated(definition) and node == engine.GATE_NODE:
+        return _gate_confirm(actor, case, node, answer)
     if not isinstance(node, str) or case.outcome or case.current_node != node:
         raise Conflict("case_node_not_current", MSG_NODE_NOT_CURRENT % {"node": node}, fields={"node": []})
     spec = engine.node(definition, node)
@@ -243,7 +276,8 @@ def case_back(*, actor: Actor, case: Case, node: str) -> Case:
     superseded; the case is open again and waits at ``node`` (or wherever the facts, read again, lead)."""
     check_society(actor, case.society_id)
     case = _lock(case)
-    steps = list(case.steps.filter(superseded=False).order_by("id"))
+    gate = engine.GATE_NODE if engine.gated(case.flow_version.definition) else None
+    steps = [s for s in case.steps.filter(superseded=False).order_by("id") if s.node != gate]
     index = next((i for i, s in enumerate(steps) if s.node == node and s.source == CaseStep.Source.CALLER), None)
     if index is None:
         raise Conflict("case_node_not_on_path", MSG_NOT_ON_PATH % {"node": node}, fields={"node": []})
@@ -283,7 +317,12 @@ def _clean_params(schema: dict, params: Any) -> dict:
 def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None) -> tuple[Case, CaseAction]:
     """Run an action the case's outcome offers (SUP-3) through its domain service, as one act: the service's
     audit entries and the case's share one batch. A refusal of the rule is recorded in the case (``ok``
-    false, its code and message) and returned, not raised: the caller answers it as the rule's 4xx."""
+    false, its code and message) and returned, not raised: the caller answers it as the rule's 4xx.
+
+    Before the caller's identity is confirmed in a flow that discloses (SUP-9), 409 ``identity_not_confirmed``
+    (``identity.case_disclose_refusal``), nothing run and nothing recorded. After a done action the record has
+    changed: the case's facts are read again (``_reread``) and those that read otherwise now are superseded by the
+    new reading — the path and the outcome stay as they were; the result names them (``facts_changed``)."""
     check_society(actor, case.society_id)
     case = _lock(case)
     definition = case.flow_version.definition
@@ -293,6 +332,9 @@ def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None
     if action not in offered:
         message = MSG_ACTION_NOT_OFFERED % {"action": action}
         raise Conflict("action_not_offered", message, fields={"action": [str(message)]})
+    refusal = case_disclose_refusal(case)
+    if refusal is not None:
+        raise refusal
     params = _clean_params(offered[action].get("params_schema", {}), params)
     registered = registry.ACTIONS[action]
     if registered.needs_member and case.member is None:
@@ -307,14 +349,43 @@ def case_action_run(*, actor: Actor, case: Case, action: str, params: Any = None
             ok = False
             fields = {name: [str(m) for m in msgs] for name, msgs in exc.fields.items()}
             result = {**error_body(exc.code, str(exc.message), fields), "status": exc.status}
+        if ok:  # outside the refusal's handling: the action is done, whatever the reading says
+            case, changed = _reread(case, actor)
+            result = {**result, "facts_changed": changed}
         record = CaseAction.objects.create(case=case, action=action, params=params, ok=ok, result=result,
                                            batch_id=act.batch_id, at=now, by_label=_by(actor))
         audit.record(actor=actor, action="support.case.action", target=case,
                      after={"action": action, "params": params, "ok": ok,
-                            **({} if ok else {"code": result["code"]})})
+                            **({"facts_changed": result["facts_changed"]} if ok else {"code": result["code"]})})
     case.updated_at = now
     case.save(update_fields=["updated_at"])
     return case, record
+
+
+def _reread(case: Case, actor: Actor) -> tuple[Case, list[str]]:
+    """SUP-3: after an action, each fact the case holds read again from the record as it is now (the case and its
+    member fetched afresh); a reading that differs supersedes the old one (kept, marked). The walk is not redone:
+    the case keeps the path and the outcome the action was taken from. Returns the fresh case and the nodes read
+    otherwise."""
+    definition = case.flow_version.definition
+    fresh = (Case.objects.select_related("society", "flow_version", "member", "member__apass").get(pk=case.pk))
+    ctx = _context(fresh, actor)
+    now = clock.now(case.society)
+    old, new = [], []
+    for step in case.steps.filter(superseded=False, source=CaseStep.Source.RECORD).order_by("id"):
+        spec = definition["nodes"].get(step.node, {})
+        if spec.get("kind") != engine.FACT:
+            continue
+        reading = registry.FACTS[spec["fact"]](ctx)
+        if (reading.value, reading.evidence) == (step.answer, step.evidence):
+            continue
+        old.append(step.pk)
+        new.append(CaseStep(case=fresh, node=step.node, answer=reading.value, evidence=reading.evidence,
+                            source=CaseStep.Source.RECORD, at=now, by_label=_by(actor)))
+    if old:
+        CaseStep.objects.filter(pk__in=old).update(superseded=True)
+        CaseStep.objects.bulk_create(new)
+    return fresh, [s.node for s in new]
 
 
 MSG_CASE_NOT_OPEN = _("This case is resolved; step back to an answer to reopen it.")

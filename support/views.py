@@ -11,6 +11,7 @@ their POSTs are refused 403."""
 from __future__ import annotations
 
 import datetime
+import re
 
 from django import forms
 from django.apps import apps as django_apps
@@ -161,8 +162,11 @@ def case_list(request):
 
 
 def _caller(request, society) -> tuple[Member | None, str]:
-    """The caller given by ``?member=``, ``?email=`` or ``?mail=`` (a sent mail: its member, else its address)."""
+    """The caller given by ``member``, ``email`` or ``mail`` (a sent mail: its member, else its address) — posted, or
+    in the address of a POST (the triage panel's button, which posts the form of the page it sits in)."""
     params = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST" and any(request.GET.get(k) for k in ("member", "mail", "email")):
+        params = request.GET  # the triage panel's button posts its page's form here, the caller in the address
     raw_member, raw_mail = params.get("member", ""), params.get("mail", "")
     email = text.normalize_email(params.get("email", "") or "")
     if raw_mail:
@@ -298,35 +302,78 @@ def _preview_context(request, case: Case, offered: dict, params: dict) -> dict:
     return preview
 
 
+HIDDEN = gettext_lazy("(shown after the identity check)")
+
+
+def _addresses(case: Case) -> list[str]:
+    """The e-mail addresses a flow that discloses would tell (the caller's, the member's, the A-Pass's and its
+    reset contact), to hide until the identity check passes (SUP-9)."""
+    member = case.member
+    found = [case.email, getattr(member, "email", "")]
+    apass = getattr(member, "apass", None) if member is not None and member.apass_id else None
+    if apass is not None:
+        found += [apass.email, apass.recovery_contact]
+    return sorted({a for a in found if a and "@" in a}, key=len, reverse=True)
+
+
+def _masked(text_: str, addresses: list[str]) -> str:
+    for address in addresses:
+        text_ = re.sub(re.escape(address), str(HIDDEN), text_, flags=re.IGNORECASE)
+    return text_
+
+
 def case_body_context(request, case: Case, *, preview: dict | None = None, note_error: str = "") -> dict:
-    """Everything ``support/_case_body.html`` shows of a case."""
+    """Everything ``support/_case_body.html`` shows of a case. In a flow that discloses, until the caller's
+    identity is confirmed (SUP-9, ``identity.case_disclose_refusal``), the page hides what to tell the caller and
+    the e-mail addresses the flow would tell (in the member's brief and in the facts' evidence), and the actions'
+    buttons are disabled, saying why; a gated flow shows the identity form beside its question."""
     detail = selectors.case_detail(case)
     definition = case.flow_version.definition
     nodes = definition["nodes"]
     steps = list(case.steps.order_by("id"))
+    refusal = identity.case_disclose_refusal(case, steps)
+    hide = _addresses(case) if refusal is not None else []
+    check_node = engine.identity_node(definition)
+    check_spec = engine.identity_spec(definition) or {}
     changed = selectors.fact_changes(steps)
-    facts = [{"node": s.node, "label": nodes.get(s.node, {}).get("label", s.node), "evidence": s.evidence,
+    facts = [{"node": s.node, "label": nodes.get(s.node, {}).get("label", s.node), "evidence": _masked(s.evidence, hide),
               "value": s.answer, "changed": changed.get(s.node)}
-             for s in steps if s.source == "record" and not s.superseded]
+             for s in selectors.standing_facts(steps)]
+    for f in facts:
+        if f["changed"] is not None and hide:
+            f["changed_evidence"] = _masked(f["changed"].evidence, hide)
+        elif f["changed"] is not None:
+            f["changed_evidence"] = f["changed"].evidence
     answers = []
     for s in steps:
         if s.source != "caller":
             continue
         spec = nodes.get(s.node, {})
-        if spec.get("kind") == engine.IDENTITY:  # SUP-9: the step keeps {"confirmed": true, "item"}, no value
+        is_check = s.node == check_node
+        if is_check:  # SUP-9: the step keeps {"confirmed": true, "item"}, no value
             item = (s.answer or {}).get("item", "") if isinstance(s.answer, dict) else ""
             shown = _("Confirmed (%(item)s)") % {"item": identity.ITEM_LABELS.get(item, item)}
         else:
             shown = {o["value"]: o["label"] for o in spec.get("options", [])}.get(s.answer, s.answer)
-        answers.append({"node": s.node, "text": spec.get("text", s.node), "answer": shown,
-                        "superseded": s.superseded, "at": s.at, "by": s.by_label})
+        answers.append({"node": s.node, "text": (check_spec.get("label") or check_spec.get("text", s.node)) if is_check
+                        and engine.gated(definition) else spec.get("text", s.node), "answer": shown,
+                        "superseded": s.superseded, "at": s.at, "by": s.by_label,
+                        "can_back": not (is_check and engine.gated(definition))})
     current = detail["current"]
     asking = current if current and current["kind"] != engine.OUTCOME else None
     outcome = detail["outcome"]
     offered = {a["action"]: a for a in (outcome or {}).get("actions", [])}
+    gate = None
+    if engine.gated(definition) and refusal is not None:
+        gate = {"node": check_node, "label": check_spec.get("label", ""), "text": check_spec.get("text", ""),
+                "options": detail["identity"].get("options", [])}
     return {
         "case": case,
         "detail": detail,
+        "gate": gate,
+        "disclose_refusal": str(refusal.message) if refusal is not None else "",
+        "hide_email": bool(hide),
+        "hidden_label": HIDDEN,
         "flow_title": definition.get("title", case.flow_version.flow),
         "source": definition.get("source", {}),
         "facts": facts,
@@ -378,8 +425,7 @@ def _act(request, pk, write) -> Case:
 def _posted_answer(request, case: Case):
     """The answer the form posted: at an identity node (SUP-9) the dict of its fields 氏名, item and value, which
     the service checks against the record; else the option's value."""
-    spec = case.flow_version.definition["nodes"].get(request.POST.get("node", ""), {})
-    if spec.get("kind") == engine.IDENTITY:
+    if request.POST.get("node", "") == engine.identity_node(case.flow_version.definition):
         return {field: (request.POST.get(field) or "").strip() for field in ("name", "item", "value")}
     return request.POST.get("answer", "")
 
@@ -439,6 +485,11 @@ def case_action_run(request, pk):
     else:
         if record.ok:
             messages.success(request, _("Done: %(label)s") % {"label": offered.get("label", record.action)})
+            nodes = case.flow_version.definition["nodes"]
+            changed = [nodes.get(n, {}).get("label", n) for n in record.result.get("facts_changed", [])]
+            if changed:  # SUP-3: the record changed; the facts read again are marked on the page
+                messages.info(request, _("The record was read again after the action; changed: %(facts)s")
+                              % {"facts": "、".join(changed)})
         else:
             messages.error(request, f"{record.result.get('detail', '')} ({record.result.get('code', '')})")
     return _after_write(request, case)

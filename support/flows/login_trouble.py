@@ -1,6 +1,17 @@
 """seed 000 「ログインできない」と問い合わせがあった場合 — outcomes A–F of its 対応方法チャート, with seed 004's
 sign-in checks (from the sign-in log) and 3-1's mail checks (from the sent-mail log) shown as facts before any
-question. Node ids and outcome codes as API.md ("login-trouble node ids"). Wording from the manual."""
+question. Node ids and outcome codes as API.md ("login-trouble node ids"). Wording from the manual.
+
+v2 (SUP-9): the flow tells the caller what the record holds (where the reset mail went, the e-mail to create the
+A-Pass with), so it checks who is calling — as a gate beside the walk (``"identity": "gate"``, see
+support/engine.py), because API.md fixes the node ids and ``current.kind``: the walk is v1's, node for node; what
+to tell the caller and the actions wait for the check. None of its outcomes sends the caller elsewhere (seed 000
+resolves every branch at the secretariat or by the member's own steps), so none ``escalates``. v1 stays as
+published for the cases started on it (``V1``)."""
+
+import copy
+
+from .common import IDENTITY_NODE
 
 SEED = "000_b27a0a2d0c352332.txt"
 
@@ -22,7 +33,7 @@ NEW_EMAIL_SCHEMA = {
 }
 NO_PARAMS = {"type": "object", "properties": {}, "additionalProperties": False}
 
-FLOW = {
+V1 = {
     "id": "login-trouble",
     "version": 1,
     "title": "「ログインできない」と問い合わせがあった場合",
@@ -100,3 +111,6 @@ FLOW = {
         },
     },
 }
+
+FLOW = {**copy.deepcopy(V1), "version": 2, "discloses": True, "identity": "gate",
+        "identity_label": IDENTITY_NODE["label"], "identity_text": IDENTITY_NODE["text"]}

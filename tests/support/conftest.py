@@ -63,16 +63,28 @@ def create_case(api, member=None, flow: str = "login-trouble", **body) -> dict:
 
 
 def confirm_identity(api, case: dict, member) -> dict:
-    assert case["current"]["node"] == "identity" and case["current"]["kind"] == "identity"
-    response = api.post(f"{CASES}{case['id']}/answer/", {"node": "identity", "answer": identity_of(member)},
+    """SUP-9: the identity check, at the flow's start node (apass-lookup) or at its gate (login-trouble v2)."""
+    assert case["identity"]["required"] and not case["identity"]["confirmed"]
+    node = case["identity"]["node"]
+    if node == case["current"]["node"]:
+        assert case["current"]["kind"] == "identity"
+    response = api.post(f"{CASES}{case['id']}/answer/", {"node": node, "answer": identity_of(member)},
                         format="json")
     assert response.status_code == 200, response.content
     return response.json()
 
 
 def start_case(api, member, flow: str = "login-trouble") -> dict:
-    """A case of ``flow`` for ``member``, the caller's identity confirmed where the flow starts with the check."""
+    """A case of ``flow`` for ``member``, the caller's identity confirmed where the flow asks for the check."""
     case = create_case(api, member, flow)
-    if case["current"] and case["current"]["kind"] == "identity":
+    if case["identity"]["required"] and not case["identity"]["confirmed"]:
         case = confirm_identity(api, case, member)
     return case
+
+
+def confirm_identity_service(agent, case):
+    """The same check through the service (page tests): ``case`` of a member, at its identity node or gate."""
+    from support import engine, services
+
+    node = engine.identity_node(case.flow_version.definition)
+    return services.case_answer(actor=agent, case=case, node=node, answer=identity_of(case.member))

@@ -17,6 +17,8 @@ from members.models import APass, Member, MemberStatus, Status
 from support import services
 from support.models import Case, CaseAction, CaseStep
 
+from .conftest import confirm_identity_service
+
 pytestmark = pytest.mark.django_db
 
 LIST = "/admin/support/cases/"
@@ -43,9 +45,11 @@ def case_url(case, tail="") -> str:
     return f"/admin/support/cases/{case.pk}/{tail}"
 
 
-def start_case(agent, member) -> Case:
+def start_case(agent, member, *, confirmed: bool = True) -> Case:
+    """A login-trouble case for ``member``, the caller's identity confirmed at its gate (SUP-9) unless told not to."""
     member = Member.objects.select_related("society", "apass").get(pk=member.pk)  # the showcase's rows as stored now
-    return services.case_create(actor=agent, society=member.society, flow="login-trouble", member=member)
+    case = services.case_create(actor=agent, society=member.society, flow="login-trouble", member=member)
+    return confirm_identity_service(agent, case) if confirmed else case
 
 
 def test_sup7_first_page_and_side_menu_offer_support_cases(agent_page, viewer_page, showcase_members):
@@ -145,7 +149,7 @@ def test_sup7_answer_to_another_node_is_refused_with_its_code(agent, agent_page,
     html = agent_page.post(case_url(case, "answer/"), {"node": "readmit", "answer": "yes"},
                            HTTP_HX_REQUEST="true").content.decode()
     assert "case_node_not_current" in html
-    assert not CaseStep.objects.filter(case=case, source="caller").exists()
+    assert not CaseStep.objects.filter(case=case, source="caller").exclude(node="identity").exists()
 
 
 def test_sup7_back_keeps_the_superseded_answer_struck_through(agent, agent_page, showcase_members):
@@ -255,13 +259,14 @@ def test_sup7_case_page_queries_are_bounded(agent, agent_page, showcase_members,
 def test_sup10_resume_reads_the_facts_again_and_marks_what_changed(agent, agent_page, showcase_members, sandbox):
     member = showcase_members["C"]
     case = start_case(agent, member)  # open at email_usable: the chain mark recorded
+    version = case.flow_version.version
     second = OperatorFactory(society=sandbox, role="staff", email="second@training.example.jp")
     from members import services as member_services
 
     member_services.apass_unlink(actor=agent, member=Member.objects.get(pk=member.pk), new_email="sakura@example.jp")
     case, changed = services.case_resume(actor=second, case=Case.objects.get(pk=case.pk))
     assert "apass_linked" in changed
-    assert case.flow_version.version == 1  # still on its version
+    assert case.flow_version.version == version  # still on its version
     html = page_client(second).get(case_url(case)).content.decode()
     assert "前回から変化" in html
     assert AuditEntry.objects.filter(action="support.case.resumed").count() == 1
@@ -375,16 +380,74 @@ def test_sup9_viewer_sees_no_identity_form_and_the_post_is_403(agent, viewer_pag
 
 def test_sup3_action_preview_and_confirm_queries_are_bounded(agent, agent_page, showcase_members,
                                                               django_assert_max_num_queries):
-    """SUP-3: the action's preview (a dry run of the very service) and its [確定] run a pinned number of queries, so
+    """SUP-3: the action's preview (a dry run of the very service) and its [確定] — each reading the case's facts
+    again after the action (four facts, the fresh case, the superseding writes) — run a pinned number of queries, so
     a query added per member, status entry or mail shows up here (bench/support_console.py times them at 100,000
     members)."""
     member = showcase_members["B"]
     case = start_case(agent, member)
     services.case_answer(actor=agent, case=case, node="readmit", answer="yes")
-    with django_assert_max_num_queries(35):
+    with django_assert_max_num_queries(44):  # the dry run reads the facts again after the action too (SUP-3)
         response = agent_page.post(case_url(case, "actions/preview/"), {"action": "set_status_applying"},
                                    HTTP_HX_REQUEST="true")
     assert 'id="preview-changes"' in response.content.decode()
-    with django_assert_max_num_queries(33):
+    with django_assert_max_num_queries(42):  # with the facts read again after the action
         agent_page.post(case_url(case, "actions/run/"), {"action": "set_status_applying"}, HTTP_HX_REQUEST="true")
     assert CaseAction.objects.get(case=case).ok
+
+
+# --- SUP-9: the member's e-mail waits for the identity check in a flow that discloses ------------------------
+
+
+def test_sup9_apass_lookup_page_hides_the_members_email_until_the_check(agent, agent_page, showcase_members):
+    member = showcase_members["E"]
+    case = start_apass_lookup(agent, member)
+    html = agent_page.get(case_url(case)).content.decode()
+    assert member.email not in html and 'id="case-member-email"' not in html
+    assert "（本人確認の後に表示）" in html.split('id="case-member"')[1].split("</section>")[0]
+    agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": member.name, "item": "phone",
+                                                "value": member.phone})
+    html = agent_page.get(case_url(case)).content.decode()
+    assert f'<span id="case-member-email">{member.email}</span>' in html and "（本人確認の後に表示）" not in html
+
+
+def test_sup9_an_applicants_address_waits_for_the_check_too(agent, agent_page, sandbox):
+    """A caller without a member record (an A-Pass holder): the address is hidden until the A-Pass's reset contact
+    confirms the caller."""
+    from members import services as member_services
+
+    member_services.apass_create(actor="system: test", society=sandbox, email="hana.applicant@example.jp",
+                                 password="Hana-pass-2026", recovery_contact="hana.backup@example.jp")
+    case = services.case_create(actor=agent, society=sandbox, flow="apass-lookup", email="hana.applicant@example.jp")
+    assert case.member is None
+    html = agent_page.get(case_url(case)).content.decode()
+    assert "hana.applicant@example.jp" not in html and "（本人確認の後に表示）" in html
+    agent_page.post(case_url(case, "answer/"), {"node": "identity", "name": "", "item": "recovery_contact",
+                                                "value": "hana.backup@example.jp"})
+    html = agent_page.get(case_url(case)).content.decode()
+    assert "hana.applicant@example.jp" in html and "（本人確認の後に表示）" not in html
+
+
+def test_sup9_a_flow_that_tells_nothing_shows_the_email(agent, agent_page, showcase_members, monkeypatch):
+    """login-trouble v1 (no identity check: published before the gate) shows the member's e-mail as before."""
+    from support.flows import SHIPPED, login_trouble
+
+    monkeypatch.setitem(SHIPPED, "login-trouble", login_trouble.V1)
+    member = showcase_members["C"]
+    case = start_case(agent, member, confirmed=False)
+    assert case.flow_version.version == 1
+    html = agent_page.get(case_url(case)).content.decode()
+    assert f'<span id="case-member-email">{member.email}</span>' in html and member.email in facts_section(html)
+    assert "（本人確認の後に表示）" not in html
+
+
+def test_sup9_login_trouble_page_hides_the_email_in_the_brief_and_the_evidence(agent, agent_page, showcase_members):
+    member = showcase_members["C"]  # its reset mail's evidence names the address
+    case = start_case(agent, member, confirmed=False)
+    assert any(member.email in s.evidence for s in case.steps.filter(source="record"))
+    html = agent_page.get(case_url(case)).content.decode()
+    assert member.email not in html
+    assert "（本人確認の後に表示）" in facts_section(html)
+    confirm_identity_service(agent, case)
+    html = agent_page.get(case_url(case)).content.decode()
+    assert member.email in facts_section(html) and f'<span id="case-member-email">{member.email}</span>' in html

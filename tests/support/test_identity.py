@@ -18,11 +18,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("flow", sorted(f for f, d in SHIPPED.items() if d.get("discloses")))
-def test_sup9_every_shipped_flow_that_discloses_starts_with_the_identity_check(flow):
+def test_sup9_every_shipped_flow_that_discloses_checks_the_identity(flow):
+    """At its start node (apass-lookup), or as a gate beside the walk (login-trouble v2, whose node ids API.md
+    fixes); a flow that discloses with neither is refused by the engine's check."""
     definition = SHIPPED[flow]
-    assert definition["nodes"][definition["start"]]["kind"] == engine.IDENTITY
     broken = copy.deepcopy(definition)
-    broken["start"] = broken["nodes"]["identity"]["next"]
+    if engine.gated(definition):
+        assert engine.identity_node(definition) == engine.GATE_NODE not in definition["nodes"]
+        assert definition["identity_text"]
+        del broken["identity"]
+    else:
+        assert definition["nodes"][definition["start"]]["kind"] == engine.IDENTITY
+        broken["start"] = broken["nodes"]["identity"]["next"]
     assert "a flow that discloses starts with an identity check" in engine.check(broken)
 
 
@@ -91,11 +98,13 @@ def test_sup9_stepping_back_to_the_check_hides_the_record_again(showcase_members
     assert all(p["source"] == "caller" for p in back["path"])
 
 
-def test_sup9_apass_lookup_discloses_and_login_trouble_keeps_api_md_walk():
+def test_sup9_apass_lookup_starts_with_the_check_and_login_trouble_keeps_api_md_walk():
     """apass-lookup tells the caller their ID and e-mail, so it starts with the check; login-trouble's walk is
-    API.md's (its node ids, ``current.kind`` question|outcome) and does not wait for it yet (see README)."""
-    assert SHIPPED["apass-lookup"]["discloses"] is True
+    API.md's (its node ids, ``current.kind`` question|outcome): its check is a gate beside the walk
+    (tests/support/test_identity_gate.py)."""
+    assert SHIPPED["apass-lookup"]["discloses"] is True and not engine.gated(SHIPPED["apass-lookup"])
     assert SHIPPED["login-trouble"]["start"] != "identity" and "identity" not in SHIPPED["login-trouble"]["nodes"]
+    assert engine.gated(SHIPPED["login-trouble"])
 
 
 def test_sup9_the_engine_asks_the_registered_identity_function():

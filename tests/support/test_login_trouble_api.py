@@ -48,7 +48,8 @@ def test_sup2_showcase_member_reaches_its_outcome(outcome, showcase_members, age
     member = showcase_members[SHOWCASE_OF.get(outcome, outcome)]
     answers, facts = TABLE[outcome]
     case = start(agent_api, member)
-    assert case["flow"] == "login-trouble" and case["flow_version"] == 1
+    assert case["flow"] == "login-trouble" and case["flow_version"] == 2
+    assert case["identity"]["required"] is True and case["identity"]["confirmed"] is True
     values = {f["node"]: f["value"] for f in case["facts"]}
     for node, value in facts.items():
         if node in values:  # facts after a question are read once it is answered

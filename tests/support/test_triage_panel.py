@@ -83,3 +83,31 @@ def test_sup8_members_and_mail_import_no_support():
     for app in ("members", "mail"):
         for path in (root / app).rglob("*.py"):
             assert not re.search(r"^\s*(from|import) support\b", path.read_text(), re.M), path
+
+
+def test_sup8_the_panel_sits_in_the_member_form_without_a_form_of_its_own(showcase_members, agent):
+    """A form cannot hold another (the browser drops the inner one and its button would save [会員情報変更]): the
+    panel's button posts the page's form to the start view, the caller in the address and the flow as its value."""
+    member = showcase_members["F"]
+    client = page_client(agent)
+    html = member_page(client, member)
+    panel = html.split('id="support-triage"')[1].split("</fieldset>")[0]
+    assert "<form" not in panel
+    assert f'formaction="{START}?member={member.pk}"' in panel and 'name="flow" value="login-trouble"' in panel
+    # what the browser sends: the member form's own fields, the button's flow, the caller in the address
+    response = client.post(f"{START}?member={member.pk}", {"name": "別の名前", "email": "other@example.jp",
+                                                            "flow": "login-trouble"})
+    case = Case.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/admin/support/cases/{case.pk}/"
+    assert case.member == member
+    member.refresh_from_db()
+    assert member.name != "別の名前"  # the member form was not saved
+
+
+def test_sup8_a_start_posted_from_the_sent_mail_list_carries_the_address(sandbox, agent):
+    """The applicant's panel sits in the changelist's form: its button's POST carries the address in the URL."""
+    address = "new.applicant@example.jp"
+    client = page_client(agent)
+    response = client.post(f"{START}?email=new.applicant%40example.jp", {"action": "", "flow": "login-trouble"})
+    case = Case.objects.get()
+    assert response.status_code == 302 and case.member is None and case.email == address
