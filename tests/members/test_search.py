@@ -223,13 +223,13 @@ def test_mem10_count_is_capped_on_huge_lists(society, regular_type):
 @pytest.mark.django_db
 def test_mem10_search_index_survives_every_migration():
     """SQLite rebuilds a table when a migration alters it, which drops its triggers: after all migrations the
-    FTS5 trigram table and its three triggers must still exist, or every part search silently scans."""
+    FTS5 bigram table and its three triggers must still exist, or every part search silently scans."""
     from django.db import connection
 
     from members.selectors import SQLITE_FTS_OBJECTS
 
     if connection.vendor != "sqlite":
-        pytest.skip("the FTS5 index is SQLite's; PostgreSQL uses pg_trgm indexes")
+        pytest.skip("the FTS5 index is SQLite's; PostgreSQL's GIN index: tests/members/test_search_grams.py")
     with connection.cursor() as cursor:
         cursor.execute("SELECT type, name FROM sqlite_master")
         found = set(cursor.fetchall())
