@@ -20,9 +20,11 @@ MAX_OFFSET = 2**62
 
 
 def capped_count(queryset, cap: int | None = None) -> int | None:
-    """Number of rows, or None when there are more than ``cap`` (default COUNT_CAP; one bounded query)."""
+    """Number of rows, or None when there are more than ``cap`` (default COUNT_CAP; one bounded query). Only the
+    primary key is selected: the list's annotations (a member's current status: a subquery per row) are computed
+    for the page, not for each of up to ``cap`` counted rows — unless a filter uses them."""
     cap = COUNT_CAP if cap is None else cap
-    n = queryset.order_by()[: cap + 1].count()
+    n = queryset.order_by().values("pk")[: cap + 1].count()
     return None if n > cap else n
 
 

@@ -107,17 +107,23 @@ KEY_TAGS = {"search_text": "t", "email": "e", "member_number": "n"}
 SQLITE_FTS_MAX_CANDIDATES = 10_000
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def _hex(value: str) -> str:
     return value.encode("utf-8").hex()
 
 
-def search_index_query(parts: list[tuple[str, str]], society_id: int | None) -> list:
+def search_index_query(parts: list[tuple[str, str]], society_id: int | None, *, fold_ascii: bool = False) -> list:
     """The index query of the (column, term) pairs as a tree: ``["and"|"or", child, ...]`` of leaves
     ``(token, is_prefix)``. A term of two characters or more needs every pair of its characters; one character,
-    any pair starting with it (the keys are padded with a space, so every character starts one)."""
+    any pair starting with it (the keys are padded with a space, so every character starts one). ``fold_ascii``:
+    the index holds ASCII letters in lower case (SQLite, whose LIKE ignores their case)."""
     alternatives: list = []
     for column, term in dict.fromkeys(parts):
         tag = KEY_TAGS[column]
+        if fold_ascii:
+            term = term.translate(_ASCII_LOWER)
         if len(term) == 1:
             alternatives.append((tag + _hex(term), True))
         else:
@@ -153,7 +159,8 @@ def _index_candidates(queryset: QuerySet[Member], parts: list[tuple[str, str]], 
     if not parts:
         return None
     connection = connections[queryset.db]
-    tree = search_index_query(parts, getattr(queryset, "search_society_id", None))
+    tree = search_index_query(parts, getattr(queryset, "search_society_id", None),
+                              fold_ascii=connection.vendor == "sqlite")
     if connection.vendor == "postgresql":
         candidates = Q(RawSQL(f"{PG_SEARCH_VECTOR} @@ %s::tsquery", [pg_tsquery(tree)], output_field=BooleanField()))
     elif connection.vendor == "sqlite" and _sqlite_fts_ready(connection):

@@ -3,7 +3,7 @@
 A trigram index cannot answer a one- or two-character term — 佐藤, 山田, 林 — so both databases scanned the
 table for the most common Japanese name searches. This index holds, for every member, one token per position of
 each search key: the two characters starting there (the key padded with one space, so that its last character
-starts a pair too), tagged with the key it comes from (``t`` search_text, ``e`` e-mail, ``n`` member number) and
+starts a pair too; on SQLite with ASCII letters in lower case, as its LIKE ignores their case), tagged with the key it comes from (``t`` search_text, ``e`` e-mail, ``n`` member number) and
 hex-encoded (letters and digits only, nothing for a tokenizer to fold), plus one token for the society
 (``s<id>``). ``selectors.search_members`` turns a term into a query over these tokens:
 
@@ -60,9 +60,10 @@ SQLITE_OLD_TRIGGERS = ["members_member_search_ai", "members_member_search_ad", "
 
 
 def _sqlite_grams(tag: str, column: str) -> str:
-    """SQL: the space-separated tokens of ``column`` (NULL for an empty or NULL value)."""
+    """SQL: the space-separated tokens of ``column`` (NULL for an empty or NULL value), of its ASCII letters in
+    lower case: SQLite's LIKE, which decides, ignores their case (``lower`` folds ASCII only, as LIKE does)."""
     return (
-        f"(SELECT group_concat('{tag}' || hex(substr({column} || ' ', p.key + 1, 2)), ' ') "
+        f"(SELECT group_concat('{tag}' || hex(substr(lower({column}) || ' ', p.key + 1, 2)), ' ') "
         f"FROM json_each('[' || rtrim(replace(hex(zeroblob(length({column}))), '00', '0,'), ',') || ']') AS p)"
     )
 
