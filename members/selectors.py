@@ -82,16 +82,22 @@ def search_members(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
             condition |= Q(phone_digits=digits)
             phone = digits
     candidates = _index_candidates(queryset, parts, phone)
-    if candidates is not None:
-        queryset = queryset.filter(candidates)
-    return queryset.filter(condition)
+    if candidates is None:
+        return queryset.filter(condition)
+    if all(len(term) <= 2 for _column, term in parts if term):
+        # A term of one or two characters is in a key exactly when the key's token is in the index (the pair
+        # itself, or a pair starting with the character): the index answers alone, without reading each row's
+        # keys again — the dense short terms (林, 佐藤) are the ones with thousands of hits to count.
+        return queryset.filter(candidates)
+    return queryset.filter(candidates).filter(condition)
 
 
 # The search index of migration 0008 (its docstring has the design): per member one token per position of each key
 # (the two characters starting there, tagged with the key and hex-encoded) and one for the society. It narrows the
 # rows to candidates — every row holding a term holds the term's tokens —, and the `contains` conditions above still
 # decide, so the result is exactly that of a full scan. PostgreSQL: an expression GIN index over a tsvector;
-# SQLite: a contentless FTS5 table kept in step by triggers.
+# SQLite: a contentless FTS5 table kept in step by triggers. For terms of one or two characters the index is exact,
+# and the `contains` conditions are left out.
 SQLITE_FTS_TABLE = "members_member_grams"
 SQLITE_FTS_OBJECTS = {
     ("table", SQLITE_FTS_TABLE),
