@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from django.db import connections
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
@@ -95,7 +95,8 @@ def search_members(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
 # The search index of migration 0008 (its docstring has the design): per member one token per position of each key
 # (the two characters starting there, tagged with the key and hex-encoded) and one for the society. It narrows the
 # rows to candidates — every row holding a term holds the term's tokens —, and the `contains` conditions above still
-# decide, so the result is exactly that of a full scan. PostgreSQL: an expression GIN index over a tsvector;
+# decide, so the result is exactly that of a full scan. PostgreSQL: an expression GIN index over a tsvector (the
+# society's rows by the B-tree on society_id);
 # SQLite: a contentless FTS5 table kept in step by triggers. For terms of one or two characters the index is exact,
 # and the `contains` conditions are left out.
 SQLITE_FTS_TABLE = "members_member_grams"
@@ -105,8 +106,8 @@ SQLITE_FTS_OBJECTS = {
     ("trigger", "members_member_grams_ad"),
     ("trigger", "members_member_grams_au"),
 }
-PG_SEARCH_VECTOR = ('members_member_search_vector("members_member"."society_id", "members_member"."search_text", '
-                    '"members_member"."email", "members_member"."member_number")')
+PG_SEARCH_VECTOR = ('members_member_search_vector("members_member"."search_text", "members_member"."email", '
+                    '"members_member"."member_number")')
 KEY_TAGS = {"search_text": "t", "email": "e", "member_number": "n"}
 # Past this many candidate rows (SQLite) the index loses to a plain scan, which stops early when matches are dense
 # (the page and the capped count both have a LIMIT): the search scans instead.
@@ -165,10 +166,18 @@ def _index_candidates(queryset: QuerySet[Member], parts: list[tuple[str, str]], 
     if not parts:
         return None
     connection = connections[queryset.db]
-    tree = search_index_query(parts, getattr(queryset, "search_society_id", None),
-                              fold_ascii=connection.vendor == "sqlite")
+    sqlite = connection.vendor == "sqlite"  # PostgreSQL finds a society's rows by its B-tree on society_id
+    tree = search_index_query(parts, getattr(queryset, "search_society_id", None) if sqlite else None,
+                              fold_ascii=sqlite)
     if connection.vendor == "postgresql":
-        candidates = Q(RawSQL(f"{PG_SEARCH_VECTOR} @@ %s::tsquery", [pg_tsquery(tree)], output_field=BooleanField()))
+        # `id IN (SELECT id … @@)`: the matching ids come from the index (a bitmap), and the list's own ordering,
+        # limit and filters work on those ids. Written on the row itself (`WHERE <tokens> @@ …`), the planner would
+        # walk the primary key for the page's order and compute each row's tokens as it goes. The phone number is
+        # inside, so that the two indexes' bitmaps are OR'ed there.
+        sql, params = f"SELECT id FROM members_member WHERE {PG_SEARCH_VECTOR} @@ %s::tsquery", [pg_tsquery(tree)]
+        if phone:
+            sql, params = f"{sql} OR phone_digits = %s", [*params, phone]
+        return Q(pk__in=RawSQL(f"{sql} OFFSET 0", params))
     elif connection.vendor == "sqlite" and _sqlite_fts_ready(connection):
         match = fts5_match(tree)
         with connection.cursor() as cursor:  # a term found almost everywhere ("example.ac.jp"): scanning is cheaper

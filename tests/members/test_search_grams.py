@@ -101,8 +101,9 @@ def test_mem10_every_substring_of_every_key_finds_what_a_scan_finds(society, reg
 
 
 def test_mem10_search_of_one_society_asks_the_index_for_its_rows_only(api, other_api, people, other_society):
-    """The society's token is part of the index query (so a society's search does not read others' hits), and
-    another society's namesakes are never found (SOC-2)."""
+    """The society's token is part of the SQLite index query (so a society's search does not read others' hits;
+    PostgreSQL combines the GIN index with its B-tree on society_id), and another society's namesakes are never
+    found (SOC-2)."""
     other_type = MemberTypeFactory(society=other_society)
     make_member(other_society, other_type, name="佐藤 次郎", name_kana="サトウ ジロウ", email="jiro@example.jp")
     queryset = selectors.members_of(people["佐藤 花子"].society)
