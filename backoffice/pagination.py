@@ -24,7 +24,10 @@ def capped_count(queryset, cap: int | None = None) -> int | None:
     primary key is selected: the list's annotations (a member's current status: a subquery per row) are computed
     for the page, not for each of up to ``cap`` counted rows — unless a filter uses them."""
     cap = COUNT_CAP if cap is None else cap
-    n = queryset.order_by().values("pk")[: cap + 1].count()
+    query = queryset.query
+    if not (query.group_by or query.distinct or query.combinator or getattr(queryset, "_fields", None)):
+        queryset = queryset.values("pk")  # one row per object: counting keys counts the same rows
+    n = queryset.order_by()[: cap + 1].count()
     return None if n > cap else n
 
 
