@@ -218,6 +218,15 @@ def test_mem10_count_is_capped_on_huge_lists(society, regular_type):
     qs = Member.objects.filter(society=society)
     assert capped_count(qs, cap=3) == 3
     assert capped_count(qs, cap=2) is None  # the API then answers count: null
+    # a member list with its status annotation counts the same rows, by key alone (no status subquery per row)
+    from django.db.models import Count
+
+    from members.selectors import members_of
+
+    assert capped_count(members_of(society)) == 3
+    grouped = Member.objects.filter(society=society).values("member_type").annotate(n=Count("pk"))
+    assert capped_count(grouped) == 1  # one group: a grouped list is counted by its groups, not its members
+    assert capped_count(Member.objects.filter(society=society).values("email").distinct()) == 3
 
 
 @pytest.mark.django_db
