@@ -20,8 +20,13 @@ MAX_OFFSET = 2**62
 
 
 def capped_count(queryset, cap: int | None = None) -> int | None:
-    """Number of rows, or None when there are more than ``cap`` (default COUNT_CAP; one bounded query)."""
+    """Number of rows, or None when there are more than ``cap`` (default COUNT_CAP; one bounded query). Only the
+    primary key is selected: the list's annotations (a member's current status: a subquery per row) are computed
+    for the page, not for each of up to ``cap`` counted rows — unless a filter uses them."""
     cap = COUNT_CAP if cap is None else cap
+    query = queryset.query
+    if not (query.group_by or query.distinct or query.combinator or getattr(queryset, "_fields", None)):
+        queryset = queryset.values("pk")  # one row per object: counting keys counts the same rows
     n = queryset.order_by()[: cap + 1].count()
     return None if n > cap else n
 

@@ -142,7 +142,12 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Member.objects.none()
-        return selectors.visible_members(self.request.user).select_related("society").order_by("pk")
+        members = selectors.visible_members(self.request.user).order_by("pk")
+        if self.action == "list":
+            # the list reads each member's status from its annotation, never the society; without the join SQLite
+            # walks a search's candidates in key order and stops at the page (with it, it sorted them all)
+            return members
+        return members.select_related("society")
 
     def _member(self) -> Member:
         return self.get_object()

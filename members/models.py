@@ -267,6 +267,31 @@ class APass(models.Model):
 
 
 class MemberQuerySet(SocietyScopedQuerySet):
+    # The one society the rows are limited to (set by of_society), so that the search index is asked for that
+    # society's rows only (members.selectors.search_members); None: not known to be one society's.
+    search_society_id: int | None = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.search_society_id = self.search_society_id
+        return clone
+
+    def __or__(self, other):  # the union may hold other societies' rows
+        combined = super().__or__(other)
+        combined.search_society_id = None
+        return combined
+
+    def __xor__(self, other):
+        combined = super().__xor__(other)
+        combined.search_society_id = None
+        return combined
+
+    def of_society(self, society):
+        """The members of ``society``, known to the search as one society's."""
+        qs = self.filter(society=society)
+        qs.search_society_id = society.pk
+        return qs
+
     def with_current_status(self, today: datetime.date | dict[int, datetime.date]):
         """Annotate ``current_status`` (latest entry dated on or before today, MEM-4) in one query.
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
@@ -37,7 +37,7 @@ def members_of(society: Society | None, *, today=None) -> QuerySet[Member]:
     superuser's list says what each society's screens say."""
     if society is not None:
         day = today or clock.today(society)
-        return Member.objects.filter(society=society).with_current_status(day).select_related("member_type", "apass")
+        return Member.objects.of_society(society).with_current_status(day).select_related("member_type", "apass")
     days = {s.pk: clock.today(s) for s in Society.objects.only("pk", "is_sandbox", "clock_offset", "timezone")}
     return Member.objects.with_current_status(days).select_related("member_type", "apass")
 
@@ -81,55 +81,181 @@ def search_members(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
         if digits and re.fullmatch(r"[\d\-()+ ]+", text.normalize_phone(half)) and len(digits) >= 6:
             condition |= Q(phone_digits=digits)
             phone = digits
-    candidates = _sqlite_search_candidates(queryset.db, parts, phone)
-    if candidates is not None:
-        queryset = queryset.filter(candidates)
-    return queryset.filter(condition)
+    candidates = _index_candidates(queryset, parts, phone)
+    if candidates is None:
+        return queryset.filter(condition)
+    if all(len(term) <= 2 for _column, term in parts if term):
+        # A term of one or two characters is in a key exactly when the key's token is in the index (the pair
+        # itself, or a pair starting with the character): the index answers alone, without reading each row's
+        # keys again — the dense short terms (林, 佐藤) are the ones with thousands of hits to count.
+        return queryset.filter(candidates)
+    return queryset.filter(candidates).filter(condition)
 
 
-# SQLite has no substring index; migration 0002 adds an FTS5 trigram table over the three columns, kept in
-# step by triggers. It narrows the rows to candidates; the `contains` conditions above still decide, so the
-# result is exactly that of a full scan. (PostgreSQL needs nothing here: its pg_trgm GIN indexes serve LIKE.)
-SQLITE_FTS_TABLE = "members_member_search"
+# The search index of migration 0008 (its docstring has the design): per member one token per position of each key
+# (the two characters starting there, tagged with the key and hex-encoded) and one for the society. It narrows the
+# rows to candidates — every row holding a term holds the term's tokens —, and the `contains` conditions above still
+# decide, so the result is exactly that of a full scan. PostgreSQL: an expression GIN index over a tsvector (the
+# society's rows by the B-tree on society_id);
+# SQLite: a contentless FTS5 table kept in step by triggers. For terms of one or two characters the index is exact,
+# and the `contains` conditions are left out.
+SQLITE_FTS_TABLE = "members_member_grams"
 SQLITE_FTS_OBJECTS = {
     ("table", SQLITE_FTS_TABLE),
-    ("trigger", "members_member_search_ai"),
-    ("trigger", "members_member_search_ad"),
-    ("trigger", "members_member_search_au"),
+    ("trigger", "members_member_grams_ai"),
+    ("trigger", "members_member_grams_ad"),
+    ("trigger", "members_member_grams_au"),
 }
-SQLITE_FTS_COLUMNS = {"search_text", "email", "member_number"}
-TRIGRAM = 3
-# Past this many candidate rows the index loses to a plain scan (which stops early when matches are dense:
-# the page and the capped count both have a LIMIT), so the search scans instead.
+PG_SEARCH_VECTOR = ('members_member_search_vector("members_member"."search_text", "members_member"."email", '
+                    '"members_member"."member_number")')
+KEY_TAGS = {"search_text": "t", "email": "e", "member_number": "n"}
+# Past this many candidate rows (SQLite) the index loses to a plain scan, which stops early when matches are dense
+# (the page and the capped count both have a LIMIT): the search scans instead.
 SQLITE_FTS_MAX_CANDIDATES = 10_000
 
 
-def _sqlite_search_candidates(using: str, parts: list[tuple[str, str]], phone: str | None) -> Q | None:
-    """`pk IN (FTS5 trigram match)` (or the phone number), or None when the index cannot answer or would not
-    help: not SQLite, index or triggers missing, a term shorter than a trigram (a scan is then needed
-    anyway), or more than SQLITE_FTS_MAX_CANDIDATES candidates (one bounded probe query tells)."""
-    connection = connections[using]
-    if connection.vendor != "sqlite" or not parts or any(len(term) < TRIGRAM for _col, term in parts):
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _hex(value: str) -> str:
+    return value.encode("utf-8").hex()
+
+
+def search_index_query(parts: list[tuple[str, str]], society_id: int | None, *, fold_ascii: bool = False) -> list:
+    """The index query of the (column, term) pairs as a tree: ``["and"|"or", child, ...]`` of leaves
+    ``(token, is_prefix)``. A term of two characters or more needs every pair of its characters; one character,
+    any pair starting with it (the keys are padded with a space, so every character starts one). ``fold_ascii``:
+    the index holds ASCII letters in lower case (SQLite, whose LIKE ignores their case)."""
+    alternatives: list = []
+    for column, term in dict.fromkeys(parts):
+        tag = KEY_TAGS[column]
+        if fold_ascii:
+            term = term.translate(_ASCII_LOWER)
+        if len(term) == 1:
+            alternatives.append((tag + _hex(term), True))
+        else:
+            leaves = [(tag + _hex(pair), False) for pair in _query_pairs(term)]
+            alternatives.append(leaves[0] if len(leaves) == 1 else ["and", *leaves])
+    tree: list = alternatives[0] if len(alternatives) == 1 else ["or", *alternatives]
+    if society_id is not None:
+        tree = ["and", (f"s{society_id}", False), tree]
+    return tree
+
+
+MAX_QUERY_PAIRS = 6
+
+
+def _query_pairs(term: str) -> list[str]:
+    """The pairs of characters of ``term`` the index is asked for: all of them, or for a long term at most
+    MAX_QUERY_PAIRS — any of its pairs is in every row holding it, and the `contains` conditions decide. An e-mail's
+    are taken from its part before the @ (``example.ac.jp``'s pairs are in nearly every row: PostgreSQL's GIN index
+    read a posting list as long as the table for each), non-overlapping ones first."""
+    local = term.split("@", 1)[0]
+    source = local if "@" in term and len(local) >= 2 else term
+    pairs = list(dict.fromkeys(source[i:i + 2] for i in range(len(source) - 1)))
+    if len(pairs) <= MAX_QUERY_PAIRS:
+        return pairs
+    spread = pairs[::2] + pairs[1::2]
+    return spread[:MAX_QUERY_PAIRS]
+
+
+def _render(tree, *, leaf, and_: str, or_: str) -> str:
+    if isinstance(tree, tuple):
+        return leaf(*tree)
+    joiner = and_ if tree[0] == "and" else or_
+    return "(" + joiner.join(_render(child, leaf=leaf, and_=and_, or_=or_) for child in tree[1:]) + ")"
+
+
+def fts5_match(tree) -> str:
+    return _render(tree, leaf=lambda token, prefix: token + ("*" if prefix else ""), and_=" AND ", or_=" OR ")
+
+
+def pg_tsquery(tree) -> str:
+    return _render(tree, leaf=lambda token, prefix: f"'{token}'" + (":*" if prefix else ""), and_=" & ", or_=" | ")
+
+
+def _index_candidates(queryset: QuerySet[Member], parts: list[tuple[str, str]], phone: str | None) -> Q | None:
+    """The rows that may match, from the index (or the phone number), or None when it cannot answer or would not
+    help: another database, the SQLite table or a trigger missing, or more than SQLITE_FTS_MAX_CANDIDATES
+    candidates on SQLite (one bounded probe query tells)."""
+    parts = [(column, term) for column, term in parts if term]
+    if not parts:
         return None
-    if not _sqlite_fts_ready(connection):
+    connection = connections[queryset.db]
+    sqlite = connection.vendor == "sqlite"  # PostgreSQL finds a society's rows by its B-tree on society_id
+    tree = search_index_query(parts, getattr(queryset, "search_society_id", None) if sqlite else None,
+                              fold_ascii=sqlite)
+    if connection.vendor == "postgresql":
+        return _postgresql_candidates(connection, tree, phone, getattr(queryset, "search_society_id", None))
+    elif connection.vendor == "sqlite" and _sqlite_fts_ready(connection):
+        match = fts5_match(tree)
+        with connection.cursor() as cursor:  # a term found almost everywhere ("example.ac.jp"): scanning is cheaper
+            cursor.execute(f"SELECT 1 FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s LIMIT 1 OFFSET %s",
+                           [match, SQLITE_FTS_MAX_CANDIDATES])
+            if cursor.fetchone():
+                return None
+        candidates = Q(pk__in=RawSQL(f"SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s",
+                                     [match]))
+    else:
         return None
-    columns_of: dict[str, list[str]] = {}
-    for column, term in parts:
-        columns_of.setdefault(term, []).append(column)
-    phrases = []
-    for term, columns in columns_of.items():  # one phrase per distinct term: each phrase reads its doclists once
-        phrase = '"' + term.replace('"', '""') + '"'
-        phrases.append(phrase if set(columns) == SQLITE_FTS_COLUMNS else "{" + " ".join(columns) + "} : " + phrase)
-    match = " OR ".join(phrases)
-    with connection.cursor() as cursor:  # a term found almost everywhere ("example.ac.jp"): scanning is cheaper
-        cursor.execute(f"SELECT 1 FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s LIMIT 1 OFFSET %s",
-                       [match, SQLITE_FTS_MAX_CANDIDATES])
-        if cursor.fetchone():
-            return None
-    candidates = Q(pk__in=RawSQL(f"SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s", [match]))
     if phone:
         candidates |= Q(phone_digits=phone)
     return candidates
+
+
+# Up to this many matching ids, PostgreSQL's page and count read the rows by primary key (`id = ANY(ids)`).
+PG_MAX_CANDIDATES = 10_000
+
+
+class _PkIsAny(Expression):
+    """``<the row's primary key> = ANY(%s)`` with the ids as one array parameter (PostgreSQL), under whatever alias
+    the query gives the table (a subquery's ``V0``)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, ids: list[int]):
+        super().__init__()
+        self.ids = ids
+        self.column = F("pk")
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = self.copy()
+        resolved.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return resolved
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        return f"{sql} = ANY(%s)", [*params, self.ids]
+
+
+def _postgresql_candidates(connection, tree, phone: str | None, society_id: int | None) -> Q:
+    """The matching ids first, in one unordered statement bounded to PG_MAX_CANDIDATES + 1 rows whose only indexable
+    condition is the GIN index's; up to PG_MAX_CANDIDATES of them, the page and the capped count read those rows by
+    primary key — the page in the list's order, stopping at its end. Written on the list's own statement (or next to
+    an indexable society or phone condition), the planner walks another index and computes each row's tokens as it
+    goes (0.2 ms a row: it believes the bitmap's recheck would compute them as well, which it does not). The society
+    is a filter on the index's rows (`society_id + 0`: no index); the phone number its own B-tree, OR'ed by the
+    list. Past the bound (a dense term), the same statement as a fenced subquery (`id IN (… OFFSET 0)`)."""
+    where, params = f"{PG_SEARCH_VECTOR} @@ %s::tsquery", [pg_tsquery(tree)]
+    if society_id is not None:
+        where, params = f"{where} AND society_id + 0 = %s", [*params, society_id]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM members_member WHERE {where} LIMIT %s", [*params, PG_MAX_CANDIDATES + 1])
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        candidates = Q(pk__in=[])
+    elif len(ids) <= PG_MAX_CANDIDATES:
+        candidates = Q(_PkIsAny(ids))
+    else:
+        candidates = Q(pk__in=RawSQL(f"SELECT id FROM members_member WHERE {where} OFFSET 0", params))
+    return candidates | Q(phone_digits=phone) if phone else candidates
 
 
 def _sqlite_fts_ready(connection) -> bool:

@@ -218,18 +218,27 @@ def test_mem10_count_is_capped_on_huge_lists(society, regular_type):
     qs = Member.objects.filter(society=society)
     assert capped_count(qs, cap=3) == 3
     assert capped_count(qs, cap=2) is None  # the API then answers count: null
+    # a member list with its status annotation counts the same rows, by key alone (no status subquery per row)
+    from django.db.models import Count
+
+    from members.selectors import members_of
+
+    assert capped_count(members_of(society)) == 3
+    grouped = Member.objects.filter(society=society).values("member_type").annotate(n=Count("pk"))
+    assert capped_count(grouped) == 1  # one group: a grouped list is counted by its groups, not its members
+    assert capped_count(Member.objects.filter(society=society).values("email").distinct()) == 3
 
 
 @pytest.mark.django_db
 def test_mem10_search_index_survives_every_migration():
     """SQLite rebuilds a table when a migration alters it, which drops its triggers: after all migrations the
-    FTS5 trigram table and its three triggers must still exist, or every part search silently scans."""
+    FTS5 bigram table and its three triggers must still exist, or every part search silently scans."""
     from django.db import connection
 
     from members.selectors import SQLITE_FTS_OBJECTS
 
     if connection.vendor != "sqlite":
-        pytest.skip("the FTS5 index is SQLite's; PostgreSQL uses pg_trgm indexes")
+        pytest.skip("the FTS5 index is SQLite's; PostgreSQL's GIN index: tests/members/test_search_grams.py")
     with connection.cursor() as cursor:
         cursor.execute("SELECT type, name FROM sqlite_master")
         found = set(cursor.fetchall())
