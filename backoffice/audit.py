@@ -131,7 +131,7 @@ def record(
 
 def _write(entries: list[AuditEntry], society_id: int | None) -> None:
     """Chain ``entries`` (all of ``society_id``) after the last one of their society and insert them."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the caller's transaction (a service's), or one of its own
         head = audit_chain.lock_head(society_id)
         now = timezone.now()
         for entry in entries:
@@ -141,7 +141,7 @@ def _write(entries: list[AuditEntry], society_id: int | None) -> None:
             entries[0].save(force_insert=True)
         else:
             AuditEntry.objects.bulk_create(entries, batch_size=2000)
-        audit_chain.advance_head(head)
+        audit_chain.remember(head)
     for found in _collectors.get():
         found.extend(entries)
 

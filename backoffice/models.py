@@ -85,12 +85,12 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """Where one chain of the audit trail stands: its last position and hash. Its row is the chain's lock
-    (``audit_chain.lock_head``): writers of one society's entries take turns on it."""
+    """One chain of the audit trail: its row is the chain's lock (``audit_chain.lock_head``: writers of one
+    society's entries take turns on it) and holds how far the chain had come (``last_seq``)."""
 
     chain = models.BigIntegerField(unique=True)  # the society's id; 0 for entries without a society
+    # The chain had reached this position when a writer last took the lock: entries up to it must exist.
     last_seq = models.PositiveBigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit chain head")

@@ -20,8 +20,8 @@ def chain_existing(apps, schema_editor):
     for society_id in society_ids:
         rows = entries.filter(society_id=society_id) if society_id is not None else \
             entries.filter(society_id__isnull=True)
-        head = AuditChainHead.objects.using(db).filter(chain=audit_chain.chain_key(society_id)).first()
-        seq, last_hash = (head.last_seq, head.last_hash) if head is not None else (0, "")
+        last = rows.filter(seq__isnull=False).order_by("-seq").first()
+        seq, last_hash = (last.seq, last.entry_hash) if last is not None else (0, "")
         pending = []
         for entry in rows.filter(seq__isnull=True).order_by("at", "id").iterator(chunk_size=BATCH):
             seq += 1
@@ -41,7 +41,7 @@ def chain_existing(apps, schema_editor):
         if pending:
             AuditEntry.objects.using(db).bulk_update(pending, ["seq", "prev_hash", "entry_hash"])
         AuditChainHead.objects.using(db).update_or_create(
-            chain=audit_chain.chain_key(society_id), defaults={"last_seq": seq, "last_hash": last_hash})
+            chain=audit_chain.chain_key(society_id), defaults={"last_seq": seq})
 
 
 class Migration(migrations.Migration):

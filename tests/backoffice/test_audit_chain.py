@@ -57,8 +57,7 @@ def test_sec1_each_entry_carries_its_hash_and_the_hash_of_the_entry_before_it(so
             assert entry.prev_hash == before.entry_hash
         for entry in stored:
             assert len(entry.entry_hash) == 64 and entry.entry_hash == audit_chain.digest_of(entry)
-    head = AuditChainHead.objects.get(chain=society.pk)
-    assert (head.last_seq, head.last_hash) == (3, AuditEntry.objects.get(pk=mine[-1].pk).entry_hash)
+    assert AuditChainHead.objects.filter(chain__in=[society.pk, other_society.pk]).count() == 2  # one lock each
     status, out, _ = verify_output()
     assert status == 0 and "OK: 5 audit entries" in out
 
@@ -105,14 +104,44 @@ def test_sec1_a_rehashed_entry_still_breaks_the_link_to_the_next(society):
     assert status == 1 and f"#{entries[1].pk} " in err and "does not follow" in err
 
 
+def later_writer() -> None:
+    """The next transaction's writer: it takes the chain's lock again (no cache of this one's)."""
+    getattr(connection, "_audit_chain_heads", {}).clear()
+
+
 def test_sec1_removed_entries_are_detected_in_the_middle_and_at_the_end(society):
     entries = write_entries(society, 4)
-    raw("DELETE FROM {table} WHERE id = %s", [entries[3].pk])  # the last one: the head still says 4
+    later_writer()
+    entries += write_entries(society, 1)  # its lock records that the chain had reached 4
+    assert AuditChainHead.objects.get(chain=society.pk).last_seq == 4
+    raw("DELETE FROM {table} WHERE id IN (%s, %s)", [entries[3].pk, entries[4].pk])  # the chain's end
     status, _, err = verify_output()
     assert status == 1 and "removed" in err
     raw("DELETE FROM {table} WHERE id = %s", [entries[1].pk])
     status, _, err = verify_output()
     assert status == 1 and f"#{entries[2].pk} " in err and "missing" in err
+
+
+def test_sec1_the_next_entry_of_a_transaction_chains_on_from_memory(society, django_assert_num_queries):
+    """Cheap: the first entry of a transaction locks and reads the chain (2 statements), the next ones only
+    insert."""
+    later_writer()
+    # the test's savepoint (2); lock and read the end (2), insert; insert; insert
+    with django_assert_num_queries(2 + 2 + 1 + 1 + 1):
+        with transaction.atomic():
+            write_entries(society, 3)
+    assert verify_output()[0] == 0
+
+
+def test_sec1_an_entry_rolled_back_with_its_savepoint_is_not_followed(society):
+    write_entries(society, 1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        write_entries(society, 1)  # seq 2, then undone with its savepoint
+        raise RuntimeError
+    write_entries(society, 1)  # follows seq 1 again, not the undone entry
+    assert list(AuditEntry.objects.filter(society_id=society.pk).order_by("seq").values_list("seq", flat=True)) \
+        == [1, 2]
+    assert verify_output()[0] == 0
 
 
 def test_sec1_bulk_entries_written_in_one_insert_are_chained_too(society, staff_op):
