@@ -120,7 +120,8 @@ def register_on_locked(*, actor: Actor, invoice: Invoice, amount: int, method: s
                        mail_source: tuple[str, str] | None = None) -> Payment:
     """Register a payment on an invoice the caller has locked and whose ``paid``/``total`` it has read under
     that lock (or kept up to date since). Only for services of this app, inside their transaction."""
-    refusal = selectors.payment_register_refusal(invoice, method=method, amount=amount)
+    refusal = (selectors.payment_register_refusal(invoice, method=method, amount=amount)
+               or selectors.payment_date_refusal(invoice, paid_on))
     if refusal is not None:
         raise refusal
     if method in ONLINE_METHODS and not settlement_number:

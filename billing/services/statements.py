@@ -174,7 +174,10 @@ def statement_import(*, actor: Actor, society: Society, data: bytes, file_format
     final = []
     for position, (line, identity, state, reason, member_id) in enumerate(decided):
         if state is None:
-            allocation = _allocate(line.amount, open_by_member.get(member_id, []))
+            # only invoices that take a payment of this date (API.md "Payment dates"): else amount_differs
+            fitting = [i for i in open_by_member.get(member_id, [])
+                       if selectors.payment_date_refusal(i, line.date) is None]
+            allocation = _allocate(line.amount, fitting)
             if allocation is None:
                 state, reason = State.UNMATCHED, REASON_AMOUNT_DIFFERS
             else:
