@@ -9,7 +9,8 @@ class SupportConfig(AppConfig):
     def ready(self):
         from . import actions, audit_labels, facts, identity, triage  # noqa: F401  (register what the flows name)
 
-        from . import panels
+        from . import disclosure, panels
 
         audit_labels.register()
+        disclosure.register()
         panels.register()
