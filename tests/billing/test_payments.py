@@ -323,3 +323,15 @@ def test_pay3_refusal_is_about_the_remarks_and_does_not_speak_of_a_cancelled_inv
         message = str(refused("remarks_required", register, staff_op, invoice, method="bank_check",
                               remarks="BC-99 メモ").message)
     assert "この会員の決済番号: BC-42" in message
+
+
+def test_issue16_pay4_split_with_an_invoice_not_visible_names_the_allocation(api, member, other_society):
+    """A reference in the body is bad input naming it as sent (``allocations.1.invoice``), not a 404."""
+    mine = InvoiceFactory(member=member, fiscal_year=2025)
+    theirs = InvoiceFactory(member=MemberFactory(society=other_society), fiscal_year=2025)
+    for unknown in (theirs.pk, theirs.pk + 1000):
+        body = {"member": member.pk, "method": "bank_transfer", "paid_on": "2026-05-01",
+                "allocations": [{"invoice": mine.pk, "amount": 10_000}, {"invoice": unknown, "amount": 1}]}
+        error = assert_error(api.post(f"{URL}split/", body, format="json"), 400, "invalid")
+        assert error["fields"] == {"allocations.1.invoice": ["存在しない請求です。"]}
+    assert not Payment.objects.exists()
