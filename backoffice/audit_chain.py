@@ -140,10 +140,17 @@ def remember(head: Head) -> None:
         if heads.get(head.key, (None, None))[1] is marker:
             del heads[head.key]
 
+    marker.audit_chain_marker = True  # type: ignore[attr-defined]  (``is_marker``)
     connection.on_commit(marker)
     if not hasattr(connection, "_audit_chain_heads"):
         connection._audit_chain_heads = {}
     connection._audit_chain_heads[head.key] = (dataclasses.replace(head), marker)
+
+
+def is_marker(func) -> bool:
+    """Whether an on_commit callback is one of ``remember``'s markers (a test counting the callbacks of its own
+    act leaves them out)."""
+    return bool(getattr(func, "audit_chain_marker", False))
 
 
 def chain(entries: list, head: Head) -> None:
