@@ -7,6 +7,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -23,7 +24,13 @@ def _flatten(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}
         for key, value in detail.items():
-            if isinstance(value, dict):
+            if isinstance(value, dict) and value and all(isinstance(k, int) for k in value) and \
+                    all(isinstance(v, list) and not any(isinstance(i, dict) for i in v) for v in value.values()):
+                # A list of plain values (``member_ids``, ``exclude_member_types``: references by id or code) is
+                # named as sent; each message says which item (1番目) it is about.
+                out[key] = [MSG_LIST_ITEM % {"position": i + 1, "message": _message(m)}
+                            for i, msgs in sorted(value.items()) for m in msgs]
+            elif isinstance(value, dict):
                 for sub, msgs in _flatten(value).items():
                     # a nested serializer's own error belongs to the field itself ("assignments")
                     out[key if sub == "non_field_errors" else f"{key}.{sub}"] = msgs
@@ -43,6 +50,10 @@ def _flatten(detail) -> dict[str, list[str]]:
     if isinstance(detail, list):
         return {"non_field_errors": [_message(d) for d in detail]}
     return {"non_field_errors": [_message(detail)]}
+
+
+#: A refusal of one item of a list of plain values, under the list's own name.
+MSG_LIST_ITEM = gettext_lazy("Item %(position)s: %(message)s")
 
 
 def _message(item) -> str:

@@ -1,4 +1,4 @@
-"""The audit trail (SEC-1): append-only, one entry per service call."""
+"""The audit trail (SEC-1): append-only, one entry per service call, chained per society (``audit_chain``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import SocietyScopedQuerySet
@@ -27,7 +28,8 @@ class AuditEntryQuerySet(SocietyScopedQuerySet):
 
 
 class AuditEntry(models.Model):
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set by ``audit.record`` before the entry is hashed (not auto_now_add: the hash covers it).
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     society_id = models.BigIntegerField(_("society"), null=True, blank=True, db_index=True)
     actor_label = models.CharField(_("actor"), max_length=255)
     actor_user = models.ForeignKey(
@@ -50,6 +52,12 @@ class AuditEntry(models.Model):
     # An act of several services (a support case's action, a guided procedure) labels its batch.
     act_label = models.CharField(_("act"), max_length=200, blank=True, default="")
 
+    # Tamper evidence (SEC-1, backoffice.audit_chain): the position in the society's chain (1, 2, …), the
+    # hash of the entry before it and the hash of this entry's content with that one.
+    seq = models.PositiveBigIntegerField(_("position in the chain"), null=True, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    entry_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
@@ -57,6 +65,12 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit trail")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
+        constraints = [
+            models.UniqueConstraint(fields=["society_id", "seq"], condition=models.Q(society_id__isnull=False),
+                                    name="audit_one_entry_per_chain_position"),
+            models.UniqueConstraint(fields=["seq"], condition=models.Q(society_id__isnull=True),
+                                    name="audit_one_platform_entry_per_chain_position"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_repr}"
@@ -68,3 +82,18 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit entries are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """One chain of the audit trail: its row is the chain's lock (``audit_chain.lock_head``: writers of one
+    society's entries take turns on it) and holds how far the chain had come (``last_seq``)."""
+
+    chain = models.BigIntegerField(unique=True)  # the society's id; 0 for entries without a society
+    # The chain had reached this position when a writer last took the lock: entries up to it must exist.
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"chain {self.chain} at {self.last_seq}"

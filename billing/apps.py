@@ -7,6 +7,7 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self):
-        from . import audit_labels
+        from . import audit_labels, disclosure
 
         audit_labels.register()
+        disclosure.register()

@@ -101,7 +101,7 @@ __all__ = ["OPEN_STATUSES", "InvoiceStatus", "invoices_of", "fiscal_year_of", "o
            "billing_run_skip_reason", "billing_run_blocking_invoice", "pay3_applies",
            # the refusals (DESIGN 5b): each returns a DomainError (code, message, fields, evidence) or None
            "invoices_cancel_refusals", "invoice_cancel_refusal", "invoices_bulk_cancel_refusal", "invoice_edit_refusal",
-           "invoice_adjust_refusal", "payment_register_refusal", "payment_remarks_refusal", "payment_delete_refusal",
+           "invoice_adjust_refusal", "payment_register_refusal", "payment_date_refusal", "payment_remarks_refusal", "payment_delete_refusal",
            "billing_run_retry_refusal", "billing_run_rename_refusal", "billing_run_confirm_refusal",
            "billing_run_cancel_refusal", "statement_row_match_refusal", "lapse_withdraw_refusal"]
 
@@ -191,6 +191,32 @@ def payment_register_refusal(invoice, *, method: str, amount: int) -> DomainErro
             return Conflict("amount_exceeds_invoice", message, fields={"amount": [str(message)]},
                             evidence={"outstanding": outstanding, "amount": amount, "method": method})
     return None
+
+
+MSG_PAYMENT_DATE = _("The payment date must be between %(earliest)s (the first day of the fiscal year before the "
+                     "invoice's fiscal year %(fiscal_year)s) and %(today)s (today).")
+
+
+def payment_date_earliest(invoice) -> datetime.date:
+    """The first day of the fiscal year preceding ``invoice``'s: the earliest ``paid_on`` it takes."""
+    start = getattr(invoice.society, "fiscal_year_start_month", 4) or 1
+    return datetime.date(invoice.fiscal_year - 1, start, 1)
+
+
+def payment_date_refusal(invoice, paid_on) -> DomainError | None:
+    """Why ``paid_on`` cannot be the date of a payment on ``invoice`` (API.md "Payment dates"), or None: a payment
+    is dated neither after today on the society clock (SIM-1) nor before the first day of the fiscal year
+    preceding the invoice's fiscal year — 400 ``invalid`` naming ``paid_on``. Every way a payment is registered
+    (by hand, split, bank statement, guided procedure) goes through ``register_on_locked``, which enforces it."""
+    today = clock.today(invoice.society)
+    earliest = payment_date_earliest(invoice)
+    if isinstance(paid_on, datetime.date) and earliest <= paid_on <= today:
+        return None
+    message = MSG_PAYMENT_DATE % {"earliest": earliest.isoformat(), "fiscal_year": invoice.fiscal_year,
+                                  "today": today.isoformat()}
+    return DomainError("invalid", message, fields={"paid_on": [str(message)]},
+                       evidence={"paid_on": paid_on.isoformat() if isinstance(paid_on, datetime.date) else None,
+                                 "earliest": earliest.isoformat(), "today": today.isoformat()})
 
 
 def pay3_applies(actor, method: str) -> bool:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,6 +41,7 @@ from .forms import (
     StatusAddForm,
     StatusEditForm,
 )
+from .disclosure import disclosure_response
 from .models import CorporateMember, Member, MemberType, Operator, Society, Status
 
 # Permissions come from roles (SOC-3), not from Django's groups: nothing to manage there.
@@ -350,8 +351,12 @@ class MemberAdmin(ServiceAdmin):
         if object_id:
             extra["title"] = _("Edit member information")
             obj = self.get_object(request, object_id)
+            if obj is not None and request.method in ("GET", "HEAD"):
+                # SEC-5: opening the record is recorded (who, when, from which screen)
+                services.member_access_record(actor=request.user, member=obj, via="admin", where=request.path)
             if obj is not None:
                 extra["member_obj"] = obj
+                extra["can_disclose"] = may(request, "can_disclose_personal_data")
                 extra["status_today"] = obj.status_on(clock.today(obj.society))
                 extra["status_today_label"] = Status(extra["status_today"]).label if extra["status_today"] else "—"
                 extra["released_allowed"] = selectors.email_release_refusal(obj, clock.today(obj.society)) is None
@@ -394,7 +399,19 @@ class MemberAdmin(ServiceAdmin):
             path("<path:object_id>/adjustments/", wrap(self.adjustments_view), name="%s_%s_adjustments" % info),
             path("<path:object_id>/member-number/", wrap(self.member_number_view), name="%s_%s_member_number" % info),
             path("<path:object_id>/unlink-apass/", wrap(self.unlink_apass_view), name="%s_%s_unlink_apass" % info),
+            path("<path:object_id>/disclosure/", wrap(self.disclosure_view), name="%s_%s_disclosure" % info),
         ] + super().get_urls()
+
+    def disclosure_view(self, request, object_id):
+        """SEC-5: [会員情報変更] › 保有個人データの開示 — everything the society holds on the member, as the API's
+        disclosure, downloaded as a JSON file (administrators only; the download is recorded as an access)."""
+        if not may(request, "can_disclose_personal_data"):
+            raise PermissionDenied
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        member = self._member_or_404(request, object_id)
+        services.member_access_record(actor=request.user, member=member, via="admin", where=request.path)
+        return disclosure_response(member)
 
     def _member_or_404(self, request, object_id) -> Member:
         obj = self.get_object(request, object_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -16,8 +17,9 @@ from rest_framework.views import APIView
 from backoffice import text
 from backoffice.errors import DomainError
 from backoffice.http import client_address
+from backoffice.services import permission_denied
 
-from . import selectors, services
+from . import disclosure, selectors, services
 from .models import Member, MemberType, Status
 from .serializers import (
     AdjustmentSerializer,
@@ -134,6 +136,15 @@ class MemberFilter(django_filters.FilterSet):
         return queryset.filter(member_number=text.normalize_code(value))
 
 
+class AccessSerializer(serializers.Serializer):
+    """API.md "Personal data": one opening of a member's record."""
+
+    at = serializers.DateTimeField()
+    operator = serializers.CharField()
+    via = serializers.ChoiceField(choices=["admin", "api"])
+    where = serializers.CharField()
+
+
 class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = MemberSerializer
     write_permission = "can_write"  # an action may ask more (the number correction: can_manage_settings)
@@ -151,6 +162,38 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def _member(self) -> Member:
         return self.get_object()
+
+    def retrieve(self, request, *args, **kwargs):
+        """A member's record; opening it is recorded (SEC-5: who, when, which endpoint)."""
+        member = self.get_object()
+        services.member_access_record(actor=request.user, member=member, via="api", where=f"GET {request.path}")
+        return Response(self.get_serializer(member).data)
+
+    def _personal_data(self, request) -> Member:
+        """SEC-5: admins only (403 ``permission_denied``); another society's member is 404. The reading is recorded."""
+        if not getattr(request.user, "can_disclose_personal_data", False):
+            raise permission_denied()
+        member = self.get_object()
+        services.member_access_record(actor=request.user, member=member, via="api", where=f"GET {request.path}")
+        return member
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"], url_path="disclosure", pagination_class=None, filterset_class=None)
+    def disclosure(self, request, pk=None):
+        """Everything the society holds on the member (API.md "Personal data"); never a password or hash."""
+        member = self._personal_data(request)
+        response = Response(disclosure.member_disclosure(member))
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(responses=AccessSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="accesses", pagination_class=None, filterset_class=None)
+    def accesses(self, request, pk=None):
+        """Who opened the member's record, newest first (this reading included)."""
+        member = self._personal_data(request)
+        response = Response(disclosure.accesses(member))
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
     def create(self, request):

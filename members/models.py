@@ -180,6 +180,11 @@ class Operator(AbstractBaseUser, PermissionsMixin):
         return bool(self.is_active and (self.is_superuser or self.role == self.Role.ADMIN))
 
     @property
+    def can_disclose_personal_data(self) -> bool:
+        """SEC-5: produce a member's disclosure and read who opened their record: admins (and the platform)."""
+        return self.can_manage_settings
+
+    @property
     def can_manage_platform(self) -> bool:
         """A society's slug and contract status are the platform's to set, never the society's."""
         return bool(self.is_active and self.is_superuser)
@@ -606,3 +611,34 @@ class OperatorSignIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.typed_email}（{self.get_reason_display()}）"
+class MemberAccessQuerySet(SocietyScopedQuerySet):
+    pass
+
+
+class MemberAccess(models.Model):
+    """SEC-5 (個人情報保護法, records of use): one operator opened one member's record — its admin page, the API
+    detail, the accesses or the disclosure. A log of its own, not the audit trail (nothing changed): one INSERT
+    per opening (``members.services.member_access_record``)."""
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", _("admin screen")
+        API = "api", _("API")
+
+    society = models.ForeignKey(Society, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="accesses")
+    operator = models.ForeignKey("members.Operator", verbose_name=_("operator"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    operator_email = models.CharField(_("operator"), max_length=255)
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
+    where = models.CharField(_("screen or endpoint"), max_length=100)
+    at = models.DateTimeField(_("time"))  # society clock
+
+    objects = MemberAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access to a member's record")
+        verbose_name_plural = _("accesses to members' records")
+        indexes = [models.Index(fields=["member", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.operator_email} {self.where}"

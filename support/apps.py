@@ -11,7 +11,8 @@ class SupportConfig(AppConfig):
         from . import facts_faq_members, links  # noqa: F401  (seed 003's member flows; the screens of outcome links)
         from . import facts_faq_billing  # noqa: F401  (seed 003 請求・入金: facts and actions)
 
-        from . import panels
+        from . import disclosure, panels
 
         audit_labels.register()
+        disclosure.register()
         panels.register()

@@ -1,7 +1,8 @@
 """Billing API: payments (API.md, Billing and payments) — register, list, split (PAY-4), delete (PAY-2).
 
-Views parse input and call ``billing.services.payments``; another society's invoice, member or payment is
-404 (SOC-2)."""
+Views parse input and call ``billing.services.payments``; another society's payment in the path is 404 (SOC-2).
+An invoice or member named in the body that the operator cannot see (unknown, or another society's) is bad
+input: 400 naming the field as sent (``invoice``, ``member``), as ``POST /invoices/`` does for ``member``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from backoffice.errors import DomainError
 from backoffice.fields import HalfWidthCharField, HalfWidthDateField, HalfWidthIntegerField
 from members.models import Member
 
@@ -23,6 +25,16 @@ from ..services import payments as services
 
 MAX_ID = 2**63 - 1
 MAX_AMOUNT = 10**10  # ten billion yen: far beyond any fee, well inside every integer column
+MSG_UNKNOWN_INVOICE = _("Unknown invoice.")
+MSG_UNKNOWN_MEMBER = _("Unknown member.")
+
+
+def body_reference(queryset, pk, field: str, message):
+    """The object a body field names, among those the operator may see; else 400 naming ``field``."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise DomainError("invalid", message, fields={field: [str(message)]})
+    return found
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -104,7 +116,8 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = PaymentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        invoice = get_object_or_404(selectors.invoices_of(request.user), pk=values.pop("invoice"))
+        invoice = body_reference(selectors.invoices_of(request.user), values.pop("invoice"), "invoice",
+                                 MSG_UNKNOWN_INVOICE)
         payment = services.payment_register(actor=request.user, invoice=invoice, **values)
         return Response(self._render(payment), status=status.HTTP_201_CREATED)
 
@@ -115,7 +128,8 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = PaymentSplitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        member = get_object_or_404(Member.objects.visible_to(request.user), pk=values.pop("member"))
+        member = body_reference(Member.objects.visible_to(request.user), values.pop("member"), "member",
+                                MSG_UNKNOWN_MEMBER)
         allocations = [(a["invoice"], a["amount"]) for a in values.pop("allocations")]
         payments = services.payments_split(actor=request.user, member=member, allocations=allocations, **values)
         return Response(self._render(payments), status=status.HTTP_201_CREATED)

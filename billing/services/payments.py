@@ -44,6 +44,14 @@ MSG_ONLINE_ONLY = _("On My Page, pay by credit card, convenience store or bank c
 MSG_METHOD_NOT_ACCEPTED = _("This society does not accept this payment method.")
 MSG_NOT_CONFIRMED = _("This invoice is not shown on My Page.")
 MSG_DATE_RANGE = _("Enter a date between %(min)s and %(max)s.")
+MSG_UNKNOWN_INVOICE = _("Unknown invoice.")
+
+
+def unknown_allocation_invoice(position: int) -> DomainError:
+    """An allocation names an invoice the operator cannot see (unknown, or another society's): 400 naming
+    ``allocations.<position>.invoice``, as sent."""
+    return DomainError("invalid", MSG_UNKNOWN_INVOICE,
+                       fields={f"allocations.{position}.invoice": [str(MSG_UNKNOWN_INVOICE)]})
 
 
 def lock_invoice(invoice_or_pk) -> Invoice:
@@ -120,7 +128,8 @@ def register_on_locked(*, actor: Actor, invoice: Invoice, amount: int, method: s
                        mail_source: tuple[str, str] | None = None) -> Payment:
     """Register a payment on an invoice the caller has locked and whose ``paid``/``total`` it has read under
     that lock (or kept up to date since). Only for services of this app, inside their transaction."""
-    refusal = selectors.payment_register_refusal(invoice, method=method, amount=amount)
+    refusal = (selectors.payment_register_refusal(invoice, method=method, amount=amount)
+               or selectors.payment_date_refusal(invoice, paid_on))
     if refusal is not None:
         raise refusal
     if method in ONLINE_METHODS and not settlement_number:
@@ -188,9 +197,9 @@ def payments_split(*, actor: Actor, member, method: str, paid_on: datetime.date,
         _check_amount(amount)
     locked = {i.pk: i for i in Invoice.objects.select_for_update().select_related("society", "member")
               .filter(pk__in=ids, society_id=member.society_id).order_by("pk")}
-    for invoice_id in ids:
-        if invoice_id not in locked:
-            raise NotFound()
+    for position, invoice_id in enumerate(ids):
+        if invoice_id not in locked:  # a reference in the body: bad input naming it (issue 16), not a 404
+            raise unknown_allocation_invoice(position)
         if locked[invoice_id].member_id != member.pk:
             message = MSG_SPLIT_OTHER_MEMBER % {"invoice": locked[invoice_id].number}
             raise DomainError("invalid", message, fields={"allocations": [str(message)]})

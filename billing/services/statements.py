@@ -29,13 +29,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock
-from backoffice.errors import Conflict, DomainError, NotFound
+from backoffice.errors import Conflict, DomainError
 from backoffice.services import Actor, check_society, service
 from members.models import Member, Society
 
 from .. import numbering, selectors, statement_files
 from ..models import OPEN_STATUSES, BankStatement, BankStatementRow, Invoice, PaymentMethod
-from .payments import lock_invoice, register_on_locked
+from .payments import lock_invoice, register_on_locked, unknown_allocation_invoice
 
 State = BankStatementRow.State
 
@@ -174,7 +174,10 @@ def statement_import(*, actor: Actor, society: Society, data: bytes, file_format
     final = []
     for position, (line, identity, state, reason, member_id) in enumerate(decided):
         if state is None:
-            allocation = _allocate(line.amount, open_by_member.get(member_id, []))
+            # only invoices that take a payment of this date (API.md "Payment dates"): else amount_differs
+            fitting = [i for i in open_by_member.get(member_id, [])
+                       if selectors.payment_date_refusal(i, line.date) is None]
+            allocation = _allocate(line.amount, fitting)
             if allocation is None:
                 state, reason = State.UNMATCHED, REASON_AMOUNT_DIFFERS
             else:
@@ -251,8 +254,9 @@ def statement_row_match(*, actor: Actor, row: BankStatementRow, allocations: Seq
             raise DomainError("invalid", _("Enter an amount of 1 yen or more."), fields={"allocations": []})
     locked = {i.pk: i for i in Invoice.objects.select_for_update().filter(pk__in=ids, society_id=row.society_id)
               .order_by("pk")}
-    if set(ids) - set(locked):
-        raise NotFound()
+    for position, invoice_id in enumerate(ids):
+        if invoice_id not in locked:  # a reference in the body: bad input naming it (issue 16)
+            raise unknown_allocation_invoice(position)
     row = BankStatementRow.objects.select_for_update().select_related("statement").get(pk=row.pk)
     refusal = selectors.statement_row_match_refusal(row)
     if refusal is not None:

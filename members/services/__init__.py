@@ -36,3 +36,4 @@ from .statuses import (  # noqa: F401
     member_status_bulk_update,
     member_status_edit,
 )
+from .personal_data import member_access_record  # noqa: F401

@@ -56,7 +56,7 @@ def test_validation_error_names_the_field_and_flattens_nesting():
     assert body["fields"] == {
         "name": ["Too long."],
         "assignments.1.member": ["A valid integer is required."],
-        "member_ids.0": ["Bad id."],
+        "member_ids": ["Item 1: Bad id."],  # a list of plain values is named as sent
         "nested": ["Expected a list."],
     }
     assert body["detail"] == "Please correct the input: name: Too long."

@@ -176,3 +176,26 @@ def test_bil7_bulk_cancel_all_or_none(api, society, regular_type):
     assert not Invoice.objects.filter(cancelled_at__isnull=False).exists()
     assert api.post("/api/v1/invoices/bulk-cancel/", {"invoice_ids": ids[:2]}, format="json").json() == {"cancelled": 2}
     assert api.post("/api/v1/invoices/bulk-cancel/", {"invoice_ids": []}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"exclude_member_types": ["student", "nosuch"]}, "exclude_member_types", "2番目: 存在しないコードです: nosuch"),
+    ({"member_ids": [1, "abc"]}, "member_ids", "2番目: "),
+])
+def test_issue16_a_list_of_references_is_refused_under_its_own_name(api, society, regular_type, student_type,
+                                                                    other_society, body, field, message):
+    """Issue 16: a refusal of a body field names that field as sent — for a list of references (codes, ids) the
+    list's own key (never ``exclude_member_types.0``), the message saying which item."""
+    answer = api.post("/api/v1/billing-runs/", {**RUN_BODY, **body}, format="json")
+    assert answer.status_code == 400
+    fields = answer.json()["fields"]
+    assert list(fields) == [field]
+    assert fields[field][0].startswith(message)
+    assert not BillingRun.objects.exists()
+
+
+def test_issue16_another_society_code_in_exclude_member_types_is_unknown(api, society, regular_type, other_society):
+    MemberTypeFactory(society=other_society, code="theirs", name="他学会の会員種別")
+    answer = api.post("/api/v1/billing-runs/", {**RUN_BODY, "exclude_member_types": ["theirs"]}, format="json")
+    assert answer.status_code == 400 and answer.json()["fields"] == {
+        "exclude_member_types": ["1番目: 存在しないコードです: theirs"]}

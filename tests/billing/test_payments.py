@@ -114,7 +114,12 @@ def test_pay1_api_refusals(api, other_api, viewer_api, invoice):
     assert_error(api.post(URL, {**base, "amount": 0}, format="json"), 400, "invalid")
     assert_error(api.post(URL, {**base, "invoice": 10**30}, format="json"), 400, "invalid")
     assert_error(api.post(URL, {**base, "paid_on": "2026-13-01"}, format="json"), 400, "invalid")
-    assert_error(other_api.post(URL, {**base, "amount": 1}, format="json"), 404, "not_found")
+    # a reference in the body to an invoice the operator cannot see is bad input naming the field (issue 16)
+    body = assert_error(other_api.post(URL, {**base, "amount": 1}, format="json"), 400, "invalid")
+    assert list(body["fields"]) == ["invoice"]
+    body = assert_error(api.post(URL, {**base, "amount": 1, "invoice": invoice.pk + 1000}, format="json"), 400,
+                        "invalid")
+    assert body["fields"] == {"invoice": ["存在しない請求です。"]}
     assert_error(viewer_api.post(URL, {**base, "amount": 1}, format="json"), 403, "permission_denied")
     assert Payment.objects.count() == 0
 
@@ -250,7 +255,8 @@ def test_pay4_api_split(api, member, other_api):
     assert response.status_code == 201, response.content
     assert [p["invoice"] for p in response.json()] == [a.pk, b.pk]
     assert_error(api.post(f"{URL}split/", {**body, "allocations": []}, format="json"), 400, "invalid")
-    assert_error(other_api.post(f"{URL}split/", body, format="json"), 404, "not_found")
+    assert list(assert_error(other_api.post(f"{URL}split/", body, format="json"), 400, "invalid")["fields"]) \
+        == ["member"]
 
 
 # --- fiscal years ----------------------------------------------------------------------------------------------
@@ -317,3 +323,15 @@ def test_pay3_refusal_is_about_the_remarks_and_does_not_speak_of_a_cancelled_inv
         message = str(refused("remarks_required", register, staff_op, invoice, method="bank_check",
                               remarks="BC-99 メモ").message)
     assert "この会員の決済番号: BC-42" in message
+
+
+def test_issue16_pay4_split_with_an_invoice_not_visible_names_the_allocation(api, member, other_society):
+    """A reference in the body is bad input naming it as sent (``allocations.1.invoice``), not a 404."""
+    mine = InvoiceFactory(member=member, fiscal_year=2025)
+    theirs = InvoiceFactory(member=MemberFactory(society=other_society), fiscal_year=2025)
+    for unknown in (theirs.pk, theirs.pk + 1000):
+        body = {"member": member.pk, "method": "bank_transfer", "paid_on": "2026-05-01",
+                "allocations": [{"invoice": mine.pk, "amount": 10_000}, {"invoice": unknown, "amount": 1}]}
+        error = assert_error(api.post(f"{URL}split/", body, format="json"), 400, "invalid")
+        assert error["fields"] == {"allocations.1.invoice": ["存在しない請求です。"]}
+    assert not Payment.objects.exists()
