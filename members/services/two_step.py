@@ -60,12 +60,12 @@ def two_step_check(operator: Operator, otp: str | None) -> str | None:
     return "otp_wrong"
 
 
-def _own_account(actor: Actor, *, operator: Operator, **_call) -> DomainError | None:
+def _own_account_permission(actor: Actor, *, operator: Operator, **_call) -> DomainError | None:
     """Only the account's owner registers its authenticator (the QR code is a secret of that person)."""
     return None if getattr(actor, "pk", None) == operator.pk else permission_denied()
 
 
-@service(permission=_own_account)
+@service(permission=_own_account_permission)
 def two_step_enrol_start(*, actor: Actor, operator: Operator) -> TOTPDevice:
     """Step 1: a new, unconfirmed authenticator (its key is shown once as a QR code); a previous unconfirmed one goes."""
     if two_step_on(operator):
@@ -74,7 +74,7 @@ def two_step_enrol_start(*, actor: Actor, operator: Operator) -> TOTPDevice:
     return TOTPDevice.objects.create(user=operator, name=str(_("authenticator app")), confirmed=False)
 
 
-@service(permission=_own_account)
+@service(permission=_own_account_permission)
 def two_step_enrol_confirm(*, actor: Actor, operator: Operator, otp: str) -> list[str]:
     """Step 2: the first code from the app confirms it; returns the ten recovery codes (shown once, kept hashed by
     nobody but usable once each)."""
@@ -97,14 +97,14 @@ def two_step_enrol_confirm(*, actor: Actor, operator: Operator, otp: str) -> lis
     return codes
 
 
-def _self_or_admin(actor: Actor, *, operator: Operator, **_call) -> DomainError | None:
+def _two_step_disable_permission(actor: Actor, *, operator: Operator, **_call) -> DomainError | None:
     if getattr(actor, "pk", None) == operator.pk:
         return None
     same = getattr(actor, "society_id", None) == operator.society_id or getattr(actor, "sees_all_societies", False)
     return None if same and getattr(actor, "can_manage_settings", False) else permission_denied()
 
 
-@service(permission=_self_or_admin)
+@service(permission=_two_step_disable_permission)
 def two_step_disable(*, actor: Actor, operator: Operator) -> None:
     """The owner turns it off, or an administrator does for an operator who lost the phone and the codes."""
     if not two_step_on(operator):

@@ -40,7 +40,7 @@ def test_soc5_create_operator_refuses_a_duplicate_email_in_the_society():
 
 
 def test_seed_demo_builds_two_societies_with_every_status_and_prints_sign_in(capsys):
-    call_command("seed_demo", "--members", "40")
+    call_command("seed_demo", "--members", "80")
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8000/office/jsbo/login/" in out and "http://127.0.0.1:8000/login/" in out and "demo-pass-2026" in out
     assert Society.objects.filter(is_sandbox=True).count() == 1 and Society.objects.count() == 2
@@ -48,9 +48,9 @@ def test_seed_demo_builds_two_societies_with_every_status_and_prints_sign_in(cap
         assert sorted(MemberType.objects.filter(society=society).values_list("annual_fee", flat=True)) == [0, 3000, 10000]
         assert set(Operator.objects.filter(society=society).values_list("role", flat=True)) == {
             "admin", "staff", "trainer", "viewer"}
-        assert Member.objects.filter(society=society).count() == 40
+        assert Member.objects.filter(society=society).count() == 80
         from members.selectors import members_of
 
         assert set(members_of(society).values_list("current_status", flat=True)) == set(Status.values)
-    call_command("seed_demo", "--members", "40")  # a second run adds nothing
-    assert Member.objects.count() == 80
+    call_command("seed_demo", "--members", "80")  # a second run adds nothing
+    assert Member.objects.count() == 160

@@ -63,11 +63,11 @@ def test_mem10_index_follows_insert_update_and_delete():
 @pytest.mark.django_db(transaction=True)  # sqlmigrate's SQLite schema editor cannot run inside the test's transaction
 def test_mem10_every_migration_that_rebuilds_the_members_table_reinstalls_the_index():
     """A later AlterField/RemoveField/… on Member makes SQLite copy the table to ``new__members_member`` and drop
-    the old one with its triggers; such a migration must call 0008's ``install_sqlite`` again."""
+    the old one with its triggers; such a migration must call 0010's ``install_sqlite`` again."""
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     after_index = False
     for app_label, name in _in_order(loader):
-        if (app_label, name) == ("members", "0008_member_search_grams"):
+        if (app_label, name) == ("members", "0010_member_search_grams"):
             after_index = True
             continue
         if not after_index:
@@ -78,7 +78,7 @@ def test_mem10_every_migration_that_rebuilds_the_members_table_reinstalls_the_in
             source = inspect.getsource(sys.modules[loader.graph.nodes[(app_label, name)].__module__])
             assert "install_sqlite" in source, (
                 f"{app_label}.{name} rebuilds members_member on SQLite, which drops the search index's triggers: "
-                "run members.migrations.0008_member_search_grams.install_sqlite again at its end")
+                "run members.migrations.0010_member_search_grams.install_sqlite again at its end")
     assert after_index
 
 
