@@ -208,12 +208,20 @@ def outcome_escalates(spec: dict | None) -> bool:
 def _stats_filter(society, query: StatsQuery, versions: list[FlowVersion], prefix: str = "") -> Q:
     ids = [v.pk for v in versions if query.version is None or v.version == query.version]
     q = Q(**{f"{prefix}society_id": society.pk, f"{prefix}flow_version_id__in": ids})
+    return q & created_within(society, query.date_from, query.date_to, prefix)
+
+
+def created_within(society, date_from: datetime.date | None, date_to: datetime.date | None, prefix: str = "") -> Q:
+    """Cases opened on the society's calendar days ``date_from`` to ``date_to`` (both kept; either may be open).
+
+    The days are the society's own (Asia/Tokyo by default), not UTC: a case opened at 01:00 JST is that day's."""
     tz = clock.society_timezone(society)
-    if query.date_from:
-        q &= Q(**{f"{prefix}created_at__gte": datetime.datetime.combine(query.date_from, datetime.time(), tz)})
-    if query.date_to:
+    q = Q()
+    if date_from:
+        q &= Q(**{f"{prefix}created_at__gte": datetime.datetime.combine(date_from, datetime.time(), tz)})
+    if date_to:
         q &= Q(**{f"{prefix}created_at__lt": datetime.datetime.combine(
-            query.date_to + datetime.timedelta(days=1), datetime.time(), tz)})
+            date_to + datetime.timedelta(days=1), datetime.time(), tz)})
     return q
 
 

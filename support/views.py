@@ -128,13 +128,7 @@ def filtered_cases(request, society, form: CaseFilterForm):
         cases = cases.filter(created_by_id=int(data["agent"]))
     if data["status"]:
         cases = cases.filter(status=data["status"])
-    tz = clock.society_timezone(society)
-    if data["date_from"]:
-        cases = cases.filter(created_at__gte=datetime.datetime.combine(data["date_from"], datetime.time(), tz))
-    if data["date_to"]:
-        cases = cases.filter(created_at__lt=datetime.datetime.combine(
-            data["date_to"] + datetime.timedelta(days=1), datetime.time(), tz))
-    return cases
+    return cases.filter(selectors.created_within(society, data["date_from"], data["date_to"]))
 
 
 def case_list(request):

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.test import Client
 
+from backoffice import clock
 from backoffice.models import AuditEntry
 from mail.models import MailKind, SentMail
 from members.factories import OperatorFactory, SocietyFactory
@@ -72,7 +73,8 @@ def test_sup5_case_list_filters_by_member_flow_outcome_agent_status_and_period(a
     assert ids(agent_page.get(LIST, {"outcome": "A"})) == [a.pk]
     assert ids(agent_page.get(LIST, {"agent": other_agent.pk})) == [c.pk]
     assert ids(agent_page.get(LIST, {"status": "open"})) == [c.pk]
-    today = a.created_at.date().isoformat()
+    # SUP-5: the period is the society's calendar (JST), not UTC — between 15:00 and 24:00 UTC the two differ
+    today = a.created_at.astimezone(clock.society_timezone(sandbox)).date().isoformat()
     assert set(ids(agent_page.get(LIST, {"date_from": today, "date_to": today}))) == {a.pk, c.pk}
     assert ids(agent_page.get(LIST, {"date_from": "2099-01-01"})) == []
     assert agent_page.get(LIST, {"date_from": "not a date"}).status_code == 200  # a bad filter finds nothing, no 500
