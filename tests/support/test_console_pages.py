@@ -110,6 +110,23 @@ def test_sup7_start_from_a_member_an_email_and_a_sent_mail(agent, agent_page, sh
     assert f'href="/admin/support/start/?member={member.pk}"' in html  # and on the member's page
 
 
+def test_sup7_start_page_lists_the_flows_under_their_manual_headings(agent_page, showcase_members):
+    """About forty flows: each under its manual's heading (seed 003's 「請求に関すること › 請求作成」), every shipped
+    member flow once, headings in the manuals' order."""
+    from support.flows import SHIPPED
+
+    html = agent_page.get(START, {"member": showcase_members["C"].pk}).content.decode()
+    headings = re.findall(r'<h3 class="flow-group">([^<]+)</h3>', html)
+    assert len(headings) == len(set(headings))
+    assert headings.index("請求に関すること › 請求作成") < headings.index("請求に関すること › 未納者") \
+        < headings.index("入金に関すること")
+    buttons = re.findall(r'name="flow" value="([a-z0-9-]+)"', html)
+    member_flows = [f for f, spec in SHIPPED.items() if spec.get("subject") != "operator"]
+    assert sorted(buttons) == sorted(member_flows)
+    section = html.split("請求に関すること › 請求作成</h3>")[1].split("<h3")[0]
+    assert 'id="start-faq-run-pending"' in section and 'id="start-faq-pay-multi-year"' not in section
+
+
 def test_sup7_start_by_searching_the_member(agent_page, showcase_members):
     html = agent_page.get(START, {"q": "清水"}).content.decode()
     assert f'href="?member={showcase_members["F"].pk}"' in html
