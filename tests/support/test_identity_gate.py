@@ -14,7 +14,7 @@ from django.test import Client
 from backoffice import clock
 from backoffice.models import AuditEntry
 from members.models import Member, Status
-from support import engine, registry, services
+from support import engine, identity, registry, services
 from support.flows import SHIPPED, login_trouble
 from support.models import Case, CaseAction, FlowVersion
 
@@ -232,3 +232,26 @@ def test_sup9_a_viewer_sees_the_gate_without_the_form(agent, sandbox_viewer, sho
     response = viewer.post(f"{CASES}{case.pk}/answer/", {"node": "identity",
                                                           "answer": identity_of(showcase_members["C"])}, format="json")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("recovery_contact", ["", "090-1234-5678"])
+def test_sup9_a_caller_without_a_member_record_is_checked_only_against_what_the_record_holds(agent, sandbox,
+                                                                                          recovery_contact):
+    """No member record, only an A-Pass: the password-reset contact is the one item to check; with none, the page
+    says the identity cannot be confirmed here (no form whose item list is empty) and nothing can be disclosed."""
+    from members.models import APass
+
+    APass.objects.create(email="nomember@example.ac.jp", password="!", recovery_contact=recovery_contact)
+    case = services.case_create(actor=agent, society=sandbox, flow="login-trouble", email="nomember@example.ac.jp")
+    html = page_client(agent).get(f"/admin/support/cases/{case.pk}/").content.decode()
+    gate = section(html, "case-identity")
+    if recovery_contact:
+        assert 'id="identity-form"' in gate and '<option value="recovery_contact">' in gate
+        assert 'id="identity-none"' not in gate
+        services.case_answer(actor=agent, case=case, node="identity",
+                             answer={"name": "", "item": "recovery_contact", "value": "09012345678"})
+        assert identity.case_disclose_refusal(Case.objects.get(pk=case.pk)) is None
+    else:
+        assert 'id="identity-form"' not in gate and 'id="identity-none"' in gate
+        assert "記録の内容は伝えず、登録したメールアドレスからお問い合わせいただくようご案内してください。" in gate
+        assert identity.case_disclose_refusal(case).code == "identity_not_confirmed"
