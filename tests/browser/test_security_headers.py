@@ -13,7 +13,13 @@ import pytest
 
 from billing.factories import InvoiceFactory
 from billing.selectors import current_fiscal_year
-from members.factories import MemberTypeFactory, OperatorFactory, SocietyFactory, create_member_with_history
+from members.factories import (
+    MemberFactory,
+    MemberTypeFactory,
+    OperatorFactory,
+    SocietyFactory,
+    create_member_with_history,
+)
 from members.models import Status
 
 from .conftest import CHROMIUM, SHOTS, expect, sign_in
@@ -147,3 +153,19 @@ def test_sec2_an_inline_script_or_style_is_blocked_and_reported(page, live_serve
     directives = " ".join(page.csp_violations)
     assert "script-src" in directives and "style-src" in directives, page.csp_violations
     page.csp_violations.clear()  # seen and expected: the fixture's own check would fail the test otherwise
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec2_drfs_browsable_api_runs_with_inline_styles_only(page, live_server, staff_op, regular_type, society):
+    """An API URL opened in a signed-in browser (no screen links the API: its URL is typed, as a developer does):
+    DRF's page keeps its style="" attributes (the one relaxed directive) and its scripts run from static files."""
+    MemberFactory(society=society, member_type=regular_type, name="佐藤 花子")
+    sign_in(page, live_server, staff_op)
+    response = page.goto(f"{live_server.url}/api/v1/members/")
+    policy = response.headers["content-security-policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy and "script-src 'self';" in policy
+    expect(page.locator(".response-info")).to_contain_text("佐藤 花子")
+    page.locator(".format-selection .dropdown-toggle, .btn-group .dropdown-toggle").first.click()  # bootstrap.js
+    expect(page.locator(".dropdown-menu").first).to_be_visible()
+    shot(page, "browsable_api")
+    assert page.csp_violations == []
