@@ -1,7 +1,8 @@
 """SEC-2 in Chromium: the site's Content-Security-Policy (backoffice/security.py) blocks inline scripts and styles,
 and the product's own pages need neither — clicking through the sign-in page, the first page, [個人会員検索],
 [会員情報変更], 監査ログ with its 期間 filter, 会員資格喪失候補 (its select-all box is a static script), the support
-console's list and the My Page simulator, and the API docs (Swagger UI), no CSP violation is reported (the
+console's list and the My Page simulator, the API docs (Swagger UI), DRF's browsable API and the error page's
+「前のページに戻る」, no CSP violation is reported (the
 `page` fixture of conftest.py listens to the console and to `securitypolicyviolation` for every browser test) and
 every page arrived with the policy and `Cache-Control: no-store` (SEC-5). Screenshots: var/screenshots/sec2_*.png."""
 
@@ -168,4 +169,19 @@ def test_sec2_drfs_browsable_api_runs_with_inline_styles_only(page, live_server,
     page.locator(".format-selection .dropdown-toggle, .btn-group .dropdown-toggle").first.click()  # bootstrap.js
     expect(page.locator(".dropdown-menu").first).to_be_visible()
     shot(page, "browsable_api")
+    assert page.csp_violations == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec2_the_error_pages_back_link_works_without_an_inline_script(page, live_server, staff_op):
+    """SEC-3's error page offers 「前のページに戻る」 (backoffice/static/backoffice/error_page.js, formerly a
+    javascript: link the policy would block): a search holding a NUL character is refused 400, the link goes back."""
+    sign_in(page, live_server, staff_op)
+    page.fill("#home-q", "佐藤\x00")
+    page.press("#home-q", "Enter")
+    expect(page.locator("body.error-page")).to_have_attribute("data-status", "400")
+    shot(page, "error_page")
+    page.get_by_role("link", name="前のページに戻る").click()
+    page.wait_for_url(f"{live_server.url}/admin/")
+    expect(page.locator("#home-search")).to_be_visible()
     assert page.csp_violations == []
