@@ -4,7 +4,8 @@
 no policy) adds, unless the view set its own:
 
 - ``Content-Security-Policy`` on every HTML answer — the admin screens, the support console, the My Page
-  simulator, the sign-in and error pages, the API docs: scripts, styles, fonts and images only from this site
+  simulator, the sign-in and error pages, the API docs (not on Django's own debug pages, DJANGO_DEBUG=1, which are
+  made of inline scripts and styles): scripts, styles, fonts and images only from this site
   (no inline script, no ``on…=`` attribute, no inline ``<style>`` or ``style=""``: the templates keep theirs in
   static files), nothing may frame a page (``frame-ancestors 'none'``), forms post only here, no plug-ins, no
   ``<base>``. The one exception is the answer of DRF's browsable API (an API URL opened in a browser): its
@@ -22,6 +23,8 @@ The other headers come from Django's SecurityMiddleware and XFrameOptionsMiddlew
 """
 
 from __future__ import annotations
+
+from django.conf import settings
 
 #: The policy of every HTML page. ``data:`` images: the admin's and the API docs' style sheets draw small icons
 #: as data: URLs (an image cannot run script).
@@ -62,8 +65,10 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.get("Content-Type", "").startswith("text/html") and not response.has_header(
-            "Content-Security-Policy"
+        if (
+            response.get("Content-Type", "").startswith("text/html")
+            and not response.has_header("Content-Security-Policy")
+            and not (settings.DEBUG and response.status_code >= 400)  # Django's debug pages: inline script/style
         ):
             response["Content-Security-Policy"] = BROWSABLE_API_CSP if _is_browsable_api(response) else PAGE_CSP
         if not response.has_header("Cache-Control"):

@@ -30,7 +30,7 @@ from .test_settings import PRODUCTION_ENV, SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_ENV = (*PRODUCTION_ENV, "DJANGO_HTTPS", "DJANGO_HSTS_SECONDS", "DJANGO_HSTS_PRELOAD", "DATABASE_URL",
-                "DJANGO_SETTINGS_MODULE")
+                "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the browser tests set the last one
 
 
 def _production(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -243,3 +243,19 @@ def test_sec5_static_files_keep_their_caching(client):
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "") and "max-age" in response["Cache-Control"]
     assert not response.has_header("Pragma") and not response.has_header("Content-Security-Policy")
+
+
+def test_sec2_djangos_debug_pages_keep_their_inline_scripts_for_a_developer(rf, settings):
+    """DJANGO_DEBUG=1 (development only): Django's technical error pages are inline scripts and styles."""
+    from django.http import HttpResponse, HttpResponseNotFound
+
+    from backoffice.security import SecurityHeadersMiddleware
+
+    settings.DEBUG = True
+    assert not SecurityHeadersMiddleware(lambda r: HttpResponseNotFound("<p>debug</p>"))(rf.get("/")).has_header(
+        "Content-Security-Policy")
+    assert SecurityHeadersMiddleware(lambda r: HttpResponse("<p>page</p>"))(rf.get("/"))[
+        "Content-Security-Policy"] == PAGE_CSP
+    settings.DEBUG = False
+    assert SecurityHeadersMiddleware(lambda r: HttpResponseNotFound("<p>404</p>"))(rf.get("/"))[
+        "Content-Security-Policy"] == PAGE_CSP

@@ -1,7 +1,7 @@
 """SEC-2 in Chromium: the site's Content-Security-Policy (backoffice/security.py) blocks inline scripts and styles,
 and the product's own pages need neither — clicking through the sign-in page, the first page, [個人会員検索],
 [会員情報変更], 監査ログ with its 期間 filter, 会員資格喪失候補 (its select-all box is a static script), the support
-console's list and the My Page simulator, the API docs (Swagger UI), DRF's browsable API and the error page's
+console's list, [2段階認証]'s QR code, the My Page simulator, the API docs (Swagger UI), DRF's browsable API and the error page's
 「前のページに戻る」, no CSP violation is reported (the
 `page` fixture of conftest.py listens to the console and to `securitypolicyviolation` for every browser test) and
 every page arrived with the policy and `Cache-Control: no-store` (SEC-5). Screenshots: var/screenshots/sec2_*.png."""
@@ -95,6 +95,11 @@ def test_sec2_the_secretariat_screens_run_under_the_policy_without_a_violation(p
     page.locator("#nav-sidebar").get_by_role("link", name="サポート案件").click()
     expect(page.locator("h1")).to_be_visible()
     shot(page, "support_cases")
+
+    page.click("#user-two-step")  # [2段階認証]: the QR code is an inline <svg> without style
+    page.click("#two-step-start")
+    expect(page.locator("svg.segno")).to_be_visible()
+    shot(page, "two_step")
 
     assert_pages_carry_the_headers(documents)
     assert page.csp_violations == []
