@@ -29,8 +29,8 @@ from members.factories import MemberFactory, MemberTypeFactory, OperatorFactory,
 from .test_settings import PRODUCTION_ENV, SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS_ENV = (*PRODUCTION_ENV, "DJANGO_HTTPS", "DJANGO_HSTS_SECONDS", "DJANGO_HSTS_PRELOAD", "DATABASE_URL",
-                "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the browser tests set the last one
+SETTINGS_ENV = (*PRODUCTION_ENV, "DATABASE_URL", "DJANGO_SETTINGS_MODULE",
+                "DJANGO_ALLOW_ASYNC_UNSAFE")  # the browser tests set the last one; check --deploy refuses it
 
 
 def _production(code: str, **env: str) -> subprocess.CompletedProcess:
