@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -52,6 +53,7 @@ class SentMailSerializer(serializers.ModelSerializer):
     def _link(self, obj):
         return getattr(obj, "link", None) if hasattr(obj, "link") else None
 
+    @extend_schema_field(OpenApiTypes.DATETIME)
     def get_sent_at(self, obj):
         return serializers.DateTimeField().to_representation(obj.sent_at or obj.created_at)
 
@@ -59,6 +61,7 @@ class SentMailSerializer(serializers.ModelSerializer):
         link = self._link(obj)
         return (link.url or link.token) if link else None
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_link_expires_at(self, obj):
         link = self._link(obj)
         return serializers.DateTimeField().to_representation(link.expires_at) if link else None

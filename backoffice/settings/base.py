@@ -48,6 +48,8 @@ OTP_TOTP_ISSUER = "学会事務局 Back Office"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, with or without DEBUG (WHITENOISE_USE_FINDERS)
+    # Content-Security-Policy on HTML, no-store on every answer (static files above keep their caching)
+    "backoffice.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # NUL bytes in path, query, cookies and forms; lock conflicts as 409 (after Locale: it answers in Japanese)
@@ -60,6 +62,13 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "members.middleware.TwoStepEnrolmentMiddleware",  # SEC-6: an admin who must enrol does so first
 ]
+
+# Headers of every answer (README "Security headers"; CSP and no-store: backoffice/security.py; HSTS and the HTTPS
+# redirect: settings/production.py). Django's defaults, written out so that they are not changed unnoticed.
+SECURE_CONTENT_TYPE_NOSNIFF = True  # X-Content-Type-Options: nosniff
+SECURE_REFERRER_POLICY = "same-origin"  # a member's URL (/admin/members/member/123/) never leaves the site
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"  # the admin's own pop-ups (same origin) keep working
+X_FRAME_OPTIONS = "DENY"  # with CSP frame-ancestors 'none': no page can be framed (clickjacking)
 
 ROOT_URLCONF = "backoffice.urls"
 WSGI_APPLICATION = "backoffice.wsgi.application"

@@ -6,7 +6,17 @@ Required: DJANGO_SECRET_KEY (the same on every app server: it signs the sessions
 Optional: DATABASE_URL, DB_CONN_MAX_AGE (seconds a connection is kept; checked before reuse), EMAIL_BACKEND and
 EMAIL_HOST/EMAIL_PORT/EMAIL_HOST_USER/EMAIL_HOST_PASSWORD/EMAIL_USE_TLS, DEFAULT_FROM_EMAIL, DJANGO_SITE_URL,
 DJANGO_TRUSTED_PROXY_COUNT (our reverse proxies in front; also trusts their X-Forwarded-Proto), DJANGO_CSRF_TRUSTED_ORIGINS,
-DJANGO_SECURE_COOKIES (1 by default: cookies only over HTTPS; 0 only for a loopback test without TLS), LOG_LEVEL.
+DJANGO_HTTPS, DJANGO_HSTS_SECONDS, DJANGO_HSTS_PRELOAD (below), LOG_LEVEL.
+
+HTTPS (README "Security headers"). DJANGO_HTTPS=1 (the default) says the site is reached only over HTTPS: a plain
+HTTP request is redirected to https:// (SECURE_SSL_REDIRECT), every answer carries Strict-Transport-Security
+(DJANGO_HSTS_SECONDS, one year by default, subdomains included; DJANGO_HSTS_PRELOAD=1 adds `preload`, off by
+default: the preload list is a commitment of the whole domain that outlives this installation, so an operator
+opts in knowingly — `check --deploy`'s reminder of it, security.W021, is silenced only while it is off), and the
+session and CSRF cookies are sent only over HTTPS. Where TLS ends at our reverse proxy, DJANGO_TRUSTED_PROXY_COUNT
+must be set so that its X-Forwarded-Proto tells the app the client's scheme (else every request looks like HTTP
+and is redirected again). DJANGO_HTTPS=0 turns all of it off, only for a loopback test without TLS
+(tests/backoffice/test_production_recipe.py); DJANGO_SECURE_COOKIES=0, its older name, does the same.
 """
 
 import os
@@ -47,7 +57,12 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 if TRUSTED_PROXY_COUNT > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-_secure_cookies = os.environ.get("DJANGO_SECURE_COOKIES", "1") != "0"
-SESSION_COOKIE_SECURE = _secure_cookies
-CSRF_COOKIE_SECURE = _secure_cookies
-SECURE_CONTENT_TYPE_NOSNIFF = True
+HTTPS_ONLY = os.environ.get("DJANGO_HTTPS", os.environ.get("DJANGO_SECURE_COOKIES", "1")) != "0"
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600))) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
+SECURE_HSTS_PRELOAD = HTTPS_ONLY and os.environ.get("DJANGO_HSTS_PRELOAD", "0") == "1"
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]

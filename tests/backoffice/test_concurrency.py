@@ -268,7 +268,7 @@ def test_sec4_lock_held_by_another_transaction_shows_the_admin_a_japanese_page(s
     assert r.status_code == 409
     html = r.content.decode()
     assert "他の操作と重なりました" in html and "何も変更されていません" in html
-    assert 'href="javascript:history.back()"' in html  # back to the form, with what was typed
+    assert 'id="error-back"' in html  # back to the form, with what was typed
     assert state() == before
     assert client.post(url, form).status_code == 302
     assert MemberStatus.objects.filter(member=busy_member, effective_date="2026-03-31").count() == 1

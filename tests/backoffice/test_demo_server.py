@@ -27,6 +27,13 @@ STATIC_FILES = [
     ("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css", "text/css"),
     ("/static/members/css/secretariat.css", "text/css"),
     ("/static/billing/billing.css", "text/css"),
+    # what the pages held inline before the Content-Security-Policy (backoffice/security.py)
+    ("/static/backoffice/audit.css", "text/css"),
+    ("/static/backoffice/swagger_ui.css", "text/css"),
+    ("/static/backoffice/error_page.js", "javascript"),
+    ("/static/billing/lapse.js", "javascript"),
+    ("/static/mail/mail.css", "text/css"),
+    ("/static/simulator/mypage.css", "text/css"),
 ]
 
 

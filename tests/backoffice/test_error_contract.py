@@ -152,7 +152,7 @@ def test_sec3_admin_nul_in_a_form_is_a_japanese_page_naming_the_field(client, st
     assert r.status_code == 400
     html = r.content.decode()
     assert f"<li>add-note: {NUL_MESSAGE}</li>" in html
-    assert 'href="javascript:history.back()"' in html
+    assert 'id="error-back"' in html
     assert state() == before
 
 

@@ -124,7 +124,7 @@ def test_issue15_make_serve_runs_gunicorn_and_a_task_worker_on_postgresql(fresh_
         "DJANGO_SECRET_KEY": "serve-recipe-" + os.urandom(16).hex(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DB_CONN_MAX_AGE": "60",
-        "DJANGO_SECURE_COOKIES": "0",  # plain HTTP on the loopback address; behind TLS leave it at 1
+        "DJANGO_HTTPS": "0",  # plain HTTP on the loopback address: no HTTPS redirect, HSTS or secure-only cookies
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
     }
     log = (tmp_path / "serve.log").open("w+")

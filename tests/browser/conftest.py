@@ -22,6 +22,21 @@ def expect(locator):
     return playwright_expect(locator)
 
 
+# SEC-2: every page runs under the site's Content-Security-Policy (backoffice/security.py). A blocked inline script
+# or style, eval or foreign resource fires `securitypolicyviolation`; this script (injected by Playwright before
+# the page's own, which no CSP stops) logs it, and the `page` fixture fails the test that saw one.
+CSP_VIOLATION_LOGGER = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} `
+                + `(${e.sourceFile || location.href}:${e.lineNumber}) on ${location.pathname}`);
+});
+"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation:") or "Content Security Policy" in text
+
+
 @pytest.fixture
 def viewport():
     """The window size; a test module overrides this fixture to check another size."""
@@ -40,13 +55,19 @@ def page(viewport):
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
         context = browser.new_context(locale="ja-JP", viewport=viewport)
-        yield context.new_page()
+        context.add_init_script(CSP_VIOLATION_LOGGER)
+        page = context.new_page()
+        page.csp_violations = []  # what a test (test_security_headers.py) may read; checked below for every test
+        page.on("console", lambda m: page.csp_violations.append(m.text) if is_csp_violation(m.text) else None)
+        yield page
+        violations = list(page.csp_violations)
         browser.close()
     # The test's ORM calls ran while Playwright's greenlets were active; close what they opened so that
     # PostgreSQL can drop the test database at the end.
     from django.db import connections
 
     connections.close_all()
+    assert not violations, f"Content-Security-Policy violations (SEC-2): {violations}"
 
 
 def sign_in(page, live_server, operator):
