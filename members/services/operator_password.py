@@ -33,6 +33,7 @@ from backoffice import audit, clock, text
 from backoffice.errors import Conflict, DomainError, NotFound
 from backoffice.http import ip_or_none
 from backoffice.services import Actor, check_society, permission_denied, service
+from mail import links
 from mail.models import LINK_LIFETIME, LinkToken, MailKind, SentMail
 from mail.services import REFUSALS, mail_send
 
@@ -79,6 +80,12 @@ class PasswordResetRequestResult:
     @property
     def rate_limited(self) -> bool:
         return self.outcome == Outcome.RATE_LIMITED
+
+
+def register() -> None:
+    """Called from MembersConfig.ready(): the reset link is the operator's secret — its mail is kept and sent like
+    every mail, but shown on no screen (a colleague reading it could set that operator's password)."""
+    links.register_private_purpose(PURPOSE)
 
 
 def reset_link_url_template(society: Society, request=None) -> str:

@@ -237,3 +237,26 @@ def test_only_the_operator_the_mail_went_to_sets_the_password(client, staff_op, 
     services.operator_password_reset(actor=staff_op, society=staff_op.society, token=token,
                                      new_password1=NEW_PASSWORD, new_password2=NEW_PASSWORD)
     assert sign_in(staff_op.email, NEW_PASSWORD) == "ok"
+
+
+def test_the_reset_mail_is_kept_but_no_colleague_can_read_its_link(client, staff_op, admin_op, viewer_op, api,
+                                                                    admin_api, django_capture_on_commit_callbacks):
+    """Whoever holds the link sets that operator's password: the mail stays in the outbox, but neither the mail
+    screens ([個人会員送信済みメール]) nor the API nor a support fact show it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, admin_op.email)
+    sent = SentMail.objects.get()
+    token = LinkToken.objects.get().token
+    assert sent.status == "sent" and token in sent.body  # kept, and sent with its link
+    for web in (staff_op, viewer_op, admin_op):
+        colleague = type(client)()
+        colleague.force_login(web)
+        listing = colleague.get("/admin/mail/sentmail/").content.decode()
+        assert token not in listing and sent.subject not in listing
+        assert colleague.get(f"/admin/mail/sentmail/{sent.pk}/change/").status_code in (302, 404)
+        assert colleague.post(f"/admin/mail/sentmail/{sent.pk}/open-link/").status_code in (302, 403, 404)
+        assert sent.subject not in colleague.get(f"/admin/mail/sentmail/?q={token}").content.decode()  # by its token
+    for rest in (api, admin_api):
+        assert token not in rest.get("/api/v1/sent-mails/").content.decode()
+        assert rest.get(f"/api/v1/sent-mails/{sent.pk}/").status_code == 404
+    assert sign_in(admin_op.email, PASSWORD) == "ok"
