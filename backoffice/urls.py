@@ -9,6 +9,7 @@ from backoffice.errorpages import error_response
 from simulator.views import clock_move_view, scenario_list_view, scenario_reset_view
 from simulator.billing_views import mypage_invoices_view
 from members.login_views import general_login_view, society_login_view
+from members.password_reset_views import password_reset_confirm_view, password_reset_request_view
 from members.two_step_views import two_step_view
 
 
@@ -21,6 +22,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("login/", general_login_view, name="login"),
     path("office/<slug:slug>/login/", society_login_view, name="office-login"),
+    path("office/<slug:slug>/password-reset/", password_reset_request_view, name="office-password-reset"),
+    path("office/<slug:slug>/password-reset/<str:token>/", password_reset_confirm_view,
+         name="office-password-reset-confirm"),
     path("admin/login/", general_login_view, name="admin-login"),  # the admin's own door is the general page
     path("admin/two-step/", admin.site.admin_view(two_step_view), name="two-step"),
     path("admin/simulation/clock/", clock_move_view, name="sim-clock-move"),

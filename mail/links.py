@@ -22,6 +22,7 @@ _handlers: dict[str, LinkHandler] = {}
 _permissions: dict[str, Callable[..., Any]] = {}
 _forms: dict[str, Callable[..., Any]] = {}
 _link_page: list[str] = []  # the URL name of the page that opens a link, its token the one argument
+_private: set[str] = set()  # purposes whose mails are their addressee's secret (register_private_purpose)
 
 
 def register_link_handler(purpose: str, handler: LinkHandler, *, permission: Callable[..., Any] | None = None) -> None:
@@ -49,6 +50,18 @@ def register_link_form(purpose: str, form_factory: Callable[..., Any]) -> None:
     the My Page simulator) show it; the handler parses ``data`` with the same form. A purpose without one asks
     for nothing."""
     _forms[purpose] = form_factory
+
+
+def register_private_purpose(purpose: str) -> None:
+    """A purpose whose link is a secret of its addressee alone (an operator's password-reset link: whoever holds
+    it sets that operator's password). Its mails stay in the outbox and are sent like every mail, but no screen,
+    endpoint or support fact lists them (``SentMail.objects.visible_to`` / ``without_private_links``), and no
+    screen follows their links on someone's behalf."""
+    _private.add(purpose)
+
+
+def private_purposes() -> list[str]:
+    return sorted(_private)
 
 
 def link_form(purpose: str, society, data=None):

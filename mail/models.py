@@ -53,6 +53,16 @@ def link_state_expression(now: datetime.datetime, prefix: str = "") -> Case:
 
 
 class SentMailQuerySet(SocietyScopedQuerySet):
+    def visible_to(self, operator):
+        """The society's mails, less those whose link is its addressee's secret (``links.register_private_purpose``)."""
+        return super().visible_to(operator).without_private_links()
+
+    def without_private_links(self):
+        from . import links
+
+        private = links.private_purposes()
+        return self.exclude(link__purpose__in=private) if private else self
+
     def with_link(self):
         """Fetch each mail's link in the same query; the lists derive its state in Python
         (``SentMail.link_state_at``), so that their capped count reads the mails alone, without the join."""

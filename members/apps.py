@@ -8,8 +8,9 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from . import audit_labels
-        from .services import applications, mypage
+        from .services import applications, mypage, operator_password
 
         audit_labels.register()
         applications.register()  # the mail links members/ owns: what following them does (mail.links)
         mypage.register()
+        operator_password.register()  # the operator's reset link: a secret no screen shows

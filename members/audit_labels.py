@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "members.operator.deleted": pgettext_lazy("audit action", "Operator deleted"),
     "members.operator.two_step_enabled": pgettext_lazy("audit action", "Two-step sign-in turned on"),
     "members.operator.two_step_disabled": pgettext_lazy("audit action", "Two-step sign-in turned off"),
+    "members.operator.password_reset": pgettext_lazy("audit action", "Operator password reset by mail"),
     "members.member_type.created": pgettext_lazy("audit action", "Member type registered"),
     "members.member_type.updated": pgettext_lazy("audit action", "Member type changed"),
     "members.member.created": pgettext_lazy("audit action", "Member registered"),
@@ -79,6 +80,9 @@ def register() -> None:
         "members.apass.issued", {"recovery_contact_registered": APass._meta.get_field("recovery_contact").verbose_name},
         choices={"recovery_contact_registered": [(True, pgettext_lazy("password-reset contact", "registered")),
                                                  (False, pgettext_lazy("password-reset contact", "not registered"))]})
+    audit.register_field_labels("members.operator.password_reset", {
+        "password_reset_at": pgettext_lazy("audit field", "password reset at"),
+        "api_token_ended": pgettext_lazy("audit field", "API token ended")})
     for action in ("members.operator.two_step_enabled", "members.operator.two_step_disabled"):  # SEC-6
         audit.register_field_labels(action, {"two_step": _("Two-step sign-in")})
     # A number correction carries the reason beside the number.
@@ -92,4 +96,5 @@ def register() -> None:
     audit.register_field_labels("mail.sent_mail.queued", {}, choices={"link_purpose": [
         (purposes.EMAIL_VERIFICATION, MailKind.EMAIL_VERIFICATION.label),
         (purposes.PASSWORD_RESET, MailKind.PASSWORD_RESET.label),
-        (purposes.EMAIL_CHANGE, MailKind.EMAIL_CHANGE_CONFIRM.label)]})
+        (purposes.EMAIL_CHANGE, MailKind.EMAIL_CHANGE_CONFIRM.label),
+        (purposes.OPERATOR_PASSWORD_RESET, pgettext_lazy("mail kind", "Operator password reset"))]})

@@ -71,6 +71,22 @@ class SocietyLoginForm(OperatorLoginForm):
         del self.fields["society"]
 
 
+class OperatorPasswordResetRequestForm(forms.Form):
+    """Seed 001 原因④, 「パスワードをお忘れですか?」: the e-mail address of the operator account (parsing only; the
+    service ``operator_password_reset_request`` decides and writes)."""
+
+    email = NormalizedFormEmailField(label=_("E-mail address"), max_length=254)
+
+
+class OperatorNewPasswordForm(forms.Form):
+    """The reset link's page: the new password twice (the service checks them: ``operator_password_refusal``)."""
+
+    new_password1 = forms.CharField(label=_("New password"), strip=False, max_length=4096,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(label=_("New password (again)"), strip=False, max_length=4096,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
 class MemberForm(forms.ModelForm):
     """[会員情報変更] (and registration when adding)."""
 

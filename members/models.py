@@ -611,6 +611,43 @@ class OperatorSignIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.typed_email}（{self.get_reason_display()}）"
+class OperatorPasswordResetRequest(models.Model):
+    """Seed 001 原因④: one request at a society's 「パスワードをお忘れですか?」 page, with what was done about it. The
+    visitor is told the same whatever the outcome; the rate limit (SEC-2) counts these rows by typed address and by
+    client address. Never a password; the mail itself is kept in the outbox (``mail.SentMail``)."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("reset mail sent")
+        UNKNOWN_OPERATOR = "unknown_operator", _("unknown operator")
+        OPERATOR_DELETED = "operator_deleted", _("operator deleted or deactivated")
+        CONTRACT_INACTIVE = "contract_inactive", _("society's contract cancelled or suspended")
+        RATE_LIMITED = "rate_limited", _("too many requests")
+
+    society = models.ForeignKey(Society, on_delete=models.CASCADE, related_name="operator_password_resets",
+                                verbose_name=_("society"))
+    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 verbose_name=_("operator"))
+    typed_email = models.CharField(_("typed e-mail address"), max_length=320)
+    #: the typed e-mail normalized: the per-account rate limit counts by it
+    email_key = models.CharField(max_length=320, blank=True, editable=False)
+    outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices)
+    at = models.DateTimeField(_("time"))
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    mail_id = models.BigIntegerField(_("mail ID"), null=True, blank=True)
+
+    objects = SocietyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("operator password reset request")
+        verbose_name_plural = _("operator password reset requests")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["society", "email_key", "at"], name="members_oppwreset_account_at"),
+                   models.Index(fields=["client_address", "at"], name="members_oppwreset_address_at")]
+
+    def __str__(self) -> str:
+        return f"{self.typed_email}（{self.get_outcome_display()}）"
+
+
 class MemberAccessQuerySet(SocietyScopedQuerySet):
     pass
 

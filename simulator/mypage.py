@@ -154,7 +154,7 @@ RESET_REASONS = {
 def mailbox_rows(society, address: str) -> list:
     now = clock.now(society)
     tz = clock.society_timezone(society)
-    rows = list(SentMail.objects.filter(society=society, to=text.normalize_email(address))
+    rows = list(SentMail.objects.filter(society=society, to=text.normalize_email(address)).without_private_links()
                 .with_link_state(now).order_by("-created_at", "-id")[:MAILBOX_LIMIT])
     for mail in rows:
         link = mail.link if mail.link_state else None
@@ -201,8 +201,8 @@ def mypage_view(request):
 def link_view(request, token: str):
     """A mail's link opened as the member: the mail, its link's state and the form the link asks for."""
     society = _sandbox(request)
-    link = (LinkToken.objects.filter(society=society, token=token[:64]).select_related("mail").first()
-            if token else None)
+    link = (LinkToken.objects.filter(society=society, token=token[:64]).exclude(purpose__in=links.private_purposes())
+            .select_related("mail").first() if token else None)
     if link is None:
         raise Http404(_("Not found."))
     form = links.link_form(link.purpose, society, data=request.POST if request.method == "POST" else None)

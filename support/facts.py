@@ -121,7 +121,7 @@ def latest_reset_mail(ctx: CaseContext) -> SentMail | None:
     if not who:
         return None
     return (SentMail.objects.filter(society=ctx.society, kind=MailKind.PASSWORD_RESET).filter(who)
-            .with_link().order_by("-created_at", "-id").first())
+            .without_private_links().with_link().order_by("-created_at", "-id").first())
 
 
 @fact("mail.password_reset")

@@ -16,6 +16,15 @@ from .two_step import (  # noqa: F401
     two_step_on,
     two_step_required,
 )
+from .operator_password import (  # noqa: F401
+    PasswordResetRequestResult,
+    operator_of_reset_link,
+    operator_password_refusal,
+    operator_password_reset,
+    operator_password_reset_link,
+    operator_password_reset_refusal,
+    operator_password_reset_request,
+)
 from .signin import OperatorSignInResult, operator_sign_in, operator_sign_in_allowed  # noqa: F401
 from .settings import (  # noqa: F401
     operator_delete,

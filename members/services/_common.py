@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import re
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import text
@@ -33,6 +37,26 @@ def validate_model(instance, *, exclude: Sequence[str] = ()) -> None:
         raise DomainError(
             "invalid", _("%(field)s: %(message)s") % {"field": label, "message": first_msgs[0]}, fields=fields
         ) from None
+
+
+def take_turns(key: str) -> None:
+    """SEC-2: until this transaction ends, other attempts that take turns on ``key`` (one account, one client
+    address) wait — so that concurrent attempts count each other's failures and the limit is exact.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by ``key``, so only attempts on the same key wait for each
+    other. SQLite: nothing to do, its transactions begin IMMEDIATE and take turns anyway (backoffice/settings).
+    Read the clock after taking the turn, or a later attempt's log would lie after an earlier one's "now"."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+
+
+def over_limit(attempts: QuerySet, *, now: datetime.datetime, window: datetime.timedelta, limit: int) -> bool:
+    """SEC-2's count: whether ``attempts`` (a log queryset, already narrowed to the account or the address and to
+    what counts) holds ``limit`` or more rows ``at`` within ``window`` before ``now`` (the society clock)."""
+    return attempts.filter(at__gt=now - window, at__lte=now).count() >= limit
 
 
 def lock_member(member: Member) -> Member:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import unicodedata
 from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import audit, clock, text
@@ -26,7 +25,7 @@ from mail.services import mail_send, render_mail
 
 from .. import selectors
 from ..models import APass, APassUnlink, Member, MemberEmailChange, MyPageSignIn, Society
-from ._common import MSG_EMAIL_IN_USE, lock_member, lock_society
+from ._common import MSG_EMAIL_IN_USE, lock_member, lock_society, over_limit, take_turns
 
 MSG_RATE_LIMITED = _("Too many failed sign-ins. Wait a while and try again.")
 MSG_INVALID_EMAIL = _("Enter a valid e-mail address.")
@@ -100,19 +99,6 @@ def _password_reason(apass: APass, password: str) -> str:
     return MyPageSignIn.Reason.WRONG_PASSWORD
 
 
-def _take_turns_with_attempts_from(society: Society, address: str) -> None:
-    """SEC-2: until this transaction ends, other sign-in attempts on ``society`` from ``address`` wait.
-
-    PostgreSQL: a transaction-scoped advisory lock keyed by society and address — only attempts from the same
-    address wait for each other, not the society's other sign-ins. SQLite: nothing to do, its transactions begin
-    IMMEDIATE and take turns anyway (backoffice/settings)."""
-    if connection.vendor != "postgresql":
-        return
-    digest = hashlib.blake2b(f"mypage-sign-in:{society.pk}:{address}".encode(), digest_size=8).digest()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
-
-
 @service(permission=None)
 def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str,
                    client_address: str | None = None) -> SignInResult:
@@ -132,7 +118,7 @@ def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str,
     if client_address:
         # Attempts from one address take turns, so that concurrent ones count each other's failures (the 100th is
         # exact) — and read the clock once it is their turn, or a later attempt's log would lie after their "now".
-        _take_turns_with_attempts_from(society, client_address)
+        take_turns(f"mypage-sign-in:{society.pk}:{client_address}")
     now = clock.now(society)
 
     def log(reason: str, apass: APass | None = None, member: Member | None = None, *, linked: bool = False,
@@ -142,20 +128,21 @@ def mypage_sign_in(*, actor: Actor, society: Society, email: str, password: str,
         return SignInResult(ok=reason == reasons.OK, reason=str(reason), linked=linked, member=member,
                             message=message)
 
-    def failures(**where) -> int:
-        return (MyPageSignIn.objects.filter(society=society, at__gt=now - RATE_LIMIT_WINDOW, at__lte=now, **where)
-                .exclude(reason__in=[reasons.OK, reasons.RATE_LIMITED]).count())
+    def too_many_failures(limit: int, **where) -> bool:
+        failed = MyPageSignIn.objects.filter(society=society, **where).exclude(
+            reason__in=[reasons.OK, reasons.RATE_LIMITED])
+        return over_limit(failed, now=now, window=RATE_LIMIT_WINDOW, limit=limit)
 
     # Per address first: guessing IDs from one address is refused whatever ID is typed.
     apass = APass.objects.filter(email=typed.lower()).first() if typed else None
-    if client_address and failures(client_address=client_address) >= RATE_LIMIT_ADDRESS_FAILURES:
+    if client_address and too_many_failures(RATE_LIMIT_ADDRESS_FAILURES, client_address=client_address):
         return log(reasons.RATE_LIMITED, apass, message=MSG_RATE_LIMITED)  # shown on that account's log too
     if apass is None:
         near = APass.objects.filter(email=text.normalize_email(typed)).first() if typed.strip() else None
         return log(reasons.ID_WIDTH_OR_CASE if near else reasons.UNKNOWN_ID, near)
     # Lock the account's row so that concurrent attempts count each other's failures.
     apass = APass.objects.select_for_update().get(pk=apass.pk)
-    if failures(apass=apass) >= RATE_LIMIT_FAILURES:
+    if too_many_failures(RATE_LIMIT_FAILURES, apass=apass):
         return log(reasons.RATE_LIMITED, apass, message=MSG_RATE_LIMITED)
     reason = _password_reason(apass, password)
     if reason != reasons.OK:

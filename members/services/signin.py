@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 from typing import Any
 
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import clock, text
@@ -23,6 +21,7 @@ from backoffice.services import Actor, service
 
 from ..models import Operator, OperatorSignIn, Society
 from . import two_step
+from ._common import over_limit, take_turns
 
 #: API.md "Rate limits": 10 failed sign-ins for one account within 15 minutes (society clock) …
 RATE_LIMIT_FAILURES = 10
@@ -62,15 +61,6 @@ def operator_sign_in_allowed(operator: Operator) -> str | None:
     if society is not None and society.contract_status != society.ContractStatus.ACTIVE:
         return Reason.CONTRACT_INACTIVE
     return None
-
-
-def _take_turns(key: str) -> None:
-    """Concurrent attempts for one account or address count each other's failures (see ``mypage_sign_in``)."""
-    if connection.vendor != "postgresql":
-        return  # SQLite's transactions begin IMMEDIATE and take turns anyway
-    digest = hashlib.blake2b(f"operator-sign-in:{key}".encode(), digest_size=8).digest()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
 
 
 def _candidates(society: Society | None, email: str) -> list[Operator]:
@@ -114,9 +104,9 @@ def operator_sign_in(*, actor: Actor, door: str, email: str, password: str, soci
     if society is None and society_slug:
         society = Society.objects.filter(slug=text.half_width(society_slug)).first()
         unknown_society = society is None
-    _take_turns(f"account:{society.pk if society else '-'}:{normalized}")
+    take_turns(f"operator-sign-in:account:{society.pk if society else '-'}:{normalized}")
     if address:
-        _take_turns(f"address:{address}")
+        take_turns(f"operator-sign-in:address:{address}")
     now = clock.now(society)
 
     def log(reason: str, operator: Operator | None = None, message: Any = MSG_NO_SUCH_LOGIN) -> OperatorSignInResult:
@@ -133,13 +123,14 @@ def operator_sign_in(*, actor: Actor, door: str, email: str, password: str, soci
             return None
         return ended_operator
 
-    def failures(**where) -> int:
-        return (OperatorSignIn.objects.filter(at__gt=now - RATE_LIMIT_WINDOW, at__lte=now, **where)
-                .exclude(reason__in=[Reason.OK, Reason.RATE_LIMITED, Reason.OTP_REQUIRED]).count())
+    def too_many_failures(limit: int, **where) -> bool:
+        failed = OperatorSignIn.objects.filter(**where).exclude(
+            reason__in=[Reason.OK, Reason.RATE_LIMITED, Reason.OTP_REQUIRED])
+        return over_limit(failed, now=now, window=RATE_LIMIT_WINDOW, limit=limit)
 
-    if address and failures(client_address=address) >= RATE_LIMIT_ADDRESS_FAILURES:
+    if address and too_many_failures(RATE_LIMIT_ADDRESS_FAILURES, client_address=address):
         return log(Reason.RATE_LIMITED, message=MSG_RATE_LIMITED)
-    if normalized and failures(society=society, email_key=normalized[:320]) >= RATE_LIMIT_FAILURES:
+    if normalized and too_many_failures(RATE_LIMIT_FAILURES, society=society, email_key=normalized[:320]):
         return log(Reason.RATE_LIMITED, message=MSG_RATE_LIMITED)
     candidates = [] if unknown_society or not normalized else _candidates(society, normalized)
     if len(candidates) > 1:

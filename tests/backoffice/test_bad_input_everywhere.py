@@ -131,8 +131,8 @@ def kwarg_value(world, name: str, kwarg: str, ids: dict[str, object], bad_id=Non
         return "no-such-link-token"  # a mail link's token (the sim API and the My Page simulator's link page)
     if kwarg in BILLING_ID_KWARGS:
         return 1
-    if kwarg == "slug" and name == "office-login":
-        return world.society.slug  # a society's operator sign-in page (SOC-4)
+    if kwarg == "slug" and name in ("office-login", "office-password-reset", "office-password-reset-confirm"):
+        return world.society.slug  # a society's operator sign-in page (SOC-4) and its password reset (seed 001 ④)
     if kwarg == "procedure_id":
         return "member_type_correction"  # a guided procedure's page (issue 14)
     if kwarg == "object_id" and name == "admin:view_on_site":
