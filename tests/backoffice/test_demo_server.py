@@ -34,6 +34,7 @@ STATIC_FILES = [
     ("/static/billing/lapse.js", "javascript"),
     ("/static/mail/mail.css", "text/css"),
     ("/static/simulator/mypage.css", "text/css"),
+    ("/static/members/css/login.css", "text/css"),
 ]
 
 
