@@ -339,3 +339,17 @@ def run_route(route: str, clients: dict, ids: dict, writes: dict, *, want_write:
         return url, gets, None
     writes_ = {role: attempt(clients[role], method, url, fill(body, ids)) for role in ROLES}
     return url, gets, (method, writes_)
+
+
+def module_world(django_db_blocker, **kwargs):
+    """``build_world`` once for a whole test module: built in a transaction of its own that is rolled back after the
+    module's last test (each test's own transaction nests inside it, and every request of the tables is rolled back
+    by ``attempt``, so the tests see the same world)."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world(**kwargs)
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
