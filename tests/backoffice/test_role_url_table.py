@@ -10,10 +10,11 @@ The roles (``members.models.Operator``; columns in this order): ``anon`` (not si
 ``trainer`` and ``admin`` (the society's administrator, the contract holder) of the ``training`` sandbox, and
 ``root``, the platform superuser (no society). The objects the URLs name are the sandbox's (``url_tables.World``).
 
-Tokens (``url_tables.outcome``): ``ok`` let through (a page, a download, a redirect elsewhere, or the form's own
-refusal of the empty body, 400/409); ``in`` sent to a sign-in page; ``home`` sent back to the first page with a
-message; ``401`` ``403`` ``404`` ``405`` refused with that status. A 5xx is never in the table: it fails the test.
-Every refused answer (and every answer to anonymous or a viewer) must have written no audit entry.
+Tokens (``url_tables.outcome``): ``ok`` let through, nothing written (a page, a download, a redirect elsewhere, or
+the form's own refusal of the empty body, 400/409); ``wrote`` let through, and it wrote audit entries (so the same
+body refused to another role proves a real refusal); ``in`` sent to a sign-in page; ``home`` sent back to the first
+page with a message; ``401`` ``403`` ``404`` ``405`` refused with that status. A 5xx is never in the table: it fails
+the test. Every refused answer (and every answer to anonymous or a viewer) must have written no audit entry.
 
 Adding a URL: add its route (as the failure message prints it) to ``TABLE`` with the six tokens for GET (and for
 the write, with its body in ``WRITES`` if the empty one is not what the URL takes); an object id in the route is
@@ -43,7 +44,7 @@ WRITES: dict[str, tuple[str, object]] = {
     "admin/billing/remind/": ("POST", {"ids": "{unpaid_invoice}"}),
     "admin/simulator/mypagenotice/<int:pk>/move/": ("POST", {"direction": "up"}),
     "admin/members/member/": ("POST", {"action": "bulk_status_action", "_selected_action": "{member}"}),
-    "admin/billing/invoice/": ("POST", {"action": "confirm_selected", "_selected_action": "{invoice}"}),
+    "admin/billing/invoice/": ("POST", {"action": "confirm_selected", "_selected_action": "{unconfirmed_invoice}"}),
     "api/v1/^members/(?P<pk>[^/.]+)/$": ("PATCH", {"affiliation": "変更"}),
     "api/v1/^members/(?P<pk>[^/.]+)/statuses/(?P<sid>[0-9]+)/$": ("PATCH", {"note": "x"}),
     "api/v1/^invoices/(?P<pk>[0-9]+)/$": ("PATCH", {"name": "改名"}),
@@ -60,10 +61,10 @@ TABLE: dict[str, tuple[str, str | None]] = {
     'admin/login/': ('ok ok ok ok ok ok', 'ok ok ok ok ok ok'),
     'admin/two-step/': ('in ok ok ok ok ok', 'in ok ok ok ok ok'),
     # trainer/admin: moved, back on the first page; the others refused there
-    'admin/simulation/clock/': ('in 405 405 405 405 405', 'in home home ok ok home'),
+    'admin/simulation/clock/': ('in 405 405 405 405 405', 'in home home wrote wrote home'),
     'admin/simulation/scenarios/': ('in ok ok ok ok 404', None),
     # GET by staff/viewer/root: sent back with the refusal (SIM-3)
-    'admin/simulation/scenarios/reset/': ('in home home ok ok home', 'in home home ok ok home'),
+    'admin/simulation/scenarios/reset/': ('in home home ok ok home', 'in home home wrote wrote home'),
     'admin/simulation/mypage/invoices/': ('in 403 403 ok ok 403', None),
     # an empty POST names no form of the simulator: not found
     'admin/simulation/mypage/': ('in 403 403 ok ok 403', 'in 403 403 404 404 403'),
@@ -71,7 +72,7 @@ TABLE: dict[str, tuple[str, str | None]] = {
     'admin/billing/pdf/invoice/<int:pk>/': ('in ok ok ok ok ok', None),
     'admin/billing/pdf/receipt/<int:pk>/': ('in ok ok ok ok ok', None),
     'admin/billing/export/member/<int:pk>/billing.csv': ('in ok ok ok ok ok', None),
-    'admin/billing/remind/': ('in ok ok ok ok ok', 'in 403 ok ok ok ok'),
+    'admin/billing/remind/': ('in ok ok ok ok ok', 'in 403 wrote wrote wrote wrote'),
     # root has no society: the console is not found for it
     'admin/support/cases/': ('in ok ok ok ok 404', None),
     'admin/support/stats/': ('in ok ok ok ok 404', None),
@@ -151,7 +152,7 @@ TABLE: dict[str, tuple[str, str | None]] = {
     'admin/members/member/numbers/': ('in ok ok ok ok 403', 'in 403 ok ok ok 403'),
     'admin/members/member/apass-lookup/': ('in ok ok ok ok ok', None),
     'admin/members/member/proxy-application/': ('in 403 ok ok ok 403', 'in 403 ok ok ok 403'),
-    'admin/members/member/<path:object_id>/status/': ('in ok ok ok ok ok', 'in 403 ok ok ok ok'),
+    'admin/members/member/<path:object_id>/status/': ('in ok ok ok ok ok', 'in 403 wrote wrote wrote wrote'),
     'admin/members/member/<path:object_id>/release-email/': ('in ok ok ok ok ok', 'in 403 ok ok ok ok'),
     'admin/members/member/<path:object_id>/adjustments/': ('in ok ok ok ok ok', 'in 403 ok ok ok ok'),
     'admin/members/member/<path:object_id>/member-number/': ('in 403 403 403 ok ok', 'in 403 403 403 ok ok'),
@@ -166,7 +167,7 @@ TABLE: dict[str, tuple[str, str | None]] = {
     'admin/members/corporatemember/numbers/': ('in ok ok ok ok 403', 'in 403 ok ok ok 403'),
     'admin/members/corporatemember/apass-lookup/': ('in ok ok ok ok ok', None),
     'admin/members/corporatemember/proxy-application/': ('in 403 ok ok ok 403', 'in 403 ok ok ok 403'),
-    'admin/members/corporatemember/<path:object_id>/status/': ('in ok ok ok ok ok', 'in 403 ok ok ok ok'),
+    'admin/members/corporatemember/<path:object_id>/status/': ('in ok ok ok ok ok', 'in 403 wrote wrote wrote wrote'),
     'admin/members/corporatemember/<path:object_id>/release-email/': ('in ok ok ok ok ok', 'in 403 ok ok ok ok'),
     'admin/members/corporatemember/<path:object_id>/adjustments/': ('in ok ok ok ok ok', 'in 403 ok ok ok ok'),
     'admin/members/corporatemember/<path:object_id>/member-number/': ('in 403 403 403 ok ok', 'in 403 403 403 ok ok'),
@@ -180,7 +181,7 @@ TABLE: dict[str, tuple[str, str | None]] = {
     'admin/members/corporatemember/<path:object_id>/': ('in ok ok ok ok ok', None),
     'admin/billing/invoice/<path:object_id>/confirm/': ('in 405 405 405 405 405', 'in 403 ok ok ok ok'),
     'admin/billing/invoice/<path:object_id>/cancel/': ('in 403 ok ok ok ok', 'in 403 ok ok ok ok'),
-    'admin/billing/invoice/': ('in ok ok ok ok ok', 'in ok ok ok ok ok'),
+    'admin/billing/invoice/': ('in ok ok ok ok ok', 'in ok wrote wrote wrote ok'),
     'admin/billing/invoice/add/': ('in 403 ok ok ok 403', 'in 403 ok ok ok 403'),
     'admin/billing/invoice/<path:object_id>/history/': ('in ok ok ok ok ok', None),
     'admin/billing/invoice/<path:object_id>/delete/': ('in 403 403 403 403 403', 'in 403 403 403 403 403'),
@@ -214,7 +215,7 @@ TABLE: dict[str, tuple[str, str | None]] = {
     'admin/billing/bankstatement/<path:object_id>/delete/': ('in 403 403 403 403 403', 'in 403 403 403 403 403'),
     'admin/billing/bankstatement/<path:object_id>/change/': ('in ok ok ok ok ok', 'in ok ok ok ok ok'),
     'admin/billing/bankstatement/<path:object_id>/': ('in ok ok ok ok ok', None),
-    'admin/simulator/mypagenotice/<int:pk>/move/': ('in 405 405 405 405 405', 'in ok ok ok ok ok'),
+    'admin/simulator/mypagenotice/<int:pk>/move/': ('in 405 405 405 405 405', 'in ok wrote wrote wrote ok'),
     'admin/simulator/mypagenotice/preview/': ('in ok ok ok ok ok', None),
     'admin/simulator/mypagenotice/': ('in ok ok ok ok ok', 'in ok ok ok ok ok'),
     'admin/simulator/mypagenotice/add/': ('in 403 ok ok ok 403', 'in 403 ok ok ok 403'),
@@ -236,13 +237,14 @@ TABLE: dict[str, tuple[str, str | None]] = {
     'api/v1/^member-types/$': ('401 ok ok ok ok ok', '401 403 403 403 ok ok'),
     'api/v1/^members/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
     'api/v1/^members/bulk-status/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
-    'api/v1/^members/(?P<pk>[^/.]+)/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
+    'api/v1/^members/(?P<pk>[^/.]+)/$': ('401 ok ok ok ok ok', '401 403 wrote wrote wrote wrote'),
     'api/v1/^members/(?P<pk>[^/.]+)/accesses/$': ('401 403 403 403 ok ok', '401 403 405 405 405 405'),
     'api/v1/^members/(?P<pk>[^/.]+)/adjustments/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
     'api/v1/^members/(?P<pk>[^/.]+)/disclosure/$': ('401 403 403 403 ok ok', '401 403 405 405 405 405'),
     'api/v1/^members/(?P<pk>[^/.]+)/member-number/$': ('401 405 405 405 405 405', '401 403 403 403 ok ok'),
     'api/v1/^members/(?P<pk>[^/.]+)/release-email/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
-    'api/v1/^members/(?P<pk>[^/.]+)/statuses/(?P<sid>[0-9]+)/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
+    'api/v1/^members/(?P<pk>[^/.]+)/statuses/(?P<sid>[0-9]+)/$':
+        ('401 405 405 405 405 405', '401 403 wrote wrote wrote wrote'),
     'api/v1/^members/(?P<pk>[^/.]+)/statuses/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
     'api/v1/^members/(?P<pk>[^/.]+)/unlink-apass/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
     'api/v1/^sent-mails/$': ('401 ok ok ok ok ok', '401 403 405 405 405 405'),
@@ -250,17 +252,17 @@ TABLE: dict[str, tuple[str, str | None]] = {
     'api/v1/^sent-mails/(?P<pk>[^/.]+)/open-link/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
     'api/v1/invoices/remind/': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
     'api/v1/^billing-runs/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
-    'api/v1/^billing-runs/(?P<pk>[0-9]+)/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
+    'api/v1/^billing-runs/(?P<pk>[0-9]+)/$': ('401 ok ok ok ok ok', '401 403 wrote wrote wrote wrote'),
     'api/v1/^billing-runs/(?P<pk>[0-9]+)/cancel/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
     'api/v1/^billing-runs/(?P<pk>[0-9]+)/confirm/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
     'api/v1/^invoices/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
     'api/v1/^invoices/bulk-cancel/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
-    'api/v1/^invoices/(?P<pk>[0-9]+)/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
+    'api/v1/^invoices/(?P<pk>[0-9]+)/$': ('401 ok ok ok ok ok', '401 403 wrote wrote wrote wrote'),
     'api/v1/^invoices/(?P<pk>[0-9]+)/cancel/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
     'api/v1/^invoices/(?P<pk>[0-9]+)/confirm/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
     'api/v1/^payments/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
     'api/v1/^payments/split/$': ('401 405 405 405 405 405', '401 403 ok ok ok ok'),
-    'api/v1/^payments/(?P<pk>[^/.]+)/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
+    'api/v1/^payments/(?P<pk>[^/.]+)/$': ('401 ok ok ok ok ok', '401 403 wrote wrote wrote wrote'),
     'api/v1/^bank-statements/$': ('401 ok ok ok ok ok', '401 403 ok ok ok ok'),
     'api/v1/^bank-statements/(?P<pk>[^/.]+)/$': ('401 ok ok ok ok ok', '401 403 405 405 405 405'),
     'api/v1/^bank-statements/(?P<pk>[^/.]+)/rows/(?P<row_id>[^/.]+)/match/$':

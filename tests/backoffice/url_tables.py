@@ -125,6 +125,8 @@ def society_objects(society, actor) -> dict:
         "member_type": _first(MemberType.objects.filter(society=society)).pk,
         "operator": _first(Operator.objects.filter(society=society, role="staff")).pk,
         "invoice": invoice.pk,
+        "unconfirmed_invoice": _first(Invoice.objects.filter(society=society, confirmed_at__isnull=True,
+                                                             cancelled_at__isnull=True)).pk,
         "unpaid_invoice": _first(Invoice.objects.filter(society=society).with_status().filter(status="unpaid")).pk,
         "payment": payment.pk, "run": _first(BillingRun.objects.filter(society=society)).pk,
         "statement": statement.pk, "row": row.pk, "mail": mail.pk, "mail_to": mail.to,
@@ -256,9 +258,10 @@ SIGN_IN = re.compile(r"^/(?:admin/)?login/|^/office/[^/]+/login/")
 def outcome(answer: Answer) -> str:
     """What a role got, in the table's words: ``in`` (sent to a sign-in page), ``home`` (sent back to the first
     page with nothing written, where a message says why: the training tools' refusal, Django's "no such
-    object"), ``ok`` (let through: a page, a
-    download, a redirect elsewhere, or the form's own refusal of the empty body 400/409), or the refusal's
-    status ``401``/``403``/``404``/``405``; ``500`` is always a defect."""
+    object"), ``ok`` (let through, nothing written: a page, a download, a redirect elsewhere, or the form's own
+    refusal of the empty body, 400/409), ``wrote`` (let through, and it wrote audit entries: the body did
+    something, so a role refused the same body proves the refusal), or the refusal's status
+    ``401``/``403``/``404``/``405``; ``500`` is always a defect."""
     status = answer.status
     if status in (301, 302, 303) and SIGN_IN.match(urlsplit(answer.location).path):
         return "in"
@@ -266,7 +269,7 @@ def outcome(answer: Answer) -> str:
         return "home"
     if status in (401, 403, 404, 405) or status >= 500:
         return str(status)
-    return "ok"
+    return "wrote" if answer.audit_written else "ok"
 
 
 # --- a route's concrete URL -------------------------------------------------------------------------------------
