@@ -5,7 +5,7 @@ the project serves) and ``test_scoping_table.py`` (SOC-2: another society's obje
   their custom views, the API router, the support console, the simulator, …) and names each pattern by its full
   route, as the tables key their entries.
 - ``missing_from_table()`` is the completeness check both tables call: every route of the resolver that the table
-  has no entry for (and no reason to leave out).
+  has no entry for.
 - ``build_world()`` builds, once per module, the demo's societies (``seed_demo``: the ``training`` sandbox and
   ``jsbo``, with seed 000's members and every billing scenario) plus what the demo lacks (a platform superuser, a
   support case, a notice, a mail template, an API token), and the ids the URLs need.
@@ -17,6 +17,7 @@ the project serves) and ``test_scoping_table.py`` (SOC-2: another society's obje
 from __future__ import annotations
 
 import datetime
+import io
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -56,11 +57,9 @@ def resolver_routes(urlconf: str | None = None) -> list[str]:
     return routes
 
 
-def missing_from_table(table: dict, urlconf: str | None = None, left_out: dict | None = None) -> list[str]:
-    """The routes of the resolver that ``table`` has no entry for (nor ``left_out``, routes a table leaves out
-    with its reason)."""
-    left_out = left_out or {}
-    return [route for route in resolver_routes(urlconf) if route not in table and route not in left_out]
+def missing_from_table(table: dict, urlconf: str | None = None) -> list[str]:
+    """The routes of the resolver that ``table`` has no entry for."""
+    return [route for route in resolver_routes(urlconf) if route not in table]
 
 
 def stale_in_table(table: dict, urlconf: str | None = None) -> list[str]:
@@ -144,7 +143,7 @@ def build_world(*, extra_society: str | None = None) -> World:
     from members import services
     from members.models import Operator, Society
 
-    call_command("seed_demo", "--members", "12", stdout=_Null())
+    call_command("seed_demo", "--members", "12", stdout=io.StringIO())
     root = services.operator_create(actor=ACTOR, society=None, email="root@platform.example.jp",
                                     password="root-pass-2026", role="admin", is_superuser=True, name="基盤 管理者")
     operators = {"root": root}
@@ -163,14 +162,6 @@ def build_world(*, extra_society: str | None = None) -> World:
                 actor=ACTOR, society=society, email=f"{role}@{extra_society}.example.jp", password="pass-2026-x",
                 role=role, name=f"別学会 {role}")
     return World(ids=ids, operators=operators)
-
-
-class _Null:
-    def write(self, *_):
-        pass
-
-    def flush(self):
-        pass
 
 
 # --- one request ------------------------------------------------------------------------------------------------
