@@ -23,9 +23,6 @@ filled in by ``url_tables.concrete_url`` (add the model to ``ADMIN_OBJECTS``/``A
 
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 from django.test import override_settings
 
@@ -341,9 +338,7 @@ def test_soc3_every_role_gets_at_every_url_what_the_table_says_and_a_refusal_wri
     for role in ("viewer", "staff", "trainer", "admin"):
         clients[role] = T.client_for(world.operators[("training", role)])
     problems: list[str] = []
-    timing = []
     for route, (get_line, write_line) in TABLE.items():
-        started = time.monotonic()
         url, gets, write = T.run_route(route, clients, ids, WRITES, want_write=write_line is not None)
         checks = [("GET", _tokens(get_line, route, "GET"), gets)]
         if write is not None:
@@ -362,9 +357,6 @@ def test_soc3_every_role_gets_at_every_url_what_the_table_says_and_a_refusal_wri
                                     f"{' → ' + answer.location if answer.location else ''})")
                 if answer.audit_written and (got in T.REFUSED or role in ("anon", "viewer")):
                     problems.append(f"{where}: refused ({got}) but wrote {answer.audit_written} audit entries")
-        timing.append((time.monotonic() - started, route))
-    if os.environ.get("URL_TABLE_TIMING"):
-        print("\n".join(f"{t:.2f}s {r}" for t, r in sorted(timing, reverse=True)[:25]))
     assert not problems, f"{len(problems)} answers differ from the role × URL table:\n" + "\n".join(problems)
 
 
