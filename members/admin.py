@@ -340,7 +340,8 @@ class MemberAdmin(ServiceAdmin):
         return tuple("operations_read_only" if c == "operations" else c for c in self.list_display)
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"title": self.search_title, "can_write": can_write(request),
+        # [代理申請] and [会員番号採番] act in the operator's society: a platform superuser (none) is offered neither
+        extra = {"title": self.search_title, "can_register": can_write(request) and user_society(request) is not None,
                  "module_name": self.opts.verbose_name,  # "select all N 会員", not the screen name
                  "is_nav_sidebar_enabled": False,  # names, e-mails and 操作 need the width at 1280 px (issue 12)
                  **(extra_context or {})}

@@ -36,7 +36,14 @@ def support_shortcuts(operator) -> list[Shortcut]:
                        "each question takes."), "support-stats")]
 
 
+def _in_a_society(request) -> bool:
+    """The support console works in the operator's society: a platform superuser (none) is offered no link to it."""
+    return getattr(request.user, "society_id", None) is not None
+
+
 def member_support_links(request, member) -> list[tuple[str, str, str]]:
+    if not _in_a_society(request):
+        return []
     links = [(_("Support cases of this member"), f"{reverse('support-page-cases')}?{urlencode({'member': member.pk})}",
               "member-support-cases-link")]
     if request.user.can_use_support:
@@ -45,7 +52,7 @@ def member_support_links(request, member) -> list[tuple[str, str, str]]:
 
 
 def sent_mail_support_links(request, mail) -> list[tuple[str, str, str]]:
-    if not request.user.can_use_support:
+    if not request.user.can_use_support or not _in_a_society(request):
         return []
     return [(_("Support case"), start_url(mail=mail.pk), "mail-support-start-link")]
 
@@ -57,7 +64,7 @@ def procedure_url(procedure_id: str, **subject) -> str:
 def _procedure_links(subject: str):
     """「ガイド付き手順: <title>」 for each procedure that fits the invoice or payment (its own plan decides)."""
     def links(request, obj) -> list[tuple[str, str, str]]:
-        if not request.user.can_use_support:
+        if not request.user.can_use_support or not _in_a_society(request):
             return []
         from .procedures import procedure_offer_links
 
@@ -145,7 +152,7 @@ def register() -> None:
     register_payment_links(payment_procedure_links)
     register_invoice_selection_action("combine_invoices", combine_selected_invoices,
                                       gettext_lazy("Create one invoice combining several fiscal years"),
-                                      lambda request: request.user.can_use_support)
+                                      lambda request: request.user.can_use_support and _in_a_society(request))
     register_shortcuts(support_shortcuts)
     register_member_page_links(member_support_links)
     register_sent_mail_links(sent_mail_support_links)

@@ -126,7 +126,7 @@ class BillingRunAdmin(SocietyScopedAdmin):
         return tuple("operations_read_only" if c == "operations" else c for c in self.list_display)
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"title": BillingRun._meta.verbose_name_plural, "can_write": can_write(request),
+        extra = {"title": BillingRun._meta.verbose_name_plural, "can_request_run": self.has_add_permission(request),
                  "add_url": reverse("admin:billing_billingrun_add"),
                  "is_nav_sidebar_enabled": False,  # the progress column and 操作 need the width at 1280 px
                  **(extra_context or {})}
