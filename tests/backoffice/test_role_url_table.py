@@ -55,6 +55,9 @@ TABLE: dict[str, tuple[str, str | None]] = {
     '': ('home home home home home home', 'home home home home home home'),
     'login/': ('ok ok ok ok ok ok', 'ok ok ok ok ok ok'),
     'office/<slug:slug>/login/': ('ok ok ok ok ok ok', 'ok ok ok ok ok ok'),
+    'office/<slug:slug>/password-reset/': ('ok ok ok ok ok ok', 'ok ok ok ok ok ok'),
+    # the table's token is a member's mail link, no operator's reset link: not found for everyone
+    'office/<slug:slug>/password-reset/<str:token>/': ('404 404 404 404 404 404', '404 404 404 404 404 404'),
     'admin/login/': ('ok ok ok ok ok ok', 'ok ok ok ok ok ok'),
     'admin/two-step/': ('in ok ok ok ok ok', 'in ok ok ok ok ok'),
     # trainer/admin: moved, back on the first page; the others refused there
