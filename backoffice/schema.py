@@ -43,6 +43,12 @@ DESCRIPTIONS = {
     "409": "Conflict with the current state (the rule's code, e.g. `status_same_day`), or `database_busy`: another "
            "operator's transaction held the lock; nothing was changed and the request may be sent again.",
     "413": "The body is larger than the server accepts (`invalid`).",
+    "429": "Too many failed sign-ins for this account or from this address (`rate_limited`, SEC-2).",
+}
+
+#: statuses an operation answers beyond the ones its method and authentication give (operation id → statuses)
+EXTRA_STATUSES = {
+    "v1_auth_token_create": ["429"],  # SEC-2 rate limit of the token endpoint
 }
 
 
@@ -59,6 +65,7 @@ def _statuses(method: str, operation: dict) -> list[str]:
         statuses.append("409")
         if "requestBody" in operation:
             statuses.append("413")
+    statuses += EXTRA_STATUSES.get(operation.get("operationId", ""), [])
     return statuses
 
 
