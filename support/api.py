@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backoffice.schema import declare
 from backoffice.errors import ERROR_CODES, DomainError, error_body
 from members import selectors as member_selectors
 
@@ -140,8 +141,12 @@ class StatsView(SupportView):
 # --- guided procedures (SUP-4, PAY-5; API.md "Guided procedures") --------------------------------------------
 
 
+def _procedure_ids() -> list[str]:
+    return sorted(p["id"] for p in procedures.procedure_list())
+
+
 class ProcedureRequestSerializer(serializers.Serializer):
-    procedure = serializers.CharField(max_length=50)
+    procedure = declare(serializers.CharField(max_length=50), enum=_procedure_ids())
     params = serializers.DictField(required=False, default=dict)
     case = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 

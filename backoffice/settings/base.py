@@ -157,7 +157,7 @@ REST_FRAMEWORK = {
         "backoffice.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "backoffice.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "backoffice.schema.AutoSchema",  # the constraints the fields enforce
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -166,6 +166,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API v1 (see API.md).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # requests and answers have components of their own (``MemberTypeRequest``): a request declares what the API
+    # accepts (backoffice/schema.py), an answer what it gives
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
