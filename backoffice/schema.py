@@ -40,7 +40,7 @@ def declare(field, **schema):
 def _constrained(field, schema: dict) -> dict:
     extra = getattr(field, "_openapi_extra", {})
     if "enum" in extra:  # a narrower set of choices than the field's own enum component
-        schema = {k: v for k, v in schema.items() if k not in ("$ref", "allOf", "x-spec-enum-id")}
+        schema = {k: v for k, v in schema.items() if k not in ("$ref", "allOf", "x-spec-enum-id", "description")}
         schema.setdefault("type", "string")
     if getattr(field, "read_only", False) or "$ref" in schema or "allOf" in schema:
         return {**schema, **extra}
@@ -59,6 +59,12 @@ def _constrained(field, schema: dict) -> dict:
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _map_basic_serializer(self, serializer, direction):
+        """A serializer's ``openapi_request`` (keywords such as ``anyOf``) states a rule across its fields."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        extra = getattr(serializer, "openapi_request", None)
+        return {**schema, **extra} if extra and direction == "request" else schema
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         return _constrained(field, schema) if direction == "request" else schema

@@ -115,6 +115,13 @@ class MemberWriteFields(serializers.Serializer):
 
 class MemberCreateSerializer(MemberWriteFields):
     kind = serializers.ChoiceField(choices=Member.Kind.choices, required=False, default=Member.Kind.INDIVIDUAL)
+
+    # members/services/_common.py require_corporate_organization: a corporate member has its organisation's name
+    # (a pattern, not an enum: drf-spectacular would make the one-value enum a component of its own)
+    openapi_request = {"anyOf": [
+        {"properties": {"kind": {"type": "string", "pattern": f"^{Member.Kind.INDIVIDUAL.value}$"}}},
+        {"required": ["organization"], "properties": {"organization": {"type": "string", "pattern": r"\S"}}},
+    ]}
     application_date = HalfWidthDateField(required=False, allow_null=True)
 
 

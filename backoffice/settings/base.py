@@ -178,6 +178,8 @@ SPECTACULAR_SETTINGS = {
         "MemberKindEnum": "members.models.Member.Kind",
         "AdjustmentKindEnum": "members.models.MemberAdjustment.Kind",
         "MemberStatusEnum": "members.models.Status",
+        "PaymentMethodEnum": "billing.models.PaymentMethod",
+        "OfflinePaymentMethodEnum": "billing.api.payments.OFFLINE_METHODS",
     },
 }
 
