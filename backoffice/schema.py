@@ -138,17 +138,18 @@ MULTIPART_OPERATIONS = {"v1_bank_statements_create"}
 REQUIRED_REQUEST_FIELDS = {
     "v1_billing_runs_partial_update": ["name"],
     "v1_bank_statements_create": ["file"],
+    "v1_sim_clock_create": [],  # a body with advance_hours or set (its oneOf)
 }
 
 
 def _required_request_fields(result: dict, operation: dict) -> None:
     names = REQUIRED_REQUEST_FIELDS.get(operation.get("operationId", ""))
-    if not names:
+    if names is None or "requestBody" not in operation:
         return
     for content in operation.get("requestBody", {}).get("content", {}).values():
         ref = content.get("schema", {}).get("$ref", "")
         component = result["components"]["schemas"].get(ref.rsplit("/", 1)[-1]) if ref else content.get("schema")
-        if component is not None:
+        if component is not None and names:
             component["required"] = sorted({*component.get("required", []), *names})
     operation["requestBody"]["required"] = True
 
@@ -167,7 +168,9 @@ def _json_request_bodies(operation: dict) -> None:
 def add_error_responses(result, generator, request, public):
     result.setdefault("info", {})["description"] = (
         result.get("info", {}).get("description", "") + " Text never contains NUL (U+0000), in a value or a key: it "
-        "is refused with `invalid` naming the field (SEC-3).")
+        "is refused with `invalid` naming the field (SEC-3). Full-width digits and letters are accepted where the "
+        "patterns say half-width (NFKC); a `maxLength` counts the text after that folding, which a compatibility "
+        "character such as ¼ (1⁄4) lengthens.")
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_COMPONENT
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():

@@ -180,6 +180,7 @@ SPECTACULAR_SETTINGS = {
         "MemberStatusEnum": "members.models.Status",
         "PaymentMethodEnum": "billing.models.PaymentMethod",
         "OfflinePaymentMethodEnum": "billing.api.payments.OFFLINE_METHODS",
+        "OnlinePaymentMethodEnum": "simulator.billing_api.ONLINE_METHOD_VALUES",
     },
 }
 
