@@ -81,4 +81,6 @@ ERROR_CODES = (
     "procedure_changed",
     # support (409): the identity check did not match the record (SUP-9); resuming a case that is not open
     "identity_not_confirmed", "case_not_open",
+    # the token endpoint (SEC-6): a two-step code is needed (401); deleting an operator already deleted (409)
+    "otp_required", "operator_deleted",
 )

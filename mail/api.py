@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -53,7 +52,7 @@ class SentMailSerializer(serializers.ModelSerializer):
     def _link(self, obj):
         return getattr(obj, "link", None) if hasattr(obj, "link") else None
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField())
     def get_sent_at(self, obj):
         return serializers.DateTimeField().to_representation(obj.sent_at or obj.created_at)
 
@@ -66,6 +65,7 @@ class SentMailSerializer(serializers.ModelSerializer):
         link = self._link(obj)
         return serializers.DateTimeField().to_representation(link.expires_at) if link else None
 
+    @extend_schema_field(serializers.ChoiceField(choices=["valid", "expired", "superseded", "used"], allow_null=True))
     def get_link_state(self, obj) -> str | None:
         now = self.context.get("now") or operator_now(self.context["request"].user)
         return obj.link_state_at(now)

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backoffice import text
+from backoffice.schema import declare
 from backoffice.fields import (
     HalfWidthCharField,
     HalfWidthDateField,
@@ -16,6 +17,11 @@ from backoffice.fields import (
 
 from . import selectors
 from .models import Member, MemberAdjustment, MemberStatus, MemberType, Status
+
+# What members/services/_common.py's clean_phone and clean_postal_code accept (half-width; full-width is folded
+# before): digits with hyphens, parentheses, spaces or a leading +, 6 to 15 digits; 7 digits, a hyphen after 3.
+PHONE_PATTERN = r"^$|^\+?[-() ]*([0-9][-() ]*){6,15}$"
+POSTAL_PATTERN = r"^$|^[0-9]{3}-?[0-9]{4}$"
 
 # Largest primary key the databases hold (BigAutoField): a larger id in a request body would make the
 # query itself fail (a server error) instead of "not found" / "invalid".
@@ -101,14 +107,21 @@ class MemberWriteFields(serializers.Serializer):
     email = NormalizedEmailField(max_length=254)
     member_type = SocietyScopedSlugField(MemberType)
     affiliation = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    phone = PhoneField(max_length=30, required=False, allow_blank=True)
-    postal_code = HalfWidthCharField(max_length=10, required=False, allow_blank=True)
+    phone = declare(PhoneField(max_length=30, required=False, allow_blank=True), pattern=PHONE_PATTERN)
+    postal_code = declare(HalfWidthCharField(max_length=10, required=False, allow_blank=True), pattern=POSTAL_PATTERN)
     address = serializers.CharField(max_length=300, required=False, allow_blank=True)
     scheduled_withdrawal_date = HalfWidthDateField(required=False, allow_null=True)
 
 
 class MemberCreateSerializer(MemberWriteFields):
     kind = serializers.ChoiceField(choices=Member.Kind.choices, required=False, default=Member.Kind.INDIVIDUAL)
+
+    # members/services/_common.py require_corporate_organization: a corporate member has its organisation's name
+    # (a pattern, not an enum: drf-spectacular would make the one-value enum a component of its own)
+    openapi_request = {"anyOf": [
+        {"properties": {"kind": {"type": "string", "pattern": f"^{Member.Kind.INDIVIDUAL.value}$"}}},
+        {"required": ["organization"], "properties": {"organization": {"type": "string", "pattern": r"\S"}}},
+    ]}
     application_date = HalfWidthDateField(required=False, allow_null=True)
 
 
@@ -182,7 +195,7 @@ class TokenRequestSerializer(serializers.Serializer):
 class UnlinkAPassSerializer(serializers.Serializer):
     """APS-4: the new e-mail and the confirmation (「会員のログイン情報の統合を解除します」)."""
 
-    new_email = serializers.CharField(max_length=254)
+    new_email = declare(serializers.CharField(max_length=254), format="email")
     confirm = serializers.BooleanField(required=False, default=False)
 
 

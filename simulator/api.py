@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backoffice.fields import MAX_DATE, MIN_DATE
+from backoffice.schema import declare
 from backoffice.http import client_address
 from mail import links
 from members import services
@@ -23,6 +24,9 @@ ClockSerializer = inline_serializer("SimClock", {
 
 
 class ClockMoveSerializer(serializers.Serializer):
+    # exactly one of the two (the view refuses neither and both)
+    openapi_request = {"oneOf": [{"required": ["advance_hours"]}, {"required": ["set"]}]}
+
     advance_hours = serializers.IntegerField(required=False, min_value=1, max_value=24 * 366 * 20)
     set = serializers.DateTimeField(required=False)
 
@@ -78,7 +82,7 @@ class ClockView(SandboxView):
 
 
 class APassCreateSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    email = declare(serializers.CharField(max_length=254), format="email")  # the service refuses another text
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
     recovery_contact = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -134,11 +138,11 @@ def mail_body(mail) -> dict:
 
 
 class ApplicationSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    email = declare(serializers.CharField(max_length=254), format="email")
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    email = declare(serializers.CharField(max_length=254), format="email")
 
 
 class EmailChangeSerializer(serializers.Serializer):
@@ -149,7 +153,7 @@ class EmailChangeSerializer(serializers.Serializer):
 
 MailSentSerializer = inline_serializer("SimMailSent", {
     "mail": serializers.IntegerField(), "kind": serializers.CharField(), "to": serializers.EmailField(),
-    "link_expires_at": serializers.DateTimeField()})
+    "link_expires_at": serializers.DateTimeField(allow_null=True)})
 ResetResultSerializer = inline_serializer("SimPasswordReset", {
     "sent": serializers.BooleanField(), "reason": serializers.CharField()})
 

@@ -11,9 +11,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from backoffice.fields import HalfWidthIntegerField
+from backoffice.schema import declare
 from billing import selectors
 from billing.api.payments import MAX_AMOUNT, MAX_ID, PaymentSerializer
-from billing.models import Invoice, PaymentMethod
+from billing.models import ONLINE_METHODS, Invoice, PaymentMethod
 from billing.services import payments as payment_services
 from members.api import mypage_member
 
@@ -38,9 +39,14 @@ class MyPageInvoiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+#: the payment methods My Page takes, the schema's ``OnlinePaymentMethodEnum``
+ONLINE_METHOD_VALUES = sorted(m.value for m in PaymentMethod if m in ONLINE_METHODS)
+
+
 class MyPagePaySerializer(serializers.Serializer):
     invoice = HalfWidthIntegerField(min_value=1, max_value=MAX_ID)
-    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    # SIM-2: My Page pays online (the service refuses an offline method, naming ``method``)
+    method = declare(serializers.ChoiceField(choices=PaymentMethod.choices), enum=ONLINE_METHOD_VALUES)
     amount = HalfWidthIntegerField(min_value=1, max_value=MAX_AMOUNT)
 
 

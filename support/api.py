@@ -11,7 +11,8 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backoffice.errors import DomainError, error_body
+from backoffice.schema import declare
+from backoffice.errors import ERROR_CODES, DomainError, error_body
 from members import selectors as member_selectors
 
 from . import procedures, selectors, services
@@ -140,21 +141,77 @@ class StatsView(SupportView):
 # --- guided procedures (SUP-4, PAY-5; API.md "Guided procedures") --------------------------------------------
 
 
+def _procedure_ids() -> list[str]:
+    return sorted(p["id"] for p in procedures.procedure_list())
+
+
 class ProcedureRequestSerializer(serializers.Serializer):
-    procedure = serializers.CharField(max_length=50)
+    procedure = declare(serializers.CharField(max_length=50), enum=_procedure_ids())
     params = serializers.DictField(required=False, default=dict)
     case = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
+class ProcedureSourceSchema(serializers.Serializer):
+    seed = serializers.CharField()
+    section = serializers.CharField()
+    entry = serializers.CharField()
+
+
+class ProcedureSchema(serializers.Serializer):
+    """Schema only: one guided procedure as ``GET /support/procedures/`` lists it."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    source = ProcedureSourceSchema()
+    params = serializers.ListField(child=serializers.CharField())
+
+
+class ProcedureChangeSchema(serializers.Serializer):
+    target = serializers.CharField()
+    target_type = serializers.CharField()
+    target_id = serializers.IntegerField(allow_null=True)
+    action = serializers.CharField()
+    field = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class ProcedureStepSchema(serializers.Serializer):
+    index = serializers.IntegerField(min_value=1)
+    action = serializers.CharField()
+    label = serializers.CharField()
+    changes = ProcedureChangeSchema(many=True)
+
+
+class ProcedureRefusedSchema(serializers.Serializer):
+    step = serializers.IntegerField(min_value=1)
+    code = serializers.ChoiceField(choices=ERROR_CODES)
+    detail = serializers.CharField()
+
+
+class ProcedurePreviewSchema(serializers.Serializer):
+    procedure = serializers.CharField()
+    ok = serializers.BooleanField()
+    steps = ProcedureStepSchema(many=True)
+    refused = ProcedureRefusedSchema(allow_null=True)
+
+
+class ProcedureRunSchema(serializers.Serializer):
+    procedure = serializers.CharField()
+    ok = serializers.BooleanField()
+    steps = ProcedureStepSchema(many=True)
+    batch = serializers.UUIDField()
+
+
 class ProcedureListView(SupportView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ProcedureSchema(many=True)})
     def get(self, request):
         """``[{id, title, source, params: [name…]}]``."""
         return Response(procedures.procedure_list())
 
 
 class ProcedurePreviewView(SupportView):
-    @extend_schema(request=ProcedureRequestSerializer, responses={200: dict})
+    @extend_schema(request=ProcedureRequestSerializer, responses={200: ProcedurePreviewSchema})
     def post(self, request):
         """Every step with the changes it would make; nothing is changed (a dry run)."""
         data = ProcedureRequestSerializer(data=request.data)
@@ -167,7 +224,7 @@ class ProcedurePreviewView(SupportView):
 
 
 class ProcedureRunView(SupportView):
-    @extend_schema(request=ProcedureRequestSerializer, responses={200: dict})
+    @extend_schema(request=ProcedureRequestSerializer, responses={200: ProcedureRunSchema})
     def post(self, request):
         """All steps as one act; a refused step answers its rule's error body with ``step`` added."""
         data = ProcedureRequestSerializer(data=request.data)

@@ -5,12 +5,20 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from backoffice.fields import NormalizedEmailField
+from backoffice.schema import declare
 
 MAX_ID = 2**63 - 1
 
 
+def _shipped_flows() -> list[str]:
+    from .flows import SHIPPED
+
+    return sorted(SHIPPED)
+
+
 class CaseCreateSerializer(serializers.Serializer):
-    flow = serializers.CharField(max_length=50)
+    # the shipped flows (SUP-2); a flow published later is accepted too, the schema names the ones it ships with
+    flow = declare(serializers.CharField(max_length=50), enum=_shipped_flows())
     member = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
     operator_email = NormalizedEmailField(required=False, allow_blank=True)
     email = NormalizedEmailField(required=False, allow_blank=True)

@@ -166,7 +166,7 @@ REST_FRAMEWORK = {
         "backoffice.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "backoffice.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "backoffice.schema.AutoSchema",  # the constraints the fields enforce
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -175,6 +175,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API v1 (see API.md).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # requests and answers have components of their own (``MemberTypeRequest``): a request declares what the API
+    # accepts (backoffice/schema.py), an answer what it gives
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -184,6 +187,9 @@ SPECTACULAR_SETTINGS = {
         "MemberKindEnum": "members.models.Member.Kind",
         "AdjustmentKindEnum": "members.models.MemberAdjustment.Kind",
         "MemberStatusEnum": "members.models.Status",
+        "PaymentMethodEnum": "billing.models.PaymentMethod",
+        "OfflinePaymentMethodEnum": "billing.api.payments.OFFLINE_METHODS",
+        "OnlinePaymentMethodEnum": "simulator.billing_api.ONLINE_METHOD_VALUES",
     },
 }
 

@@ -16,11 +16,12 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from backoffice.errors import DomainError
+from backoffice.schema import declare
 from backoffice.fields import HalfWidthCharField, HalfWidthDateField, HalfWidthIntegerField
 from members.models import Member
 
 from .. import selectors
-from ..models import Payment, PaymentMethod
+from ..models import ONLINE_METHODS, Payment, PaymentMethod
 from ..services import payments as services
 
 MAX_ID = 2**63 - 1
@@ -67,9 +68,14 @@ class AllocationSerializer(serializers.Serializer):
     amount = HalfWidthIntegerField(min_value=1, max_value=MAX_AMOUNT)
 
 
+#: the payment methods a split takes (PAY-4), the schema's ``OfflinePaymentMethodEnum``
+OFFLINE_METHODS = sorted(m.value for m in PaymentMethod if m not in ONLINE_METHODS)
+
+
 class PaymentSplitSerializer(serializers.Serializer):
     member = HalfWidthIntegerField(min_value=1, max_value=MAX_ID)
-    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    # PAY-4: only an offline payment is split over invoices (the service refuses an online one, naming ``method``)
+    method = declare(serializers.ChoiceField(choices=PaymentMethod.choices), enum=OFFLINE_METHODS)
     paid_on = HalfWidthDateField()
     remarks = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     allocations = AllocationSerializer(many=True, allow_empty=False, max_length=100)

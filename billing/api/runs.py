@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from backoffice import text
+from backoffice.schema import declare
 from backoffice.fields import HalfWidthCharField, HalfWidthDateField, HalfWidthIntegerField
 from members.api import society_of
 from members.models import MemberType
@@ -27,6 +28,9 @@ from ..services import invoices as invoice_services
 from ..services import runs as run_services
 
 MSG_MONTH = _("Enter the allocation start month as YYYY-MM.")
+#: YYYY-MM of the years run_services.MIN_YEAR … MAX_YEAR (1900–2999), as the schema declares it (the field also reads
+#: a one-digit month, a full date, ``/`` and full-width digits)
+MONTH_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])$"
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})(?:-\d{1,2})?$")
 
 
@@ -81,7 +85,7 @@ class BillingRunCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     category = serializers.ChoiceField(choices=Category.choices)
     fiscal_year = HalfWidthIntegerField(min_value=run_services.MIN_YEAR, max_value=run_services.MAX_YEAR)
-    allocation_start = MonthField()
+    allocation_start = declare(MonthField(), pattern=MONTH_PATTERN)
     due_date = HalfWidthDateField(required=False, allow_null=True)
     exclude_member_types = serializers.ListField(child=SocietyScopedSlugField(MemberType), required=False,
                                                  default=list)
