@@ -9,6 +9,7 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth.models import Group
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import TokenProxy
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -51,7 +52,9 @@ admin.site.site_title = gettext_lazy("Secretariat")
 admin.site.index_title = gettext_lazy("Secretariat screens")
 # SEC-6: django-otp's own admin screens would show the authenticators' secret keys and QR codes to administrators;
 # an operator registers their own device at [2段階認証] (members/two_step_views.py) and nowhere else.
-for _model in (TOTPDevice, StaticDevice):
+# SEC-2: DRF's token admin lists every operator's API token key — a password by another name — and lets the page
+# forge one; an operator's token is issued by signing in at POST /api/v1/auth/token/ and ends with their password.
+for _model in (TOTPDevice, StaticDevice, TokenProxy):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
 

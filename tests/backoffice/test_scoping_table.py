@@ -48,9 +48,6 @@ ONE: dict[str, tuple[str, str | None]] = {
     "admin/support/cases/<int:pk>/resume/": ("405", "404"),
     "admin/support/procedures/<slug:procedure_id>/": ("404", "404"),
     "admin/r/<path:content_type_id>/<path:object_id>/": ("404", None),
-    "admin/authtoken/tokenproxy/<path:object_id>/history/": ("403", None),
-    "admin/authtoken/tokenproxy/<path:object_id>/delete/": ("403", "403"),
-    "admin/authtoken/tokenproxy/<path:object_id>/change/": ("403", "403"),
     "admin/django_tasks_database/dbtaskresult/<path:object_id>/history/": ("home", None),
     "admin/django_tasks_database/dbtaskresult/<path:object_id>/delete/": ("403", "403"),
     "admin/django_tasks_database/dbtaskresult/<path:object_id>/change/": ("403", "403"),
@@ -155,7 +152,6 @@ ONE: dict[str, tuple[str, str | None]] = {
 #: the id up, and a missing id with its "does not exist" redirect: a society's operator learns that some API token
 #: of that number exists, never whose, and cannot open it (the platform superuser's screen)
 ANSWERED_BEFORE_THE_LOOKUP = {
-    "admin/authtoken/tokenproxy/<path:object_id>/history/": "Django's history view of a model the operator may not see",
 }
 
 #: the bodies that get a write past the form's own checks to the object lookup (else: the role table's WRITES, or
@@ -256,9 +252,6 @@ NOT_SOCIETY_DATA: dict[str, str] = {
     "admin/simulation/scenarios/reset/": "rebuilds the operator's own sandbox's scenarios",
     "admin/logout/": "sign-out", "admin/password_change/": "the operator's own password",
     "admin/password_change/done/": "static page", "admin/jsi18n/": "JavaScript catalogue",
-    "admin/authtoken/tokenproxy/": "platform superuser only (403 for a society's operator: the role table)",
-    "admin/authtoken/tokenproxy/add/": "platform superuser only",
-    "admin/authtoken/tokenproxy/<path:object_id>/": "redirects to …/change/ (in ONE)",
     "admin/django_tasks_database/dbtaskresult/": "platform superuser only",
     "admin/django_tasks_database/dbtaskresult/add/": "nobody may add",
     "admin/django_tasks_database/dbtaskresult/<path:object_id>/": "redirects to …/change/ (in ONE)",
@@ -287,7 +280,7 @@ NOT_SOCIETY_DATA: dict[str, str] = {
     "admin/billing/bankstatement/<path:object_id>/": "redirects to …/change/",
     "admin/simulator/mypagenotice/add/": "an empty form of B's own",
     "admin/simulator/mypagenotice/<path:object_id>/": "redirects to …/change/",
-    "admin/^(?P<app_label>authtoken|django_tasks_database|backoffice|mail|members|billing|simulator)/$":
+    "admin/^(?P<app_label>django_tasks_database|backoffice|mail|members|billing|simulator)/$":
         "an app label, redirected to the first page",
     "admin/(?P<url>.*)$": "unknown admin path: 404", "i18n/setlang/": "language switch",
     "api/schema/": "the API's schema", "api/docs/": "the API's docs", "api/v1/auth/token/": "sign-in",
