@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
-from backoffice import audit, clock
+from backoffice import audit, clock, task_recovery
 from backoffice.errors import DomainError
 from backoffice.services import Actor, check_actor, check_society, service
 from members.models import Member, MemberAdjustment, MemberStatus, MemberType, Status
@@ -174,22 +174,54 @@ def billing_run_retry(*, actor: Actor, run: BillingRun) -> BillingRun:
 
 
 def billing_run_execute(*, actor: Actor, run_id: int) -> str:
-    """Bill the run's members; returns the run's final state.
+    """Bill the run's members; returns the run's final state. A run 作成依頼中 starts; a run 作成中 — its worker died
+    mid-run and the task runs again — goes on from its committed chunks; any other run is left as it is.
 
     Not one transaction on purpose: the start, every chunk of members and the end each commit on their own,
     so that [請求情報作成履歴] shows the progress while it runs; each chunk is all or nothing (its invoices,
     numbers, skips and spent adjustments together). Any failure marks the run 失敗 with the error."""
     check_actor(actor, None)
+    lock = run_lock_name(run_id)
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().select_related("society").filter(pk=run_id).first()
-        if run is None or run.state != BillingRun.State.REQUESTED:
+        if run is None or run.state not in (BillingRun.State.REQUESTED, BillingRun.State.RUNNING):
             return run.state if run is not None else "missing"
-        run.state = BillingRun.State.RUNNING
-        run.started_at = clock.now(run.society)
-        run.finished_at = None
-        run.processed_count = 0
-        run.save(update_fields=["state", "started_at", "finished_at", "processed_count"])
-        BillingRunSkip.objects.filter(run=run).delete()  # a retry lists its skips afresh
+        # The run's liveness lock, taken while its row is locked and held until the end: a second execution of the
+        # same run (the task enqueued twice, a task put back in the queue while its worker still lives) leaves it
+        # to the first; the lock goes with the executing worker's process or connection (backoffice.task_recovery).
+        if not task_recovery.try_hold(lock):
+            return run.state
+        try:
+            if run.state == BillingRun.State.RUNNING:
+                # 作成中 with nobody executing it: the worker that was died (SIGKILL, a lost machine, a database
+                # restart) and its task runs again. Go on from the chunks it committed: the inserts leave out the
+                # members this run already billed, so nobody is billed twice and nobody is left out.
+                logger.warning("billing run %s resumed after its worker was lost (%s of %s processed)", run_id,
+                               run.processed_count, run.target_count)
+                audit.record(actor=actor, action="billing.run.resumed", target=run, before={
+                    "state": run.state, "processed_count": run.processed_count})
+            run.state = BillingRun.State.RUNNING
+            run.started_at = clock.now(run.society)
+            run.finished_at = None
+            run.processed_count = 0
+            run.save(update_fields=["state", "started_at", "finished_at", "processed_count"])
+            BillingRunSkip.objects.filter(run=run).delete()  # a retry lists its skips afresh
+        except BaseException:
+            task_recovery.release(lock)
+            raise
+    try:
+        return _execute(actor, run)
+    finally:
+        task_recovery.release(lock)
+
+
+def run_lock_name(run_id: int) -> str:
+    """The liveness lock its executor holds while a run is 作成中 (``backoffice.task_recovery``)."""
+    return f"billing-run-{int(run_id)}"
+
+
+def _execute(actor: Actor, run: BillingRun) -> str:
+    run_id = run.pk
     try:
         plan = _plan(run)
         plan.resuming = Invoice.objects.filter(run_id=run.pk).exists()
@@ -205,6 +237,9 @@ def billing_run_execute(*, actor: Actor, run_id: int) -> str:
             return _finish(actor, run, plan)
     except Exception as exc:  # any failure: the run says so and can be retried
         logger.exception("billing run %s failed", run_id)
+        # A lost connection (the database restarted) is opened again rather than failing the failure's record.
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
         with transaction.atomic():
             failed = BillingRun.objects.select_for_update().get(pk=run_id)
             failed.state = BillingRun.State.FAILED
