@@ -13,7 +13,8 @@ operating system or the database releases by itself when the worker dies:
 - SQLite (one machine by definition): ``flock`` on a file ``<database>.task-locks/<task id>.lock``; the kernel
   drops it when the process dies.
 
-``recover_orphaned_tasks`` (run by every ``task_worker`` at start and every ``--recover-interval`` seconds) puts
+``recover_orphaned_tasks`` (run by every ``task_worker`` at start and every ``--recover-interval`` seconds, with the
+sweeps apps register: ``sweep``) puts
 every ``RUNNING`` task that was claimed more than ``grace`` seconds ago and whose lock nobody holds back to
 ``READY``; a task lost ``MAX_ATTEMPTS`` times is marked failed instead (a task that kills its worker is not run
 for ever). A task body therefore may run more than once and must be idempotent: the billing run goes on from its
@@ -45,6 +46,9 @@ GRACE = datetime.timedelta(seconds=5)
 MAX_ATTEMPTS = 5
 ALIAS = "default"
 
+#: Further sweeps an app registers (``register_sweep``): work left unfinished that no task will finish — a billing
+#: run 作成中 whose task ended without ending it (its worker's database connection lost mid-run).
+_sweeps: list = []
 _held: dict[str, object] = {}  # lock name -> the open lock file (SQLite)
 _local = threading.local()  # this thread's lock connection (PostgreSQL) and the names it holds
 
@@ -217,4 +221,18 @@ def recover_orphaned_tasks(*, grace: datetime.timedelta = GRACE) -> list:
             requeued.append(pk)
             logger.warning("task %s (%s) put back in the queue: its worker %s is gone", pk, task.task_path,
                            (task.worker_ids or ["?"])[-1])
+    return requeued
+
+
+def register_sweep(func) -> None:
+    """``func()`` runs at every sweep of the task workers, after the orphaned tasks are put back."""
+    if func not in _sweeps:
+        _sweeps.append(func)
+
+
+def sweep() -> list:
+    """One sweep of a task worker: the orphaned tasks back in the queue, then every registered sweep."""
+    requeued = recover_orphaned_tasks()
+    for func in _sweeps:
+        func()
     return requeued

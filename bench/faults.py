@@ -14,6 +14,10 @@ excluded by the run, scheduled withdrawals, adjustments). Then, each fault on it
   sent by its own task); when about a third are sent the worker is killed, a new one started and the outbox awaited.
   The worker sends through a counting e-mail backend (``CountingBackend`` below, ``EMAIL_BACKEND`` in the worker's
   environment) that appends every message's recipient and Message-ID to a file: the file is what was "sent".
+* ``accepted-kill`` (mail, ``--only accepted-kill``): the worst moment, on purpose — the counting backend kills its
+  own worker (SIGKILL) right after it "accepted" mail n/2, before 送信済 is committed. The next worker sends that
+  mail again: one duplicate, with the same Message-ID (``mail.tasks.message_id``). This is the window no outbox
+  can close over SMTP; the fault shows its size is one mail per dead worker and that the copy is recognisable.
 * ``pg-restart`` (billing, PostgreSQL only, ``--pg-restart``): the server is restarted
   (``pg_ctlcluster --skip-systemctl-redirect <version> main restart``) under a run. Other people's connections to
   the same server break for a few seconds: off by default. A worker that exits meanwhile is started again (as a
@@ -54,6 +58,7 @@ BENCH_SLUG = "bench-faults"
 OPERATOR_EMAIL = "bench-faults@bench.example.jp"
 ENV_MAIL_LOG = "FAULTS_MAIL_LOG"
 ENV_MAIL_DELAY = "FAULTS_MAIL_DELAY"
+ENV_MAIL_DIE_AT = "FAULTS_MAIL_DIE_AT"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -81,6 +86,10 @@ class CountingBackend(BaseEmailBackend):
                 mid = message.extra_headers.get("Message-ID", "")
                 log.write(f"{','.join(message.to)}\t{mid}\n")
                 log.flush()
+                die_at = int(os.environ.get(ENV_MAIL_DIE_AT) or 0)
+                if die_at and os.path.getsize(path) and sum(1 for _ in open(path, encoding="utf-8")) == die_at:
+                    # the worst moment: the server has accepted the message, 送信済 is not committed yet
+                    os.kill(os.getpid(), signal.SIGKILL)
         return len(email_messages)
 
 
@@ -111,8 +120,9 @@ def worker_main(args: argparse.Namespace) -> None:
 class Worker:
     """One worker subprocess in its own process group (killed as a group)."""
 
-    def __init__(self, args: argparse.Namespace, log_dir: Path, label: str):
+    def __init__(self, args: argparse.Namespace, log_dir: Path, label: str, die_at: int = 0):
         env = dict(os.environ)
+        env[ENV_MAIL_DIE_AT] = str(die_at)
         env["EMAIL_BACKEND"] = "faults.CountingBackend"
         env[ENV_MAIL_LOG] = str(log_dir / "mail.log")
         env[ENV_MAIL_DELAY] = str(args.mail_delay)
@@ -276,40 +286,48 @@ def billing_fault(args, society, operator, log_dir: Path, fault: str) -> dict:
     student = MemberType.objects.get(society=society, code="student")
     started = time.perf_counter()
     notes: list[str] = []
-    workers = [Worker(args, log_dir, f"{fault}-billing-1")]
+    workers = []
     try:
+        # requested (and queued) first; the expectation is computed before the first worker starts
         run = billing_run_request(actor=operator, society=society, exclude_member_types=[student], **RUN_PARAMS)
         expected = expected_members(society, run.requested_on, {student.pk})
         disagree = check_selector_agrees(run, expected)
         if disagree:
             notes.append(f"selector disagrees with the bench's expectation for {disagree} sampled members")
+        started = time.perf_counter()
+        workers.append(Worker(args, log_dir, f"{fault}-billing-1"))
+
+        last = {"processed": 0}
 
         def progress():
             close_old_connections()
             r = BillingRun.objects.filter(pk=run.pk).values("state", "processed_count", "target_count").first()
             if r["state"] in ("done", "failed"):
                 return r
-            return r if r["processed_count"] > 0 else None
+            return r if r["processed_count"] > last["processed"] else None
 
-        seen = wait_for(progress, args.timeout)
-        if not seen:
-            notes.append(f"no progress within {args.timeout:.0f} s")
-        elif seen["state"] in ("done", "failed"):
-            notes.append(f"the run ended ({seen['state']}) before the fault: lower --chunk")
-        else:
+        kills = args.kills if fault == "worker-kill" else 1
+        for k in range(kills):
+            seen = wait_for(progress, args.timeout)
+            if not seen:
+                notes.append(f"no progress within {args.timeout:.0f} s")
+                break
+            if seen["state"] in ("done", "failed"):
+                notes.append(f"the run ended ({seen['state']}) before fault {k + 1}: lower --chunk")
+                break
+            last["processed"] = seen["processed_count"]
             if fault == "worker-kill":
-                workers[0].kill()
+                workers[-1].kill()
                 notes.append(f"SIGKILL at {seen['processed_count']:,}/{seen['target_count']:,} processed "
                              f"({running_tasks()} task(s) left running)")
+                workers.append(Worker(args, log_dir, f"{fault}-billing-{len(workers) + 1}"))
             else:
                 notes.append(f"restart at {seen['processed_count']:,}/{seen['target_count']:,} processed; "
                              + pg_restart())
                 connection.close()
-        # a new worker (after a kill), or a supervisor's restart of one that exited (after a PG restart)
-        if fault == "worker-kill" or not workers[0].alive():
-            if fault != "worker-kill":
-                notes.append(f"worker exited ({workers[0].proc.returncode}); started again")
-            workers.append(Worker(args, log_dir, f"{fault}-billing-2"))
+                if not workers[-1].alive():  # a supervisor's restart of a worker that exited
+                    notes.append(f"worker exited ({workers[-1].proc.returncode}); started again")
+                    workers.append(Worker(args, log_dir, f"{fault}-billing-{len(workers) + 1}"))
 
         def finished():
             close_old_connections()
@@ -343,7 +361,7 @@ def billing_fault(args, society, operator, log_dir: Path, fault: str) -> dict:
             worker.kill()
 
 
-def mail_fault(args, society, operator, log_dir: Path) -> dict:
+def mail_fault(args, society, operator, log_dir: Path, window: bool = False) -> dict:
     from django.db import close_old_connections, transaction
 
     from mail.models import SentMail
@@ -360,20 +378,32 @@ def mail_fault(args, society, operator, log_dir: Path) -> dict:
         for i, address in enumerate(addresses):
             mail_send(actor=operator, society=society, kind="other", to=address, subject=f"障害試験 {i}",
                       body="障害試験のメールです。")
-    workers = [Worker(args, log_dir, "worker-kill-mail-1")]
+    fault = "accepted-kill" if window else "worker-kill"
+    workers = [Worker(args, log_dir, f"{fault}-mail-1", die_at=args.mails // 2 if window else 0)]
     try:
         def lines() -> int:
             with open(mail_log, encoding="utf-8") as f:
                 return sum(1 for _ in f)
 
-        at = wait_for(lambda: lines() >= args.mails // 3 or None, args.timeout, 0.02)
-        if not at:
-            notes.append(f"fewer than {args.mails // 3} sent within {args.timeout:.0f} s")
-        workers[0].kill()
-        close_old_connections()
-        notes.append(f"SIGKILL after {lines():,} written ({running_tasks()} task(s) left running, "
-                     f"{SentMail.objects.filter(society=society, status=SentMail.Status.SENT).count():,} marked sent)")
-        workers.append(Worker(args, log_dir, "worker-kill-mail-2"))
+        if window:  # the worker kills itself right after the backend accepted mail n/2
+            if wait_for(lambda: not workers[0].alive(), args.timeout, 0.05):
+                close_old_connections()
+                notes.append(f"the worker died right after the acceptance of mail {lines():,} "
+                             f"({SentMail.objects.filter(society=society, status=SentMail.Status.SENT).count():,} "
+                             f"marked sent)")
+            else:
+                notes.append("the worker did not die")
+            workers.append(Worker(args, log_dir, f"{fault}-mail-2"))
+        for k in range(0 if window else args.kills):
+            goal = args.mails * (k + 1) // (args.kills + 1)
+            if not wait_for(lambda: lines() >= goal or None, args.timeout, 0.02):
+                notes.append(f"fewer than {goal} sent within {args.timeout:.0f} s")
+            workers[-1].kill()
+            close_old_connections()
+            notes.append(f"SIGKILL after {lines():,} written ({running_tasks()} task(s) left running, "
+                         f"{SentMail.objects.filter(society=society, status=SentMail.Status.SENT).count():,} "
+                         f"marked sent)")
+            workers.append(Worker(args, log_dir, f"{fault}-mail-{len(workers) + 1}"))
 
         def all_sent():
             close_old_connections()
@@ -383,12 +413,20 @@ def mail_fault(args, society, operator, log_dir: Path) -> dict:
             notes.append(f"mails still not sent after {args.timeout:.0f} s")
         wait_for(lambda: stuck_tasks() == 0, 10)
         with open(mail_log, encoding="utf-8") as f:
-            sent = Counter(line.split("\t", 1)[0] for line in f if line.strip())
+            written = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+        sent = Counter(to for to, _mid in written)
+        ids = {}
+        for to, mid in written:
+            ids.setdefault(to, set()).add(mid)
+        twice = [to for to, n in sent.items() if n > 1]
+        if twice:
+            same = sum(1 for to in twice if len(ids[to]) == 1)
+            notes.append(f"{len(twice)} mail(s) written twice, {same} of them with the same Message-ID both times")
         marked = SentMail.objects.filter(society=society, status=SentMail.Status.SENT).count()
         notes.append(f"{tasks_run_again()} task(s) run again by another worker")
         if marked != args.mails:
             notes.append(f"{marked:,} of {args.mails:,} marked sent")
-        return dict(fault="worker-kill", job="mail", members=args.members, mails_expected=args.mails,
+        return dict(fault=fault, job="mail", members=args.members, mails_expected=args.mails,
                     mails_sent=sum(sent.values()), mail_duplicates=sum(n - 1 for n in sent.values() if n > 1),
                     mails_lost=len(set(addresses) - set(sent)), state="sent" if marked == args.mails else "queued",
                     stuck=stuck_tasks(), elapsed=time.perf_counter() - started, notes=notes)
@@ -408,10 +446,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--mails", type=int, default=1_000, help="mails to queue (default 1000)")
     parser.add_argument("--mail-delay", type=float, default=0.02,
                         help="seconds the counting backend takes per message, as an SMTP server would (default 0.02)")
+    parser.add_argument("--kills", type=int, default=3,
+                        help="worker-kill: SIGKILLs under the run and under the mails, each followed by a new worker "
+                             "(default 3)")
     parser.add_argument("--chunk", dest="chunk_size", type=int, default=0,
                         help="members per committed chunk of the run (default a tenth of --members)")
     parser.add_argument("--only", default="billing,mail",
-                        help="faults to run, comma-separated: billing, mail, pg-restart (default billing,mail)")
+                        help="faults to run, comma-separated: billing, mail, accepted-kill, pg-restart "
+                             "(default billing,mail)")
     parser.add_argument("--pg-restart", action="store_true",
                         help="allow restarting the PostgreSQL server (breaks everyone's connections for seconds)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds each wait may take (default 300)")
@@ -457,6 +499,8 @@ def main() -> None:
         rows.append(billing_fault(args, society, operator, log_dir, "worker-kill"))
     if "mail" in only:
         rows.append(mail_fault(args, society, operator, log_dir))
+    if "accepted-kill" in only:
+        rows.append(mail_fault(args, society, operator, log_dir, window=True))
     if "pg-restart" in only:
         if vendor != "postgresql":
             print("pg-restart: PostgreSQL only, skipped")
@@ -478,6 +522,8 @@ def main() -> None:
                       fmt(r.get("mails_lost")), r["state"], fmt(r["stuck"]), f"{r['elapsed']:.1f} s"))
         if billing:
             bad |= bool(r["duplicates"] or r["missing"] or r["extra"] or r["state"] != "done")
+        elif r["fault"] == "accepted-kill":  # the one duplicate is the window this fault aims at: only a loss fails
+            bad |= bool(r["mails_lost"] or r["state"] != "sent" or r["mail_duplicates"] > 1)
         else:
             bad |= bool(r["mail_duplicates"] or r["mails_lost"] or r["state"] != "sent")
         bad |= bool(r["stuck"])

@@ -215,6 +215,33 @@ def billing_run_execute(*, actor: Actor, run_id: int) -> str:
         task_recovery.release(lock)
 
 
+def billing_runs_resume_orphaned() -> list[int]:
+    """A task worker's sweep (``backoffice.task_recovery.register_sweep``): every run 作成中 that nobody executes —
+    its lock free, no task of it queued or running — goes back to the queue (its execution resumes it). That is a
+    run whose task ended without ending it: the worker's database connection was lost mid-run (a restart of the
+    server) and marking the run 失敗 failed too. Returns the runs enqueued."""
+    from django_tasks.backends.database.models import DBTaskResult
+    from django_tasks.base import TaskResultStatus
+
+    from ..tasks import execute_billing_run
+
+    running = list(BillingRun.objects.filter(state=BillingRun.State.RUNNING).values_list("pk", flat=True))
+    if not running:
+        return []
+    held = task_recovery.held_by_a_worker(run_lock_name(pk) for pk in running)
+    path = execute_billing_run.module_path
+    enqueued = []
+    for pk in running:
+        if run_lock_name(pk) in held or DBTaskResult.objects.filter(
+                task_path=path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+                args_kwargs__args__0=pk).exists():
+            continue
+        execute_billing_run.enqueue(pk)
+        enqueued.append(pk)
+        logger.warning("billing run %s is 作成中 with nobody executing it: queued again", pk)
+    return enqueued
+
+
 def run_lock_name(run_id: int) -> str:
     """The liveness lock its executor holds while a run is 作成中 (``backoffice.task_recovery``)."""
     return f"billing-run-{int(run_id)}"

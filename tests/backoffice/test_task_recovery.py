@@ -137,3 +137,40 @@ def test_issue15_4_a_mail_whose_worker_died_before_sending_is_sent_once_by_the_n
     assert SentMail.objects.get(pk=mail.pk).status == "sent"
     assert [m.to for m in mailoutbox] == [["a@example.jp"]]
     assert status_of(task) == TaskResultStatus.SUCCEEDED
+
+
+def test_issue15_4_a_run_left_running_by_a_task_that_ended_is_queued_again_by_the_sweep(
+        settings, staff_op, society, regular_type, monkeypatch):
+    """The worker's connection lost mid-run (PostgreSQL restarted): marking the run 失敗 failed too, the task was
+    recorded failed, the run stayed 作成中 with nobody at it. The sweep queues it again, once."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+    create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type)
+    run = runs.billing_run_request(actor=staff_op, society=society, name="2026年度 年会費", category="annual",
+                                   fiscal_year=2026, allocation_start=datetime.date(2026, 4, 1))
+    DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
+    BillingRun.objects.filter(pk=run.pk).update(state="running")
+    lock = runs.run_lock_name(run.pk)
+    held, done = threading.Event(), threading.Event()
+
+    def live_executor():
+        try:
+            assert task_recovery.try_hold(lock)
+            held.set()
+            done.wait(30)
+            task_recovery.release(lock)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=live_executor)
+    thread.start()
+    try:
+        assert held.wait(30)
+        assert task_recovery.sweep() == [] and runs.billing_runs_resume_orphaned() == []  # its executor lives
+    finally:
+        done.set()
+        thread.join(30)
+    assert runs.billing_runs_resume_orphaned() == [run.pk]
+    assert runs.billing_runs_resume_orphaned() == []  # queued already
+    run_worker_once()
+    run.refresh_from_db()
+    assert run.state == "done" and Invoice.objects.filter(run=run).count() == 1

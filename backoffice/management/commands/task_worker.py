@@ -31,7 +31,7 @@ class RecoveringWorker(Worker):
 def _sweep_forever(interval: float, stop: threading.Event) -> None:
     while True:
         try:
-            task_recovery.recover_orphaned_tasks()
+            task_recovery.sweep()
         except Exception:  # a busy or restarting database: try again at the next sweep
             logger.exception("recovering orphaned tasks failed")
         finally:
