@@ -90,9 +90,22 @@ def _pg_lock_connection():
 def _pg_done(name: str) -> None:
     names = getattr(_local, "names", set())
     names.discard(name)
-    if not names and getattr(_local, "wrapper", None) is not None:
-        _local.wrapper.close()
+    if not names and not getattr(_local, "keep", False):
+        close_lock_connection()
+
+
+def keep_lock_connection() -> None:
+    """This thread (a worker's loop) keeps its lock connection between tasks instead of opening one per task;
+    ``close_lock_connection`` at its end."""
+    _local.keep = True
+
+
+def close_lock_connection() -> None:
+    wrapper = getattr(_local, "wrapper", None)
+    if wrapper is not None:
+        wrapper.close()
         _local.wrapper = None
+    _local.keep = False
 
 
 def try_hold(name: str, *, wait: bool = False) -> bool:

@@ -5,6 +5,7 @@ the same with real processes). A task still held by a live worker, or claimed an
 from __future__ import annotations
 
 import datetime
+import signal
 import threading
 
 import pytest
@@ -174,3 +175,49 @@ def test_issue15_4_a_run_left_running_by_a_task_that_ended_is_queued_again_by_th
     run_worker_once()
     run.refresh_from_db()
     assert run.state == "done" and Invoice.objects.filter(run=run).count() == 1
+
+
+def test_issue15_4_the_worker_loop_survives_a_database_error(settings, staff_op, society, mailoutbox, monkeypatch):
+    """A PostgreSQL restart breaks the worker's connection: the loop starts again instead of ending the process
+    (``make serve`` has no supervisor to start a worker again)."""
+    from django.db import OperationalError
+    from django_tasks.backends.database.management.commands.db_worker import Worker
+
+    from backoffice.management.commands import task_worker
+    from mail import services
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+    services.mail_send(actor=staff_op, society=society, kind="other", to="a@example.jp", subject="s", body="b")
+    real, calls = Worker.run, {"n": 0}
+
+    def restarting_server(self):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(self)
+
+    monkeypatch.setattr(Worker, "run", restarting_server)
+    monkeypatch.setattr(task_worker, "RESTART_DELAY", 0)
+    run_worker_once()
+    assert calls["n"] == 2 and [m.to for m in mailoutbox] == [["a@example.jp"]]
+
+
+def test_issue15_4_manage_py_task_worker_sweeps_then_runs_the_queue(settings, staff_op, society, mailoutbox):
+    from django.core.management import call_command
+
+    from mail import services
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+    mail = services.mail_send(actor=staff_op, society=society, kind="other", to="a@example.jp", subject="s",
+                              body="b")
+    task = DBTaskResult.objects.get()
+    task.claim("dead-worker")
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=timezone.now() - datetime.timedelta(minutes=1))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:  # the sweep at start puts the dead worker's task back; the batch then sends the mail and ends
+        call_command("task_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert SentMail.objects.get(pk=mail.pk).status == "sent" and len(mailoutbox) == 1
+    assert status_of(task) == TaskResultStatus.SUCCEEDED
