@@ -28,26 +28,28 @@ def message_id(mail: SentMail) -> str:
 
 def deliver(mail_id: int) -> str:
     """Send one queued or failed mail; returns its status. The row stays locked while sending so that two
-    workers never send the same mail twice; 送信済 is written in the same transaction right after the backend
-    accepted the message, so a worker dying before that leaves the mail 送信待ち and its task is run again
-    (backoffice.task_recovery) — at least once, and twice only if it died in between (bench/faults.py measures it)."""
+    workers never send the same mail twice. 送信済 is written (not committed) before the message goes to the
+    backend, and committed right after the backend accepted it; a failure overwrites it with 送信失敗 in the same
+    transaction. A worker dying before the commit leaves the mail 送信待ち and its task runs again
+    (``backoffice.task_recovery``): the mail goes out at least once, and twice only if the worker died between the
+    acceptance and the commit — the commit alone, one round trip, with the same Message-ID (bench/faults.py
+    measures it)."""
     with transaction.atomic():
         mail = SentMail.objects.select_for_update().select_related("society").filter(pk=mail_id).first()
         if mail is None or mail.status == SentMail.Status.SENT:
             return mail.status if mail else "missing"
         mail.attempts += 1
+        mail.status, mail.error, mail.sent_at = SentMail.Status.SENT, "", clock.now(mail.society)
+        fields = ["status", "error", "attempts", "sent_at"]
+        mail.save(update_fields=fields)
         try:
             EmailMessage(subject=mail.subject, body=mail.body, from_email=settings.DEFAULT_FROM_EMAIL,
                          to=[mail.to], headers={"Message-ID": message_id(mail)}).send(fail_silently=False)
         except Exception as exc:  # any backend failure: keep the row, say why
-            mail.status = SentMail.Status.FAILED
+            mail.status, mail.sent_at = SentMail.Status.FAILED, None
             mail.error = f"{type(exc).__name__}: {exc}"[:2000]
+            mail.save(update_fields=fields)
             logger.warning("mail %s to %s failed: %s", mail.pk, mail.to, type(exc).__name__)
-        else:
-            mail.status = SentMail.Status.SENT
-            mail.error = ""
-            mail.sent_at = clock.now(mail.society)
-        mail.save(update_fields=["status", "error", "attempts", "sent_at"])
         return mail.status
 
 

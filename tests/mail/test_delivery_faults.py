@@ -34,18 +34,31 @@ def test_issue15_4_the_sending_task_run_twice_sends_one_mail(staff_op, society, 
 def test_issue15_4_a_worker_dying_after_the_send_sends_again_with_the_same_message_id(staff_op, society,
                                                                                       monkeypatch):
     mail = queued(staff_op, society, monkeypatch)
-    real_save = SentMail.save
+    from django.core.mail import EmailMessage
 
-    def dies_before_the_commit(self, *args, **kwargs):
-        raise WorkerDied()
+    real_send = EmailMessage.send
 
-    monkeypatch.setattr(SentMail, "save", dies_before_the_commit)
+    def accepted_then_died(self, *args, **kwargs):
+        real_send(self, *args, **kwargs)  # the server has the message …
+        raise WorkerDied()  # … and the worker dies before 送信済 commits
+
+    monkeypatch.setattr(EmailMessage, "send", accepted_then_died)
     with pytest.raises(WorkerDied):
         tasks.deliver(mail.pk)
-    monkeypatch.setattr(SentMail, "save", real_save)
+    monkeypatch.setattr(EmailMessage, "send", real_send)
     assert SentMail.objects.get(pk=mail.pk).status == "queued"  # nothing committed: the task is run again
     assert tasks.deliver(mail.pk) == "sent"
     first, second = django_mail.outbox
     assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"] == tasks.message_id(mail)
     assert first.message()["Message-ID"] == tasks.message_id(mail)
     assert tasks.message_id(mail).startswith(f"<sentmail.{mail.pk}.")
+
+
+def test_mail3_a_failed_send_is_not_left_marked_sent(staff_op, society, monkeypatch):
+    """送信済 is written before the send (so that only the commit is left after it): a refused send overwrites it."""
+    mail = queued(staff_op, society, monkeypatch)
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", lambda self, **kw: (_ for _ in ()).throw(
+        ConnectionRefusedError("smtp down")))
+    assert tasks.deliver(mail.pk) == "failed"
+    mail.refresh_from_db()
+    assert (mail.status, mail.sent_at, mail.attempts) == ("failed", None, 1) and "smtp down" in mail.error
