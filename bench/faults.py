@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -394,10 +395,13 @@ def mail_fault(args, society, operator, log_dir: Path, window: bool = False) -> 
             else:
                 notes.append("the worker did not die")
             workers.append(Worker(args, log_dir, f"{fault}-mail-2"))
+        rng = random.Random(15)
         for k in range(0 if window else args.kills):
             goal = args.mails * (k + 1) // (args.kills + 1)
             if not wait_for(lambda: lines() >= goal or None, args.timeout, 0.02):
                 notes.append(f"fewer than {goal} sent within {args.timeout:.0f} s")
+            # a moment of the sending cycle at random (seeded), not right after a write: accepted-kill aims there
+            time.sleep(rng.uniform(0, 0.1))
             workers[-1].kill()
             close_old_connections()
             notes.append(f"SIGKILL after {lines():,} written ({running_tasks()} task(s) left running, "
