@@ -401,7 +401,7 @@ def mail_fault(args, society, operator, log_dir: Path, window: bool = False) -> 
             if not wait_for(lambda: lines() >= goal or None, args.timeout, 0.02):
                 notes.append(f"fewer than {goal} sent within {args.timeout:.0f} s")
             # a moment of the sending cycle at random (seeded), not right after a write: accepted-kill aims there
-            time.sleep(rng.uniform(0, 0.1))
+            time.sleep(rng.uniform(0, args.kill_jitter))
             workers[-1].kill()
             close_old_connections()
             notes.append(f"SIGKILL after {lines():,} written ({running_tasks()} task(s) left running, "
@@ -453,6 +453,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--kills", type=int, default=3,
                         help="worker-kill: SIGKILLs under the run and under the mails, each followed by a new worker "
                              "(default 3)")
+    parser.add_argument("--kill-jitter", type=float, default=0.1,
+                        help="worker-kill (mail): kill up to this many seconds (at random) after the mark is written; "
+                             "0 kills as soon as the bench sees it (default 0.1)")
     parser.add_argument("--chunk", dest="chunk_size", type=int, default=0,
                         help="members per committed chunk of the run (default a tenth of --members)")
     parser.add_argument("--only", default="billing,mail",
