@@ -18,6 +18,9 @@ excluded by the run, scheduled withdrawals, adjustments). Then, each fault on it
   own worker (SIGKILL) right after it "accepted" mail n/2, before 送信済 is committed. The next worker sends that
   mail again: one duplicate, with the same Message-ID (``mail.tasks.message_id``). This is the window no outbox
   can close over SMTP; the fault shows its size is one mail per dead worker and that the copy is recognisable.
+* ``pg-terminate`` (billing, PostgreSQL only): every connection to the bench database — the worker's, its lock
+  connection — ended by the server (``pg_terminate_backend``) under a run: a restart's effect on the worker,
+  without disturbing the server's other users.
 * ``pg-restart`` (billing, PostgreSQL only, ``--pg-restart``): the server is restarted
   (``pg_ctlcluster --skip-systemctl-redirect <version> main restart``) under a run. Other people's connections to
   the same server break for a few seconds: off by default. A worker that exits meanwhile is started again (as a
@@ -276,6 +279,18 @@ def pg_restart() -> str:
     return f"restarted PostgreSQL {version} in {time.perf_counter() - started:.1f} s"
 
 
+def pg_terminate() -> str:
+    """Every other connection to the bench database ended by the server (what a restart does to them, without
+    touching anyone else's database)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        ended = cursor.fetchone()[0]
+    return f"ended {ended} connection(s) to the bench database"
+
+
 def billing_fault(args, society, operator, log_dir: Path, fault: str) -> dict:
     from django.db import close_old_connections, connection
 
@@ -323,8 +338,8 @@ def billing_fault(args, society, operator, log_dir: Path, fault: str) -> dict:
                              f"({running_tasks()} task(s) left running)")
                 workers.append(Worker(args, log_dir, f"{fault}-billing-{len(workers) + 1}"))
             else:
-                notes.append(f"restart at {seen['processed_count']:,}/{seen['target_count']:,} processed; "
-                             + pg_restart())
+                notes.append(f"{fault} at {seen['processed_count']:,}/{seen['target_count']:,} processed; "
+                             + (pg_restart() if fault == "pg-restart" else pg_terminate()))
                 connection.close()
                 if not workers[-1].alive():  # a supervisor's restart of a worker that exited
                     notes.append(f"worker exited ({workers[-1].proc.returncode}); started again")
@@ -459,7 +474,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chunk", dest="chunk_size", type=int, default=0,
                         help="members per committed chunk of the run (default a tenth of --members)")
     parser.add_argument("--only", default="billing,mail",
-                        help="faults to run, comma-separated: billing, mail, accepted-kill, pg-restart "
+                        help="faults to run, comma-separated: billing, mail, accepted-kill, pg-terminate, pg-restart "
                              "(default billing,mail)")
     parser.add_argument("--pg-restart", action="store_true",
                         help="allow restarting the PostgreSQL server (breaks everyone's connections for seconds)")
@@ -508,6 +523,11 @@ def main() -> None:
         rows.append(mail_fault(args, society, operator, log_dir))
     if "accepted-kill" in only:
         rows.append(mail_fault(args, society, operator, log_dir, window=True))
+    if "pg-terminate" in only:
+        if vendor != "postgresql":
+            print("pg-terminate: PostgreSQL only, skipped")
+        else:
+            rows.append(billing_fault(args, society, operator, log_dir, "pg-terminate"))
     if "pg-restart" in only:
         if vendor != "postgresql":
             print("pg-restart: PostgreSQL only, skipped")

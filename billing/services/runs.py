@@ -263,10 +263,14 @@ def _execute(actor: Actor, run: BillingRun) -> str:
         with transaction.atomic():
             return _finish(actor, run, plan)
     except Exception as exc:  # any failure: the run says so and can be retried
+        if _connection_lost(exc):
+            # The database went away (a restart, a fail-over): not the run's failure. It stays 作成中, its lock goes
+            # with this execution, and the workers' sweep queues it again (billing_runs_resume_orphaned), which
+            # resumes it from its committed chunks once the database is back.
+            logger.warning("billing run %s: database connection lost (%s); left for the workers to resume", run_id,
+                           exc)
+            raise
         logger.exception("billing run %s failed", run_id)
-        # A lost connection (the database restarted) is opened again rather than failing the failure's record.
-        if not connection.in_atomic_block:
-            connection.close_if_unusable_or_obsolete()
         with transaction.atomic():
             failed = BillingRun.objects.select_for_update().get(pk=run_id)
             failed.state = BillingRun.State.FAILED
@@ -276,6 +280,28 @@ def _execute(actor: Actor, run: BillingRun) -> str:
             audit.record(actor=actor, action="billing.run.failed", target=failed,
                          after={"state": failed.state, "error": failed.error})
         return BillingRun.State.FAILED
+
+
+#: PostgreSQL's SQLSTATEs of a lost server: the connection exceptions (class 08), and the server shutting down,
+#: crashed or still starting (57P01–57P03). A statement's own errors (a timeout, a constraint) are the run's failure.
+_LOST_SQLSTATES = ("57P01", "57P02", "57P03")
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """The error is the loss of the database server (its restart, a fail-over), not of the run: the connection is
+    closed here, so that the worker's next statement opens a new one."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - SQLite only installations
+        return False
+    cause = exc.__cause__ or exc
+    if connection.in_atomic_block or not isinstance(cause, psycopg.OperationalError):
+        return False
+    state = getattr(cause, "sqlstate", None)
+    if not (state is None or state.startswith("08") or state in _LOST_SQLSTATES):
+        return False
+    connection.close()
+    return True
 
 
 def _commit_without_waiting_for_disk() -> None:

@@ -112,3 +112,58 @@ def test_issue15_4_a_run_its_live_worker_is_executing_is_not_executed_a_second_t
         thread.join(30)
     assert execute_billing_run.call(run.pk) == "done"  # its worker gone (the lock with it): resumed
     assert Invoice.objects.filter(run=run).count() == 1
+
+
+def test_issue15_4_a_lost_database_connection_leaves_the_run_for_the_workers_to_resume(staff_op, society,
+                                                                                        regular_type, monkeypatch):
+    """A PostgreSQL restart under a run is not the run's failure: it stays 作成中 (not 失敗, which would wait for an
+    operator's 再実行), the workers' sweep queues it again, and it resumes with every member billed once."""
+    import psycopg
+    from django.db import OperationalError
+
+    members = [create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type)
+               for _ in range(4)]
+    monkeypatch.setattr(runs, "_enqueue_after_commit", lambda run_id: None)
+    run = runs.billing_run_request(actor=staff_op, society=society, name="2026年度 年会費", category="annual",
+                                   fiscal_year=2026, allocation_start=datetime.date(2026, 4, 1))
+    monkeypatch.setattr(runs, "CHUNK", 2)
+    real, calls = runs._bill_chunk, {"n": 0}
+
+    def server_restarts_in_the_second_chunk(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            message = "terminating connection due to administrator command"
+            raise OperationalError(message) from psycopg.errors.AdminShutdown(message)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "_bill_chunk", server_restarts_in_the_second_chunk)
+    with pytest.raises(OperationalError):
+        execute_billing_run.call(run.pk)
+    monkeypatch.undo()
+    run.refresh_from_db()
+    assert run.state == "running" and run.error == ""
+    assert not AuditEntry.objects.filter(action="billing.run.failed").exists()
+    # the sweep queues it (the tests' immediate task backend runs it at once)
+    assert runs.billing_runs_resume_orphaned() == [run.pk]
+    run.refresh_from_db()
+    assert run.state == "done" and run.created_count == 4
+    assert sorted(Invoice.objects.filter(run=run).values_list("member_id", flat=True)) == [m.pk for m in members]
+
+
+def test_issue15_4_a_statements_own_database_error_still_fails_the_run(staff_op, society, regular_type,
+                                                                       monkeypatch):
+    import psycopg
+    from django.db import OperationalError
+
+    create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type)
+    monkeypatch.setattr(runs, "_enqueue_after_commit", lambda run_id: None)
+    run = runs.billing_run_request(actor=staff_op, society=society, name="2026年度 年会費", category="annual",
+                                   fiscal_year=2026, allocation_start=datetime.date(2026, 4, 1))
+
+    def times_out(*args, **kwargs):
+        message = "canceling statement due to statement timeout"
+        raise OperationalError(message) from psycopg.errors.QueryCanceled(message)
+
+    monkeypatch.setattr(runs, "_bill_chunk", times_out)
+    assert execute_billing_run.call(run.pk) == "failed"  # 失敗, for an operator's 再実行, as before
+    assert "statement timeout" in BillingRun.objects.get(pk=run.pk).error
