@@ -18,7 +18,7 @@ excluded by the run, scheduled withdrawals, adjustments). Then, each fault on it
   own worker (SIGKILL) right after it "accepted" mail n/2, before 送信済 is committed. The next worker sends that
   mail again: one duplicate, with the same Message-ID (``mail.tasks.message_id``). This is the window no outbox
   can close over SMTP; the fault shows its size is one mail per dead worker and that the copy is recognisable.
-* ``pg-terminate`` (billing, PostgreSQL only): every connection to the bench database — the worker's, its lock
+* ``pg-terminate`` (billing and mail, PostgreSQL only): every connection to the bench database — the worker's, its lock
   connection — ended by the server (``pg_terminate_backend``) under a run: a restart's effect on the worker,
   without disturbing the server's other users.
 * ``pg-restart`` (billing, PostgreSQL only, ``--pg-restart``): the server is restarted
@@ -377,7 +377,7 @@ def billing_fault(args, society, operator, log_dir: Path, fault: str) -> dict:
             worker.kill()
 
 
-def mail_fault(args, society, operator, log_dir: Path, window: bool = False) -> dict:
+def mail_fault(args, society, operator, log_dir: Path, window: bool = False, terminate: bool = False) -> dict:
     from django.db import close_old_connections, transaction
 
     from mail.models import SentMail
@@ -394,7 +394,7 @@ def mail_fault(args, society, operator, log_dir: Path, window: bool = False) -> 
         for i, address in enumerate(addresses):
             mail_send(actor=operator, society=society, kind="other", to=address, subject=f"障害試験 {i}",
                       body="障害試験のメールです。")
-    fault = "accepted-kill" if window else "worker-kill"
+    fault = "accepted-kill" if window else "pg-terminate" if terminate else "worker-kill"
     workers = [Worker(args, log_dir, f"{fault}-mail-1", die_at=args.mails // 2 if window else 0)]
     try:
         def lines() -> int:
@@ -417,6 +417,12 @@ def mail_fault(args, society, operator, log_dir: Path, window: bool = False) -> 
                 notes.append(f"fewer than {goal} sent within {args.timeout:.0f} s")
             # a moment of the sending cycle at random (seeded), not right after a write: accepted-kill aims there
             time.sleep(rng.uniform(0, args.kill_jitter))
+            if terminate:  # the worker lives on; its connections do not
+                notes.append(f"after {lines():,} written: {pg_terminate()}")
+                if not workers[-1].alive():
+                    notes.append("the worker exited; started again")
+                    workers.append(Worker(args, log_dir, f"{fault}-mail-{len(workers) + 1}"))
+                continue
             workers[-1].kill()
             close_old_connections()
             notes.append(f"SIGKILL after {lines():,} written ({running_tasks()} task(s) left running, "
@@ -528,6 +534,7 @@ def main() -> None:
             print("pg-terminate: PostgreSQL only, skipped")
         else:
             rows.append(billing_fault(args, society, operator, log_dir, "pg-terminate"))
+            rows.append(mail_fault(args, society, operator, log_dir, terminate=True))
     if "pg-restart" in only:
         if vendor != "postgresql":
             print("pg-restart: PostgreSQL only, skipped")

@@ -58,5 +58,40 @@ def send_mail_task(mail_id: int) -> str:
     return deliver(mail_id)
 
 
+#: A mail whose sending task failed this many times (never reaching the backend: the database lost each time) is
+#: left 送信待ち for ``send_queued_mail`` rather than queued again by every sweep.
+MAX_TASKS_PER_MAIL = 5
+
+
+def resend_orphaned() -> list[int]:
+    """A task worker's sweep (``backoffice.task_recovery.register_sweep``): every mail still 送信待ち with no sending
+    task queued or running goes back to the queue. That is a mail whose task failed before anything was committed
+    — the database server restarted under it —, which would otherwise wait for ``send_queued_mail``. A task more
+    than needed is harmless: ``deliver`` sends a mail once (row lock, 送信済 checked first). Returns the mails
+    queued again."""
+    from django_tasks.backends.database.models import DBTaskResult
+    from django_tasks.base import TaskResultStatus
+
+    queued = set(SentMail.objects.filter(status=SentMail.Status.QUEUED).values_list("pk", flat=True))
+    if not queued:
+        return []
+    busy, failures = set(), {}
+    for args, status in DBTaskResult.objects.filter(
+            task_path=send_mail_task.module_path,
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING, TaskResultStatus.FAILED]).values_list(
+            "args_kwargs__args", "status"):
+        mail_id = args[0] if args else None
+        if status == TaskResultStatus.FAILED:
+            failures[mail_id] = failures.get(mail_id, 0) + 1
+        else:
+            busy.add(mail_id)
+    again = sorted(pk for pk in queued - busy if failures.get(pk, 0) < MAX_TASKS_PER_MAIL)
+    for pk in again:
+        send_mail_task.enqueue(pk)
+    if again:
+        logger.warning("%d mail(s) 送信待ち with no sending task: queued again", len(again))
+    return again
+
+
 def enqueue_after_commit(mail_id: int) -> None:
     transaction.on_commit(lambda: send_mail_task.enqueue(mail_id))

@@ -62,3 +62,26 @@ def test_mail3_a_failed_send_is_not_left_marked_sent(staff_op, society, monkeypa
     assert tasks.deliver(mail.pk) == "failed"
     mail.refresh_from_db()
     assert (mail.status, mail.sent_at, mail.attempts) == ("failed", None, 1) and "smtp down" in mail.error
+
+
+def test_issue15_4_a_mail_whose_task_failed_before_sending_is_queued_again_by_the_sweep(settings, staff_op, society):
+    """The database server restarted under the sending task: nothing committed, the task recorded failed, the mail
+    still 送信待ち. The workers' sweep queues it again (once while its task waits); the mail goes out once."""
+    from django_tasks.backends.database.models import DBTaskResult
+    from django_tasks.base import TaskResultStatus
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+    mail = services.mail_send(actor=staff_op, society=society, kind="other", to="a@example.jp", subject="s",
+                              body="b")
+    assert tasks.resend_orphaned() == []  # its task is queued
+    DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
+    assert tasks.resend_orphaned() == [mail.pk]
+    assert tasks.resend_orphaned() == []  # queued again already
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+    for _ in range(tasks.MAX_TASKS_PER_MAIL):
+        DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
+        tasks.resend_orphaned()
+    DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
+    assert tasks.resend_orphaned() == []  # failed five times: left for send_queued_mail
+    assert tasks.deliver(mail.pk) == "sent" and tasks.deliver(mail.pk) == "sent"
+    assert len(django_mail.outbox) == 1
