@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(PY) manage.py publish_flows
 	$(PY) manage.py seed_demo
 	# the mail worker sends queued mail (django-tasks' database backend) beside the server, and stops with it
-	$(PY) manage.py db_worker & WORKER=$$!; \
+	$(PY) manage.py task_worker & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
@@ -42,7 +42,7 @@ migrate-production: $(STAMP)
 	$(PROD) $(PY) manage.py publish_flows
 
 serve: migrate-production
-	PIDS=""; for i in $$(seq $(TASK_WORKERS)); do $(PROD) $(PY) manage.py db_worker --no-reload -v 0 & PIDS="$$PIDS $$!"; done; \
+	PIDS=""; for i in $$(seq $(TASK_WORKERS)); do $(PROD) $(PY) manage.py task_worker --no-reload -v 0 & PIDS="$$PIDS $$!"; done; \
 	trap 'kill $$PIDS 2>/dev/null; wait' EXIT INT TERM; \
 	env $(PROD) $(GUNICORN)
 
@@ -52,7 +52,7 @@ serve-web: $(STAMP)
 
 serve-worker: $(STAMP)
 	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL must name the shared PostgreSQL database"; exit 2; }
-	PIDS=""; for i in $$(seq $(TASK_WORKERS)); do $(PROD) $(PY) manage.py db_worker --no-reload -v 0 & PIDS="$$PIDS $$!"; done; \
+	PIDS=""; for i in $$(seq $(TASK_WORKERS)); do $(PROD) $(PY) manage.py task_worker --no-reload -v 0 & PIDS="$$PIDS $$!"; done; \
 	trap 'kill $$PIDS 2>/dev/null; wait' EXIT INT TERM; wait
 
 test: $(STAMP)

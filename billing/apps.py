@@ -9,5 +9,10 @@ class BillingConfig(AppConfig):
     def ready(self):
         from . import audit_labels, disclosure
 
+        from backoffice import task_recovery
+
+        from .services.runs import billing_runs_resume_orphaned
+
         audit_labels.register()
+        task_recovery.register_sweep(billing_runs_resume_orphaned)
         disclosure.register()

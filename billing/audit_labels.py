@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "billing.run.requested": pgettext_lazy("audit action", "Billing run requested"),
     "billing.run.completed": pgettext_lazy("audit action", "Billing run completed"),
     "billing.run.failed": pgettext_lazy("audit action", "Billing run failed"),
+    "billing.run.resumed": pgettext_lazy("audit action", "Billing run resumed after a worker was lost"),
     "billing.run.renamed": pgettext_lazy("audit action", "Billing run renamed"),
     "billing.run.retried": pgettext_lazy("audit action", "Billing run requested again"),
     "billing.invoice.created": pgettext_lazy("audit action", "Invoice created"),

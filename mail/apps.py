@@ -7,6 +7,9 @@ class MailConfig(AppConfig):
     verbose_name = _("Mail")
 
     def ready(self):
-        from . import audit_labels
+        from backoffice import task_recovery
+
+        from . import audit_labels, tasks
 
         audit_labels.register()
+        task_recovery.register_sweep(tasks.resend_orphaned)

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
-from backoffice import audit, clock
+from backoffice import audit, clock, task_recovery
 from backoffice.errors import DomainError
 from backoffice.services import Actor, check_actor, check_society, service
 from members.models import Member, MemberAdjustment, MemberStatus, MemberType, Status
@@ -174,22 +174,81 @@ def billing_run_retry(*, actor: Actor, run: BillingRun) -> BillingRun:
 
 
 def billing_run_execute(*, actor: Actor, run_id: int) -> str:
-    """Bill the run's members; returns the run's final state.
+    """Bill the run's members; returns the run's final state. A run 作成依頼中 starts; a run 作成中 — its worker died
+    mid-run and the task runs again — goes on from its committed chunks; any other run is left as it is.
 
     Not one transaction on purpose: the start, every chunk of members and the end each commit on their own,
     so that [請求情報作成履歴] shows the progress while it runs; each chunk is all or nothing (its invoices,
     numbers, skips and spent adjustments together). Any failure marks the run 失敗 with the error."""
     check_actor(actor, None)
+    lock = run_lock_name(run_id)
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().select_related("society").filter(pk=run_id).first()
-        if run is None or run.state != BillingRun.State.REQUESTED:
+        if run is None or run.state not in (BillingRun.State.REQUESTED, BillingRun.State.RUNNING):
             return run.state if run is not None else "missing"
-        run.state = BillingRun.State.RUNNING
-        run.started_at = clock.now(run.society)
-        run.finished_at = None
-        run.processed_count = 0
-        run.save(update_fields=["state", "started_at", "finished_at", "processed_count"])
-        BillingRunSkip.objects.filter(run=run).delete()  # a retry lists its skips afresh
+        # The run's liveness lock, taken while its row is locked and held until the end: a second execution of the
+        # same run (the task enqueued twice, a task put back in the queue while its worker still lives) leaves it
+        # to the first; the lock goes with the executing worker's process or connection (backoffice.task_recovery).
+        if not task_recovery.try_hold(lock):
+            return run.state
+        try:
+            if run.state == BillingRun.State.RUNNING:
+                # 作成中 with nobody executing it: the worker that was died (SIGKILL, a lost machine, a database
+                # restart) and its task runs again. Go on from the chunks it committed: the inserts leave out the
+                # members this run already billed, so nobody is billed twice and nobody is left out.
+                logger.warning("billing run %s resumed after its worker was lost (%s of %s processed)", run_id,
+                               run.processed_count, run.target_count)
+                audit.record(actor=actor, action="billing.run.resumed", target=run, before={
+                    "state": run.state, "processed_count": run.processed_count})
+            run.state = BillingRun.State.RUNNING
+            run.started_at = clock.now(run.society)
+            run.finished_at = None
+            run.processed_count = 0
+            run.save(update_fields=["state", "started_at", "finished_at", "processed_count"])
+            BillingRunSkip.objects.filter(run=run).delete()  # a retry lists its skips afresh
+        except BaseException:
+            task_recovery.release(lock)
+            raise
+    try:
+        return _execute(actor, run)
+    finally:
+        task_recovery.release(lock)
+
+
+def billing_runs_resume_orphaned() -> list[int]:
+    """A task worker's sweep (``backoffice.task_recovery.register_sweep``): every run 作成中 that nobody executes —
+    its lock free, no task of it queued or running — goes back to the queue (its execution resumes it). That is a
+    run whose task ended without ending it: the worker's database connection was lost mid-run (a restart of the
+    server) and marking the run 失敗 failed too. Returns the runs enqueued."""
+    from django_tasks.backends.database.models import DBTaskResult
+    from django_tasks.base import TaskResultStatus
+
+    from ..tasks import execute_billing_run
+
+    running = list(BillingRun.objects.filter(state=BillingRun.State.RUNNING).values_list("pk", flat=True))
+    if not running:
+        return []
+    held = task_recovery.held_by_a_worker(run_lock_name(pk) for pk in running)
+    path = execute_billing_run.module_path
+    enqueued = []
+    for pk in running:
+        if run_lock_name(pk) in held or DBTaskResult.objects.filter(
+                task_path=path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+                args_kwargs__args__0=pk).exists():
+            continue
+        execute_billing_run.enqueue(pk)
+        enqueued.append(pk)
+        logger.warning("billing run %s is 作成中 with nobody executing it: queued again", pk)
+    return enqueued
+
+
+def run_lock_name(run_id: int) -> str:
+    """The liveness lock its executor holds while a run is 作成中 (``backoffice.task_recovery``)."""
+    return f"billing-run-{int(run_id)}"
+
+
+def _execute(actor: Actor, run: BillingRun) -> str:
+    run_id = run.pk
     try:
         plan = _plan(run)
         plan.resuming = Invoice.objects.filter(run_id=run.pk).exists()
@@ -204,6 +263,13 @@ def billing_run_execute(*, actor: Actor, run_id: int) -> str:
         with transaction.atomic():
             return _finish(actor, run, plan)
     except Exception as exc:  # any failure: the run says so and can be retried
+        if _connection_lost(exc):
+            # The database went away (a restart, a fail-over): not the run's failure. It stays 作成中, its lock goes
+            # with this execution, and the workers' sweep queues it again (billing_runs_resume_orphaned), which
+            # resumes it from its committed chunks once the database is back.
+            logger.warning("billing run %s: database connection lost (%s); left for the workers to resume", run_id,
+                           exc)
+            raise
         logger.exception("billing run %s failed", run_id)
         with transaction.atomic():
             failed = BillingRun.objects.select_for_update().get(pk=run_id)
@@ -214,6 +280,28 @@ def billing_run_execute(*, actor: Actor, run_id: int) -> str:
             audit.record(actor=actor, action="billing.run.failed", target=failed,
                          after={"state": failed.state, "error": failed.error})
         return BillingRun.State.FAILED
+
+
+#: PostgreSQL's SQLSTATEs of a lost server: the connection exceptions (class 08), and the server shutting down,
+#: crashed or still starting (57P01–57P03). A statement's own errors (a timeout, a constraint) are the run's failure.
+_LOST_SQLSTATES = ("57P01", "57P02", "57P03")
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """The error is the loss of the database server (its restart, a fail-over), not of the run: the connection is
+    closed here, so that the worker's next statement opens a new one."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - SQLite only installations
+        return False
+    cause = exc.__cause__ or exc
+    if connection.in_atomic_block or not isinstance(cause, psycopg.OperationalError):
+        return False
+    state = getattr(cause, "sqlstate", None)
+    if not (state is None or state.startswith("08") or state in _LOST_SQLSTATES):
+        return False
+    connection.close()
+    return True
 
 
 def _commit_without_waiting_for_disk() -> None:
