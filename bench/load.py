@@ -509,6 +509,9 @@ from members.models import Member, MemberType, Operator, Society
 
 ACTOR = "system: bench/load.py seed"
 cfg = json.loads(os.environ["LOAD_SEED"])
+if cfg["publish_flows"]:
+    from django.core.management import call_command
+    call_command("publish_flows", verbosity=0)
 for plan in cfg["societies"]:
     slug = plan["slug"]
     society = Society.objects.filter(slug=slug).first()
@@ -604,6 +607,23 @@ class Server:
         self.log.close()
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) of the live processes of a process group, and of the children they waited for."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        if int(fields[2]) == pgid:  # pgrp
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return total / tick
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -624,14 +644,16 @@ def python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def seed(env: dict, plans: list[dict], members: int) -> None:
-    cfg = {"password": PASSWORD, "societies": [dict(plan, members=members) for plan in plans]}
+def seed(env: dict, plans: list[dict], members: int, publish_flows: bool = False) -> None:
+    cfg = {"password": PASSWORD, "societies": [dict(plan, members=members) for plan in plans],
+           "publish_flows": publish_flows}
     started = time.monotonic()
     done = subprocess.run([python(), "manage.py", "shell", "-c", SEED], cwd=ROOT, timeout=1800,
                           env={**env, "LOAD_SEED": json.dumps(cfg)}, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"seeding failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-    print(done.stdout.strip(), f"({time.monotonic() - started:.0f} s)", flush=True)
+    print("\n".join(line for line in done.stdout.splitlines() if line.startswith("seeded")),
+          f"({time.monotonic() - started:.0f} s)", flush=True)
 
 
 def prepare_postgres(url: str, rebuild: bool) -> None:
@@ -679,21 +701,23 @@ def start_demo(args, plans: list[dict], workdir: Path) -> tuple[Server, str]:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     env = base_env(DATABASE_URL=f"sqlite:///{db.resolve()}")
     py = python()
-    steps = [[py, "manage.py", "migrate", "--no-input", "-v", "0"], [py, "manage.py", "publish_flows"]]
-    if args.seed_demo:  # without it (the tests' fast path) the seed below creates the two societies bare
-        steps.append([py, "manage.py", "seed_demo"])
+    steps = [[py, "manage.py", "migrate", "--no-input", "-v", "0"]]
+    if args.seed_demo:
+        steps += [[py, "manage.py", "publish_flows"], [py, "manage.py", "seed_demo"]]
+    # without seed_demo (the tests' fast path) the seed below publishes the flows and creates the two societies bare
     for step in steps:
         started = time.monotonic()
         done = subprocess.run(step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=START_SECONDS)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(step[1:3])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
         print(f"{' '.join(step[1:3])}: {time.monotonic() - started:.0f} s", flush=True)
-    seed(env, plans, args.members)
+    seed(env, plans, args.members, publish_flows=not args.seed_demo)
     port = args.port or free_port()
+    reload = "" if args.seed_demo else " --noreload"  # the fast path spares the autoreloader's second start
     # as the Makefile's demo target: the mail worker beside the server, stopped with it
     server = Server(["sh", "-c", f'"{py}" manage.py db_worker & WORKER=$!; '
                                  f"trap 'kill $WORKER 2>/dev/null' EXIT INT TERM; "
-                                 f'"{py}" manage.py runserver 127.0.0.1:{port}'],
+                                 f'"{py}" manage.py runserver 127.0.0.1:{port}{reload}'],
                     env=env, log_path=workdir / "demo.log")
     try:
         server.wait_listening(port, START_SECONDS)
@@ -765,12 +789,21 @@ def main(argv=None) -> int:
         else:
             base = args.url.rstrip("/")
         warm_up(base, accounts[0][0], args.warmup)
+        load_before = os.getloadavg()
+        cpu_before = group_cpu_seconds(server.process.pid) if server is not None else None
         print(f"load: {len(accounts)} operators of {len(plans)} societies against {base}: sign-ins over "
               f"{args.ramp:g} s, then {args.duration:g} s of work", flush=True)
         stats = run_load(base=base, accounts=accounts, duration=args.duration, think=args.think, ramp=args.ramp,
                          max_requests=args.max_requests, seed=args.seed)
         errors = report(stats, target=args.target, operators=len(accounts), duration=args.duration,
                         think=args.think, ramp=args.ramp)
+        load_after = os.getloadavg()
+        print(f"machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} at the start, "
+              f"{load_after[0]:.1f} at the end (1 min)")
+        if cpu_before is not None and stats.count:
+            cpu = group_cpu_seconds(server.process.pid) - cpu_before
+            print(f"server CPU (its process group{', not PostgreSQL' if args.target == 'production' else ''}): "
+                  f"{cpu:.1f} s over the run, {cpu / stats.count * 1000:.1f} ms per request")
         if server is not None and errors:
             log = server.tail(6000)
             print("\nserver log (end):\n" + log)
