@@ -181,7 +181,7 @@ def billing_run_execute(*, actor: Actor, run_id: int) -> str:
     numbers, skips and spent adjustments together). Any failure marks the run 失敗 with the error."""
     check_actor(actor, None)
     with transaction.atomic():
-        run = BillingRun.objects.select_for_update().select_related("society").filter(pk=run_id).first()
+        run = BillingRun.objects.select_for_update(of=("self",)).select_related("society").filter(pk=run_id).first()
         if run is None or run.state != BillingRun.State.REQUESTED:
             return run.state if run is not None else "missing"
         run.state = BillingRun.State.RUNNING
@@ -396,7 +396,7 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
 
 
 def _finish(actor: Actor, run: BillingRun, plan: _Plan) -> str:
-    run = BillingRun.objects.select_for_update().select_related("society").get(pk=run.pk)
+    run = BillingRun.objects.select_for_update(of=("self",)).select_related("society").get(pk=run.pk)
     if plan.listed:  # listed ids that are no member of this society
         member = _t(Member._meta.db_table)
         with connection.cursor() as cursor:
