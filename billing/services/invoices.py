@@ -69,7 +69,7 @@ def billing_run_confirm(*, actor: Actor, run: BillingRun) -> int:
     """Confirm every live, unconfirmed invoice of the run; returns how many (one audit entry each, one batch).
     Refused while the run is under way (``selectors.billing_run_confirm_refusal``)."""
     check_society(actor, run.society_id)
-    run = BillingRun.objects.select_for_update().select_related("society").get(pk=run.pk)
+    run = BillingRun.objects.select_for_update(of=("self",)).select_related("society").get(pk=run.pk)
     _raise(selectors.billing_run_confirm_refusal(run))
     invoices = list(Invoice.objects.select_for_update().filter(run_id=run.pk, cancelled_at__isnull=True,
                                                                confirmed_at__isnull=True).order_by("pk"))
@@ -139,7 +139,7 @@ def invoice_cancel(*, actor: Actor, invoice: Invoice) -> Invoice:
     """Cancel one member's invoice; 409 ``invoice_has_payments`` while a payment is registered (delete the
     payment history first), 409 ``invoice_cancelled`` when it already is."""
     check_society(actor, invoice.society_id)
-    invoice = Invoice.objects.select_for_update().select_related("society").get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("society").get(pk=invoice.pk)
     _raise(selectors.invoice_cancel_refusal(invoice))
     _cancel_locked(actor, [invoice], batch_id=None)
     invoice.refresh_from_db()
@@ -153,7 +153,7 @@ def billing_run_cancel(*, actor: Actor, run: BillingRun) -> int:
     live payment."""
     check_society(actor, run.society_id)
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
-    invoices = list(Invoice.objects.select_for_update().select_related("society")
+    invoices = list(Invoice.objects.select_for_update(of=("self",)).select_related("society")
                     .filter(run_id=run.pk, cancelled_at__isnull=True).order_by("pk"))
     _raise(selectors.billing_run_cancel_refusal(run, invoice_refusals=selectors.invoices_cancel_refusals(invoices)))
     return _cancel_locked(actor, invoices, batch_id=audit.new_batch_id())
@@ -167,7 +167,7 @@ def invoices_bulk_cancel(*, actor: Actor, society, invoice_ids: Iterable[int]) -
     ids = sorted(set(invoice_ids or ()))
     if not ids or any(isinstance(i, bool) or not isinstance(i, int) or not 0 < i <= MAX_MEMBER_ID for i in ids):
         raise DomainError("invalid", MSG_SELECT_INVOICES, fields={"invoice_ids": [str(MSG_SELECT_INVOICES)]})
-    invoices = list(Invoice.objects.select_for_update().select_related("society")
+    invoices = list(Invoice.objects.select_for_update(of=("self",)).select_related("society")
                     .filter(society_id=society.pk, pk__in=ids).order_by("pk"))
     if len(invoices) != len(ids):
         raise NotFound()

@@ -57,7 +57,8 @@ def unknown_allocation_invoice(position: int) -> DomainError:
 def lock_invoice(invoice_or_pk) -> Invoice:
     """The invoice, locked for the rest of the transaction (the billing services' concurrency contract)."""
     pk = getattr(invoice_or_pk, "pk", invoice_or_pk)
-    return Invoice.objects.select_for_update().select_related("society", "member").get(pk=pk)
+    # of=self: the invoice's row only, not the joined society and member rows (see members' lock_member)
+    return Invoice.objects.select_for_update(of=("self",)).select_related("society", "member").get(pk=pk)
 
 
 def _status_of(invoice: Invoice) -> Invoice:
@@ -195,7 +196,7 @@ def payments_split(*, actor: Actor, member, method: str, paid_on: datetime.date,
             raise DomainError("invalid", message, fields={"allocations": [str(message)]})
     for _inv, amount in pairs:
         _check_amount(amount)
-    locked = {i.pk: i for i in Invoice.objects.select_for_update().select_related("society", "member")
+    locked = {i.pk: i for i in Invoice.objects.select_for_update(of=("self",)).select_related("society", "member")
               .filter(pk__in=ids, society_id=member.society_id).order_by("pk")}
     for position, invoice_id in enumerate(ids):
         if invoice_id not in locked:  # a reference in the body: bad input naming it (issue 16), not a 404

@@ -183,7 +183,7 @@ def billing_run_execute(*, actor: Actor, run_id: int) -> str:
     check_actor(actor, None)
     lock = run_lock_name(run_id)
     with transaction.atomic():
-        run = BillingRun.objects.select_for_update().select_related("society").filter(pk=run_id).first()
+        run = BillingRun.objects.select_for_update(of=("self",)).select_related("society").filter(pk=run_id).first()
         if run is None or run.state not in (BillingRun.State.REQUESTED, BillingRun.State.RUNNING):
             return run.state if run is not None else "missing"
         # The run's liveness lock, taken while its row is locked and held until the end: a second execution of the
@@ -484,7 +484,7 @@ def _bill_chunk(actor: Actor, run: BillingRun, plan: _Plan, lo: int, hi: int) ->
 
 
 def _finish(actor: Actor, run: BillingRun, plan: _Plan) -> str:
-    run = BillingRun.objects.select_for_update().select_related("society").get(pk=run.pk)
+    run = BillingRun.objects.select_for_update(of=("self",)).select_related("society").get(pk=run.pk)
     if plan.listed:  # listed ids that are no member of this society
         member = _t(Member._meta.db_table)
         with connection.cursor() as cursor:

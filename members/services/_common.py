@@ -60,7 +60,10 @@ def over_limit(attempts: QuerySet, *, now: datetime.datetime, window: datetime.t
 
 
 def lock_member(member: Member) -> Member:
-    return Member.objects.select_for_update().select_related("society", "member_type").get(pk=member.pk)
+    # of=self: the member's row only. Without it PostgreSQL locks the joined society row FOR UPDATE too, which
+    # serialised a society's writers and deadlocked with a transaction that holds the society's audit chain head
+    # and checks its deferred keys to the society (FOR KEY SHARE) at commit (issue 15 §3, found by bench/load.py).
+    return Member.objects.select_for_update(of=("self",)).select_related("society", "member_type").get(pk=member.pk)
 
 
 def lock_society(society: Society) -> None:

@@ -153,7 +153,8 @@ def follow_email_change(*, actor: Actor, society: Society, email: str, payload: 
         raise NotFound()
     if apass.email != old:
         raise Conflict("link_superseded", MSG_ALREADY_CHANGED)
-    members = list(Member.objects.select_for_update().filter(apass=apass).select_related("society").order_by("pk"))
+    members = list(Member.objects.select_for_update(of=("self",)).filter(apass=apass).select_related("society")
+                   .order_by("pk"))
     refusal = selectors.apass_email_change_refusal(apass, new)
     if refusal is not None:
         raise refusal

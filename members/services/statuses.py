@@ -184,7 +184,7 @@ def member_status_bulk_update(*, actor: Actor, society: Society, member_ids: Ite
     ids = sorted({int(i) for i in member_ids})
     if not ids:
         raise DomainError("invalid", _("Select at least one member."), fields={"member_ids": []})
-    members = list(Member.objects.select_for_update().select_related("society")
+    members = list(Member.objects.select_for_update(of=("self",)).select_related("society")
                    .filter(society=society, pk__in=ids).order_by("pk"))
     if len(members) != len(ids):
         raise NotFound(_("Some of the selected members were not found."))
