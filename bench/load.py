@@ -31,7 +31,7 @@ group — at the end; without ``--start``, ``--url`` names a server already seed
                         ``--societies`` societies of ``--members`` members each (members.factories' bulk path), an
                         annual billing run confirmed (billing.services) and the operators (members.services).
                         Default 50 operators.
-  --target demo         the commands of ``make demo`` (migrate, publish_flows, seed_demo, db_worker beside runserver)
+  --target demo         the commands of ``make demo`` (migrate, publish_flows, seed_demo, task_worker beside runserver)
                         on a fresh SQLite file, runserver on a free port instead of 8000; the demo societies (jsbo,
                         training) get ``--members`` load members with their invoices and the operators. Default 10.
 
@@ -715,7 +715,7 @@ def start_demo(args, plans: list[dict], workdir: Path) -> tuple[Server, str]:
     port = args.port or free_port()
     reload = "" if args.seed_demo else " --noreload"  # the fast path spares the autoreloader's second start
     # as the Makefile's demo target: the mail worker beside the server, stopped with it
-    server = Server(["sh", "-c", f'"{py}" manage.py db_worker & WORKER=$!; '
+    server = Server(["sh", "-c", f'"{py}" manage.py task_worker & WORKER=$!; '
                                  f"trap 'kill $WORKER 2>/dev/null' EXIT INT TERM; "
                                  f'"{py}" manage.py runserver 127.0.0.1:{port}{reload}'],
                     env=env, log_path=workdir / "demo.log")

@@ -1,4 +1,4 @@
-"""Billing's background work (django-tasks): a billing run is executed by a worker (``manage.py db_worker``)
+"""Billing's background work (django-tasks): a billing run is executed by a worker (``manage.py task_worker``)
 after the request's transaction commits; in tests the immediate backend runs it in-process."""
 
 from __future__ import annotations
