@@ -118,3 +118,30 @@ def test_issue15_two_operators_of_one_office_sign_in_at_once_without_waiting_for
     assert reasons == ["ok", "ok"], reasons
     assert elapsed < 2.7, f"the two sign-ins took {elapsed:.2f} s: the second waited for the first's hash"
     assert OperatorSignIn.objects.filter(society=society, reason="ok").count() == 2
+
+
+@pytest.mark.django_db
+def test_issue15_my_page_sign_in_diagnoses_the_password_outside_the_services_transaction(society, hash_depths):
+    """APS-6's diagnosis (as typed, Caps Lock, full width: up to three hashes) is made before the locks too; the
+    reasons and the link are what they were, and a rate-limited attempt hashes nothing (SEC-2)."""
+    from members.models import APass, MyPageSignIn
+    from members.services.apass import RATE_LIMIT_FAILURES
+    from django.contrib.auth.hashers import make_password
+
+    APass.objects.create(email="hana@example.ac.jp", password=make_password("Secret-pass-1"))
+    outside = len(connection.atomic_blocks)
+
+    def attempt(password):
+        return services.mypage_sign_in(actor="system: test", society=society, email="hana@example.ac.jp",
+                                       password=password, client_address="203.0.113.9")
+
+    for password, reason in [("sECRET-PASS-1", "password_caps_lock"), ("Ｓｅｃｒｅｔ-pass-1", "password_width"),
+                             ("wrong", "wrong_password"), ("Secret-pass-1", "no_membership_here")]:
+        hash_depths.clear()
+        assert attempt(password).reason == reason
+        assert hash_depths and set(hash_depths) == {outside}, (reason, hash_depths, outside)
+    for _ in range(RATE_LIMIT_FAILURES):
+        attempt("wrong")
+    hash_depths.clear()
+    assert attempt("Secret-pass-1").reason == "rate_limited" and hash_depths == []
+    assert MyPageSignIn.objects.order_by("pk").last().reason == "rate_limited"
