@@ -176,7 +176,8 @@ def audit_history_response(model_admin, request, obj: Model, extra_context=None)
     tz = audit_display.viewer_timezone(user_society(request))
     entries = list(AuditEntry.objects.visible_to(request.user).for_object(obj)[: HISTORY_LIMIT + 1])
     truncated = len(entries) > HISTORY_LIMIT
-    entries = [audit_display.present(e, tz) for e in entries[:HISTORY_LIMIT]]
+    codes = audit_display.SocietyCodes()
+    entries = [audit_display.present(e, tz, codes) for e in entries[:HISTORY_LIMIT]]
     audit_admin = model_admin.admin_site._registry.get(AuditEntry)
     can_read_log = audit_admin is not None and audit_admin.has_view_permission(request)
     log_url = None
@@ -531,7 +532,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, entry):
             raise PermissionDenied
         tz = self.timezone_for(request)
-        audit_display.present(entry, tz)
+        codes = audit_display.SocietyCodes()
+        audit_display.present(entry, tz, codes)
         audit_display.attach_society_names([entry])
         changelist_url = reverse("admin:backoffice_auditentry_changelist")
         batch_entries, batch_url, batch_more = [], None, False
@@ -539,7 +541,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
             batch = list(self.get_queryset(request).filter(batch_id=entry.batch_id).exclude(pk=entry.pk)
                          .order_by("id")[: self.batch_limit + 1])
             batch_more = len(batch) > self.batch_limit
-            batch_entries = [audit_display.present(e, tz) for e in batch[: self.batch_limit]]
+            batch_entries = [audit_display.present(e, tz, codes) for e in batch[: self.batch_limit]]
             for e in batch_entries:
                 e.detail_url = reverse("admin:backoffice_auditentry_change", args=[e.pk])
             batch_url = changelist_url + "?" + urlencode({"batch": str(entry.batch_id)})

@@ -255,6 +255,20 @@ def register_field_labels(
     _field_formats.setdefault(key, {}).update(formats or {})
 
 
+_society_codes: dict[str, Callable[[int], Mapping[str, str]]] = {}
+
+
+def register_society_codes(keys: Iterable[str], loader: Callable[[int], Mapping[str, str]]) -> None:
+    """Keys whose values are codes of a society's own list (a member type's ``student``): ``loader(society_id)``
+    gives ``{code: label}`` for the whole society (one query), so that an entry reads 学生会員, not its code."""
+    for key in keys:
+        _society_codes[key] = loader
+
+
+def society_code_loader(key: str) -> Callable[[int], Mapping[str, str]] | None:
+    return _society_codes.get(key)
+
+
 def _model_field(model: type[models.Model] | None, key: str):
     if model is None:
         return None

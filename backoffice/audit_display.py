@@ -91,6 +91,22 @@ def object_filter_value(obj: models.Model) -> str:
 # --- before / after ----------------------------------------------------------------------------------
 
 
+class SocietyCodes:
+    """The labels of the society-scoped codes (``audit.register_society_codes``) of the entries of one page, loaded
+    once per key and society however many entries or values name them (the pages' query counts stay bounded)."""
+
+    def __init__(self):
+        self._loaded: dict[tuple[str, int], dict[str, str]] = {}
+
+    def label(self, key: str, society_id: int | None, value: Any) -> str | None:
+        loader = audit.society_code_loader(key)
+        if loader is None or society_id is None:
+            return None
+        if (key, society_id) not in self._loaded:
+            self._loaded[key, society_id] = {str(code): str(label) for code, label in loader(society_id).items()}
+        return self._loaded[key, society_id].get(str(value))
+
+
 @dataclass(frozen=True)
 class ChangeRow:
     key: str
@@ -100,9 +116,12 @@ class ChangeRow:
 
 
 def display_value(value: Any, *, tz: zoneinfo.ZoneInfo, key: str = "", action: str | None = None,
-                  model: type[models.Model] | None = None) -> str:
+                  model: type[models.Model] | None = None, codes: SocietyCodes | None = None,
+                  society_id: int | None = None) -> str:
     """A stored before/after value as the secretariat reads it: dates YYYY-MM-DD, times in ``tz``, はい/いいえ,
-    codes as their labels, — for nothing, lists and objects spelled out with their labels."""
+    codes as their labels (a society's own codes, such as a member type's, from ``codes`` for ``society_id``),
+    — for nothing, lists and objects spelled out with their labels."""
+    more = {"codes": codes, "society_id": society_id}
     if value is None or value == "" or value == [] or value == {}:
         return EMPTY
     if isinstance(value, bool):
@@ -111,11 +130,11 @@ def display_value(value: Any, *, tz: zoneinfo.ZoneInfo, key: str = "", action: s
         keys = _ordered_keys(value.keys(), action=action, model=model)
         return "、".join(
             f"{audit.field_label(k, action=action, model=model)}: "
-            f"{display_value(value[k], tz=tz, key=k, action=action, model=model)}"
+            f"{display_value(value[k], tz=tz, key=k, action=action, model=model, **more)}"
             for k in keys
         )
     if isinstance(value, (list, tuple)):
-        items = [display_value(v, tz=tz, key=key, action=action, model=model) for v in value]
+        items = [display_value(v, tz=tz, key=key, action=action, model=model, **more) for v in value]
         return "、".join(f"（{item}）" if isinstance(v, dict) else item for v, item in zip(value, items))
     if isinstance(value, datetime.datetime):
         return local_time(value, tz) if value.tzinfo else value.strftime("%Y-%m-%d %H:%M:%S")
@@ -125,6 +144,9 @@ def display_value(value: Any, *, tz: zoneinfo.ZoneInfo, key: str = "", action: s
         choices = audit.field_choices(key, action=action, model=model)
         if choices and str(value) in choices:
             return choices[str(value)]
+        label = codes.label(key, society_id, value) if codes is not None else None
+        if label is not None:
+            return label
         formatter = audit.field_format(key, action=action, model=model)
         if formatter is not None:
             return formatter(value)
@@ -143,34 +165,40 @@ def _ordered_keys(keys: Iterable[str], *, action: str | None, model: type[models
     return sorted(set(keys), key=lambda k: (rank.get(k, len(order)), k))
 
 
-def change_rows(entry: AuditEntry, tz: zoneinfo.ZoneInfo) -> list[ChangeRow]:
-    """項目 / 変更前 / 変更後: one row per key of before or after, labelled and rendered for humans."""
-    return value_rows(entry.action, target_model(entry), entry.before, entry.after, tz)
+def change_rows(entry: AuditEntry, tz: zoneinfo.ZoneInfo, codes: SocietyCodes | None = None) -> list[ChangeRow]:
+    """項目 / 変更前 / 変更後: one row per key of before or after, labelled and rendered for humans. ``codes``:
+    the page's memo of society codes (one per page keeps its queries bounded; a new one otherwise)."""
+    return value_rows(entry.action, target_model(entry), entry.before, entry.after, tz,
+                      society_id=entry.society_id, codes=codes)
 
 
 def value_rows(action: str, model: type[models.Model] | None, before: Any, after: Any,
-               tz: zoneinfo.ZoneInfo) -> list[ChangeRow]:
-    """``change_rows`` of values not (yet) stored as an entry — a dry run's changes (the support console's preview)."""
+               tz: zoneinfo.ZoneInfo, *, society_id: int | None = None,
+               codes: SocietyCodes | None = None) -> list[ChangeRow]:
+    """``change_rows`` of values not (yet) stored as an entry — a dry run's changes (the support console's preview).
+    ``society_id``: whose codes the values are (a member type's code reads as that society's name for it)."""
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
+    codes = codes if codes is not None else SocietyCodes()
+    more = {"action": action, "model": model, "codes": codes, "society_id": society_id}
     rows = []
     for key in _ordered_keys([*before, *after], action=action, model=model):
         rows.append(ChangeRow(
             key=key,
             label=audit.field_label(key, action=action, model=model),
-            before=display_value(before.get(key), tz=tz, key=key, action=action, model=model),
-            after=display_value(after.get(key), tz=tz, key=key, action=action, model=model),
+            before=display_value(before.get(key), tz=tz, key=key, **more),
+            after=display_value(after.get(key), tz=tz, key=key, **more),
         ))
     return rows
 
 
-def present(entry: AuditEntry, tz: zoneinfo.ZoneInfo) -> AuditEntry:
+def present(entry: AuditEntry, tz: zoneinfo.ZoneInfo, codes: SocietyCodes | None = None) -> AuditEntry:
     """Attach what the audit templates show: ``time_display``, ``action_display``, ``target_type_display``,
-    ``target_display``, ``target_filter``, ``change_rows``."""
+    ``target_display``, ``target_filter``, ``change_rows`` (``codes``: the page's memo, see ``change_rows``)."""
     entry.time_display = local_time(entry.at, tz)
     entry.action_display = audit.action_label(entry.action)
     entry.target_type_display = target_type_label(entry)
     entry.target_display = target_display(entry)
     entry.target_filter = target_filter_value(entry)
-    entry.change_rows = change_rows(entry, tz)
+    entry.change_rows = change_rows(entry, tz, codes)
     return entry

@@ -58,6 +58,11 @@ ADJUSTMENT_FIELDS = {
 }
 
 
+def member_type_names(society_id: int) -> dict[str, str]:
+    """``{code: name}`` of a society's member types (one query)."""
+    return dict(MemberType.objects.filter(society_id=society_id).values_list("code", "name"))
+
+
 def register() -> None:
     audit.register_action_labels(ACTION_LABELS)
     audit.register_target_models(Society, Operator, MemberType, Member, APass)
@@ -68,6 +73,8 @@ def register() -> None:
     audit.register_field_labels("members.adjustment.added", ADJUSTMENT_FIELDS,
                                 choices={"kind": MemberAdjustment.Kind.choices}, formats={"amount": yen})
     audit.register_field_labels(MemberType, {}, formats={"annual_fee": yen})
+    # a member's type is recorded as its code (per society): the entries read it as the society's name for it
+    audit.register_society_codes(["member_type", "exclude_member_types"], member_type_names)
     audit.register_field_labels("members.adjustment.spent", {
         "spent_reference": _("spent by"),
         "adjustments": pgettext_lazy("audit field", "adjustments spent"),

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from backoffice import clock, text
-from backoffice.audit_display import value_rows
+from backoffice.audit_display import SocietyCodes, value_rows
 from backoffice.errors import DomainError, NotFound
 from backoffice.fields import HalfWidthFormDateField
 from billing import selectors as billing_selectors
@@ -297,12 +297,14 @@ def _preview_context(request, case: Case, offered: dict, params: dict) -> dict:
     dry = services.case_action_preview(actor=request.user, case=case, action=offered["action"], params=params)
     tz = clock.society_timezone(case.society)
     changes = []
+    codes = SocietyCodes()
     for change in dry.changes:
         if change.action.startswith("support."):
             continue
         model = django_apps.get_model(change.target_type) if change.target_type else None
         changes.append({"target": change.target, "action": change.action,
-                        "rows": value_rows(change.action, model, change.before, change.after, tz)})
+                        "rows": value_rows(change.action, model, change.before, change.after, tz,
+                                           society_id=case.society_id, codes=codes)})
     preview.update(ran=True, ok=dry.ok, changes=changes,
                    error={"code": dry.error.code, "detail": str(dry.error.message)} if dry.error else None)
     return preview
@@ -658,8 +660,10 @@ def _procedure_case(request):
         raise Http404(_("Not found.")) from None
 
 
-def _procedure_steps(steps: list[dict], tz) -> list[dict]:
-    """Each step with its changes grouped per audited object: ``{target, rows}`` (audit_display's labels)."""
+def _procedure_steps(steps: list[dict], tz, society) -> list[dict]:
+    """Each step with its changes grouped per audited object: ``{target, rows}`` (audit_display's labels, the
+    society's member types by name)."""
+    codes = SocietyCodes()
     out = []
     for step in steps:
         groups: list[dict] = []
@@ -672,7 +676,8 @@ def _procedure_steps(steps: list[dict], tz) -> list[dict]:
         for group in groups:
             target_type, _target_id, action = group["key"]
             model = django_apps.get_model(target_type) if target_type else None
-            group["rows"] = value_rows(action, model, group["before"], group["after"], tz)
+            group["rows"] = value_rows(action, model, group["before"], group["after"], tz,
+                                       society_id=getattr(society, "pk", None), codes=codes)
         out.append({**step, "groups": groups})
     return out
 
@@ -736,7 +741,7 @@ def _procedure_preview_into(context: dict, request, society, procedure, params, 
     except DomainError as exc:
         context["error"] = {"code": exc.code, "detail": str(exc.message)}
         return
-    steps = _procedure_steps(preview["steps"], tz)
+    steps = _procedure_steps(preview["steps"], tz, society)
     context.update(preview=preview, steps=steps, refused=preview["refused"], fingerprint=preview["fingerprint"])
     if through is not None and not preview["refused"]:
         context.update(step_mode=True, through=through, current=steps[through - 1], step_count=len(steps),
@@ -773,7 +778,7 @@ def _procedure_post(context: dict, request, society, procedure, params, case) ->
         from billing.models import Invoice
 
         named = {str(i.pk): i for i in Invoice.objects.visible_to(request.user).filter(pk__in=invoice_ids)}
-        context.update(done=_procedure_steps(result["steps"], tz), batch=result["batch"],
+        context.update(done=_procedure_steps(result["steps"], tz, society), batch=result["batch"],
                        invoice_links=[(reverse("admin:billing_invoice_change", args=[pk]),
                                        named[str(pk)] if str(pk) in named else pk) for pk in invoice_ids])
 

@@ -369,8 +369,9 @@ def test_sec1_history_page_query_count_is_bounded(staff_client, staff_op, member
         staff_client.get(url)
     for i in range(30):
         services.member_adjustment_add(actor=staff_op, member=member, kind="one_time", amount=100 + i)
-    # session, operator, the member, its entries, the operator's model permissions for the navigation (2)
-    with django_assert_max_num_queries(6):
+    # session, operator, the member, its entries, the operator's model permissions for the navigation (2), the
+    # society's member types by name (once for the page, however many entries name one)
+    with django_assert_max_num_queries(7):
         r = staff_client.get(url)
     assert r.content.decode().count('<table class="audit-changes">') == 31
     with CaptureQueriesContext(connection) as many:
@@ -382,3 +383,16 @@ def test_sec1_history_page_of_another_society_is_not_found(client, other_op, mem
     client.force_login(other_op)
     r = client.get(f"/admin/members/member/{member.pk}/history/")
     assert r.status_code == 302
+
+
+def test_sec1_a_member_type_reads_as_the_societys_name_for_it_not_its_code(staff_client, staff_op, member,
+                                                                           other_society):
+    """The member's entries record its type by code (per society: another society may call ``regular`` something
+    else); the history page shows this society's name for it."""
+    from members.models import MemberType
+
+    MemberType.objects.create(society=other_society, code=member.member_type.code, name="別学会の種別", annual_fee=1)
+    html = staff_client.get(f"/admin/members/member/{member.pk}/history/").content.decode()
+    created = re.findall(r'data-key="member_type"><th scope="row">[^<]*</th><td class="audit-before">([^<]*)</td>'
+                         r'<td class="audit-after">([^<]*)</td>', html)
+    assert created == [("—", member.member_type.name)] and "別学会の種別" not in html

@@ -174,3 +174,15 @@ def test_sup4_procedure_page_of_another_society_invoice_is_not_found(member, oth
     inv = invoice_of(member)
     assert page_client(other_op).get(procedure_url("rebill_next_year", invoice=inv.pk)).status_code == 404
     assert page_client(other_op).get("/admin/support/procedures/nope/?invoice=1").status_code == 404
+
+
+def test_sup4_the_preview_names_the_member_types_as_the_society_calls_them(member, staff_op, student_type):
+    """会員種別変更's row of the preview: 正会員 → 学生会員 as the society names them, not their codes."""
+    inv = invoice_of(member)
+    pay(inv, 3_000)
+    html = page_client(staff_op).post(procedure_url("member_type_correction", invoice=inv.pk),
+                                      {"preview": "1", "member_type": student_type.pk}).content.decode()
+    rows = re.findall(r'data-key="member_type"><th scope="row">[^<]*</th><td class="audit-before">([^<]*)</td>'
+                      r'<td class="audit-after">([^<]*)</td>', html)
+    assert (member.member_type.name, student_type.name) in rows, rows
+    assert all(student_type.code not in pair and member.member_type.code not in pair for pair in rows)

@@ -19,9 +19,9 @@ from members.factories import MemberFactory
 pytestmark = pytest.mark.django_db
 
 #: the pins, measured on SQLite and PostgreSQL alike (a request's session and operator included)
-PREVIEW_QUERIES = 65  # + the audit chain's head lock and end read (SEC-1) in the dry run
-STEP_QUERIES = 36  # + the audit chain's head lock and end read (SEC-1) in the dry run
-RUN_QUERIES = 65  # + the audit chain's head lock and end read (SEC-1)
+PREVIEW_QUERIES = 66  # + the audit chain's head lock and end read (SEC-1) in the dry run; + the member types by name
+STEP_QUERIES = 37  # + the audit chain's head lock and end read (SEC-1) in the dry run; + the member types by name
+RUN_QUERIES = 66  # + the audit chain's head lock and end read (SEC-1); + the member types by name
 
 
 def setup_case(society, student_type, other_invoices: int):
