@@ -8,24 +8,15 @@ the subprocess has a timeout, and the port must be free again afterwards."""
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.backoffice.test_production_recipe import _free_port, _listening
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_issue15_load_script_two_operators_on_sqlite_end_by_themselves_with_no_error(tmp_path):

@@ -21,6 +21,7 @@ from billing.services import runs
 from mail.models import SentMail
 from members.factories import create_member_with_history
 from members.models import Status
+from tests.task_locks import held_by_another_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -150,26 +151,8 @@ def test_issue15_4_a_run_left_running_by_a_task_that_ended_is_queued_again_by_th
                                    fiscal_year=2026, allocation_start=datetime.date(2026, 4, 1))
     DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
     BillingRun.objects.filter(pk=run.pk).update(state="running")
-    lock = runs.run_lock_name(run.pk)
-    held, done = threading.Event(), threading.Event()
-
-    def live_executor():
-        try:
-            assert task_recovery.try_hold(lock)
-            held.set()
-            done.wait(30)
-            task_recovery.release(lock)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=live_executor)
-    thread.start()
-    try:
-        assert held.wait(30)
+    with held_by_another_worker(runs.run_lock_name(run.pk)):
         assert task_recovery.sweep() == [] and runs.billing_runs_resume_orphaned() == []  # its executor lives
-    finally:
-        done.set()
-        thread.join(30)
     assert runs.billing_runs_resume_orphaned() == [run.pk]
     assert runs.billing_runs_resume_orphaned() == []  # queued already
     run_worker_once()

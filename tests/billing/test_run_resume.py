@@ -4,10 +4,8 @@ finished — bills nobody twice and leaves nobody out (BIL-1, BIL-11), and says 
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
-from django.db import connections
 
 from backoffice.models import AuditEntry
 from billing import selectors
@@ -16,6 +14,7 @@ from billing.services import runs
 from billing.tasks import execute_billing_run
 from members.factories import create_member_with_history
 from members.models import Status
+from tests.task_locks import held_by_another_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,33 +82,14 @@ def test_issue15_4_running_a_finished_runs_task_again_makes_no_second_invoice(st
 
 def test_issue15_4_a_run_its_live_worker_is_executing_is_not_executed_a_second_time(staff_op, society, regular_type,
                                                                                    monkeypatch):
-    from backoffice import task_recovery
-
     create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type)
     monkeypatch.setattr(runs, "_enqueue_after_commit", lambda run_id: None)
     run = runs.billing_run_request(actor=staff_op, society=society, name="2026年度 年会費", category="annual",
                                    fiscal_year=2026, allocation_start=datetime.date(2026, 4, 1))
     BillingRun.objects.filter(pk=run.pk).update(state="running")
-    lock, held, done = runs.run_lock_name(run.pk), threading.Event(), threading.Event()
-
-    def live_executor():  # another worker's thread holding the run's lock (its own connection or file)
-        try:
-            assert task_recovery.try_hold(lock)
-            held.set()
-            done.wait(30)
-            task_recovery.release(lock)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=live_executor)
-    thread.start()
-    try:
-        assert held.wait(30)
+    with held_by_another_worker(runs.run_lock_name(run.pk)):  # another worker's (its own connection or file)
         assert execute_billing_run.call(run.pk) == "running"  # left to it: no resume, no invoice
         assert not Invoice.objects.filter(run=run).exists()
-    finally:
-        done.set()
-        thread.join(30)
     assert execute_billing_run.call(run.pk) == "done"  # its worker gone (the lock with it): resumed
     assert Invoice.objects.filter(run=run).count() == 1
 
