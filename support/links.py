@@ -25,9 +25,14 @@ def start_url(**caller) -> str:
 
 
 def support_shortcuts(operator) -> list[Shortcut]:
-    """Every role of a society reads cases (a viewer without buttons)."""
+    """Every role of a society reads cases (a viewer without buttons); the platform's help desk starts the cases of
+    operators who cannot sign in (seed 001, 原因⑥ included)."""
     if operator.society_id is None:
-        return []
+        if not getattr(operator, "sees_all_societies", False):
+            return []
+        return [Shortcut(_("Operators who cannot sign in"), reverse("support-page-start"),
+                         _("Start a support case (seed 001) for an operator of the society you choose, cancelled or "
+                           "suspended ones included."), "support-platform-start")]
     return [Shortcut(_("Support cases"), reverse("support-page-cases"),
                      _("Start a support case for a caller, run the manual's flow on the live record, resume an "
                        "open case."), "support-cases"),

@@ -22,6 +22,9 @@ class CaseCreateSerializer(serializers.Serializer):
     member = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
     operator_email = NormalizedEmailField(required=False, allow_blank=True)
     email = NormalizedEmailField(required=False, allow_blank=True)
+    # the platform's help desk (a superuser, no society) names the society of an operator case (原因⑥); an
+    # operator's cases are in their own society
+    society = serializers.CharField(required=False, allow_blank=True, max_length=50)
 
 
 class AnswerSerializer(serializers.Serializer):

@@ -87,6 +87,17 @@ def flows_publish(*, actor: Actor) -> list[FlowVersion]:
 
 
 MSG_OPERATOR_EMAIL_REQUIRED = _("Give the e-mail address of the operator who cannot sign in.")
+MSG_PLATFORM_OPERATOR_CASES = _("The platform's account starts cases about operators who cannot sign in only; cases "
+                                "about members are started by the society's own operators.")
+
+
+def case_start_refusal(actor: Actor, definition: dict) -> DomainError | None:
+    """Who starts a case of a flow: a society's operator any flow of it; the platform's help desk (a superuser without
+    a society, seed 001's 「UTAGEサポート」) only the flows about operators — 原因⑥ is diagnosed by nobody else once a
+    society's contract ends. The console offers the platform only those flows; the API answers 403 otherwise."""
+    if getattr(actor, "sees_all_societies", False) and definition.get("subject") != "operator":
+        return DomainError("permission_denied", MSG_PLATFORM_OPERATOR_CASES, status=403)
+    return None
 
 
 def _flow_version(flow: str) -> FlowVersion:
@@ -216,6 +227,9 @@ def case_create(*, actor: Actor, society, flow: str, member=None, email: str = "
     if member is None and email:
         member = member_selectors.members_of(society).filter(email=email).first()
     version = _flow_version(flow)
+    refusal = case_start_refusal(actor, version.definition)
+    if refusal is not None:
+        raise refusal
     if version.definition.get("subject") == "operator" and not operator_email:
         raise DomainError("invalid", MSG_OPERATOR_EMAIL_REQUIRED,
                           fields={"operator_email": [str(MSG_OPERATOR_EMAIL_REQUIRED)]})

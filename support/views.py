@@ -36,7 +36,7 @@ from billing.models import InvoiceStatus
 from mail.admin import link_state_label
 from mail.models import SentMail
 from members import selectors as member_selectors
-from members.models import Member, Operator, Status
+from members.models import Member, Operator, Society, Status
 
 from . import chart, engine, identity, selectors, services
 from . import forms as support_forms
@@ -184,6 +184,8 @@ def _caller(request, society) -> tuple[Member | None, str]:
 
 def case_start(request):
     """GET: the caller (or a member search) and one button per flow; POST: start the case and open it."""
+    if getattr(request.user, "sees_all_societies", False):
+        return _platform_case_start(request)
     society = _society(request)
     params = request.POST if request.method == "POST" else request.GET
     operator_email = text.normalize_email(params.get("operator_email", "") or "")[:254]
@@ -227,9 +229,11 @@ def flow_groups(flows: list[dict]) -> list[dict]:
     return [{"heading": heading, "flows": items} for heading, items in groups.items()]
 
 
-def _operator_case_start(request, society, operator_email: str):
-    """「サポート案件の開始」 for an operator's e-mail: the flows about operators (seed 001)."""
+def _operator_case_start(request, society, operator_email: str, *, platform: bool = False):
+    """「サポート案件の開始」 for an operator's e-mail: the flows about operators (seed 001). ``platform``: the platform's
+    help desk chose the society (the page carries its 学会ID)."""
     flows = [f for f in SHIPPED.values() if f.get("subject") == "operator"]
+    caller = {"operator_email": operator_email, **({"society": society.slug} if platform else {})}
     if request.method == "POST":
         _require_support(request)
         try:
@@ -237,11 +241,32 @@ def _operator_case_start(request, society, operator_email: str):
                                         operator_email=operator_email)
         except DomainError as exc:
             messages.error(request, str(exc.message))
-            return HttpResponseRedirect(f"{reverse('support-page-start')}?{urlencode({'operator_email': operator_email})}")
+            return HttpResponseRedirect(f"{reverse('support-page-start')}?{urlencode(caller)}")
         return HttpResponseRedirect(reverse("support-page-case", args=[case.pk]))
     return TemplateResponse(request, "support/case_start.html", {
         **_admin_context(request, _("Start a support case")), "operator_email": operator_email,
-        "flow_groups": flow_groups(flows),
+        "flow_groups": flow_groups(flows), "platform_society": society if platform else None,
+        "can_act": request.user.can_use_support})
+
+
+def _platform_case_start(request):
+    """The platform's help desk (a superuser, no society: seed 001's 「UTAGEサポート」): an operator who cannot sign in,
+    of the society it chooses — the one way to diagnose 原因⑥, when nobody of a cancelled or suspended society can
+    sign in. The flows about members stay with each society's own agents."""
+    params = request.POST if request.method == "POST" else request.GET
+    operator_email = text.normalize_email(params.get("operator_email", "") or "")[:254]
+    slug = text.half_width(str(params.get("society", "") or "")).strip()[:50]
+    society = Society.objects.filter(slug=slug).first() if slug else None
+    if operator_email and society is not None:
+        return _operator_case_start(request, society, operator_email, platform=True)
+    if operator_email or slug or request.method == "POST":
+        messages.error(request, _("Choose the society and enter the operator's e-mail address."))
+        if request.method == "POST":
+            return HttpResponseRedirect(reverse("support-page-start"))
+    return TemplateResponse(request, "support/case_start.html", {
+        **_admin_context(request, _("Start a support case")), "platform": True, "chosen_society": slug,
+        "typed_operator_email": operator_email,
+        "societies": Society.objects.order_by("slug").only("slug", "name", "contract_status")[:1000],
         "can_act": request.user.can_use_support})
 
 

@@ -34,8 +34,9 @@ RATE_LIMIT_ADDRESS_FAILURES = 100
 MSG_NO_SUCH_LOGIN = _("There is no login for this combination of e-mail address and password.")
 MSG_RATE_LIMITED = _("Too many failed sign-ins. Wait a while and try again.")
 MSG_USE_SOCIETY_PAGE = _("Operators sign in at their society's operator sign-in page: %(url)s")
+#: SOC-4: said only once the password proved the visitor is that operator (a guesser is told MSG_NO_SUCH_LOGIN)
 MSG_OTHER_SOCIETY_PAGE = _("This sign-in page belongs to another society. Sign in at your society's operator "
-                           "sign-in page; ask your society's administrator for its address.")
+                           "sign-in page: %(url)s")
 
 Reason = OperatorSignIn.Reason
 Door = OperatorSignIn.Door
@@ -222,7 +223,7 @@ def _operator_sign_in(*, actor: Actor, door: str, typed: str, normalized: str, p
     if not candidates:
         other = _elsewhere(normalized, passwords, society) if normalized and passwords.password else None
         if other is not None and door == Door.SOCIETY_PAGE:
-            return log(Reason.OTHER_SOCIETY_PAGE, other, MSG_OTHER_SOCIETY_PAGE)
+            return log(Reason.OTHER_SOCIETY_PAGE, other, MSG_OTHER_SOCIETY_PAGE % {"url": _page_for(other)})
         if other is not None and door == Door.GENERAL_PAGE and other.society_id and not unknown_society:
             return log(Reason.WRONG_LOGIN_PAGE, other, MSG_USE_SOCIETY_PAGE % {"url": _page_for(other)})
         if other is None:

@@ -37,6 +37,7 @@ def test_soc4_an_operator_at_another_societys_page_is_told_which_page_is_theirs(
     expect(page.locator("#login-page-society")).to_contain_text(other_society.name)
     fill_sign_in(page, staff_op.email)
     expect(page.locator(".errornote")).to_contain_text("このログインページは別の学会のものです。")
+    expect(page.locator(".errornote")).to_contain_text(f"/office/{staff_op.society.slug}/login/")  # theirs
     assert page.url.endswith(f"/office/{other_society.slug}/login/")  # not signed in
     page.screenshot(path=str(SHOTS / "soc4_other_society_page.png"), full_page=True)
 

@@ -62,11 +62,14 @@ def test_soc4_operator_at_another_societys_page_is_refused_and_logged(client, st
     r = client.post(f"/office/{other_society.slug}/login/", {"username": staff_op.email, "password": PASSWORD})
     html = r.content.decode()
     assert r.status_code == 200 and "別の学会" in html and "_auth_user_id" not in client.session
+    # the password proved who it is: the refusal names the page that is theirs (SOC-4)
+    assert f"/office/{staff_op.society.slug}/login/" in html
     entry = OperatorSignIn.objects.get()
     assert (entry.reason, entry.operator, entry.society) == ("other_society_page", staff_op, other_society)
     # an anonymous guess at the other page learns nothing
-    client.post(f"/office/{other_society.slug}/login/", {"username": staff_op.email, "password": "guess-123"})
+    r = client.post(f"/office/{other_society.slug}/login/", {"username": staff_op.email, "password": "guess-123"})
     assert last_reason() == "unknown_operator"
+    assert f"/office/{staff_op.society.slug}/login/" not in r.content.decode()
 
 
 @pytest.mark.django_db

@@ -24,7 +24,7 @@ APS6_REASONS = {"ok", "unknown_id", "id_width_or_case", "wrong_password", "passw
 def seeded(capsys):
     call_command("seed_demo", "--members", "30")
     out = capsys.readouterr().out
-    sandbox = Society.objects.get(is_sandbox=True)
+    sandbox = Society.objects.get(slug="training")
     members = {case.outcome: member for case, member in showcase.members_shown(sandbox)}
     return sandbox, members, out
 

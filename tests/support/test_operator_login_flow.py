@@ -166,4 +166,95 @@ def test_sim3_scenario_operators_each_reach_their_cause_from_the_scenario_list(c
         assert case.outcome == scenario.cause, scenario.key
     # a second reset rebuilds them (nothing left over, no duplicate refused)
     scenarios.scenarios_reset(actor=trainer, society=sandbox)
-    assert len(operator_scenarios.rows(sandbox)) == len(operator_scenarios.SCENARIOS)
+    assert len(operator_scenarios.rows(sandbox)) == len(operator_scenarios.SCENARIOS) + 1  # and 原因⑥
+
+
+# --- 原因⑥ from its scenario operator: the sandbox's suspended companion, the platform's help desk ---------------------
+
+
+@pytest.fixture
+def built_scenarios(sandbox, sandbox_type):
+    from simulator import scenarios
+
+    trainer = OperatorFactory(society=sandbox, role="trainer", email="trainer@training.example.jp")
+    scenarios.scenarios_reset(actor=trainer, society=sandbox)
+    return trainer
+
+
+@pytest.fixture
+def platform_root(db):
+    return Operator.objects.create_superuser(username="root@example.jp", password="root-pass-123")
+
+
+def _cause6_operator(sandbox):
+    from simulator import operator_scenarios
+
+    other = operator_scenarios.companion(sandbox)
+    return other, operator_scenarios.email(sandbox, operator_scenarios.CAUSE6.local)
+
+
+def test_soc5_cause6_scenario_operator_is_refused_with_seed001_message(built_scenarios, sandbox):
+    from members.models import OperatorSignIn
+
+    other, address = _cause6_operator(sandbox)
+    assert other.contract_status == "suspended" and other.is_sandbox and sandbox.contract_status == "active"
+    # the scenario's own attempt is in the log, refused for the contract
+    assert OperatorSignIn.objects.filter(society=other, email_key=address).latest("pk").reason == "contract_inactive"
+    browser = Client()
+    r = office(browser, other, address, "scenario-op-2026")
+    assert "メールアドレスとパスワードの組み合わせに対応するログイン情報が登録されていません。" in r.content.decode()
+    assert "_auth_user_id" not in browser.session
+
+
+def test_sup2_cause6_from_its_scenario_operator_through_the_api(built_scenarios, sandbox, platform_root):
+    from .conftest import client_for
+
+    other, address = _cause6_operator(sandbox)
+    root = client_for(platform_root)
+    r = root.post(CASES, {"flow": "operator-login", "operator_email": address, "society": other.slug}, format="json")
+    assert r.status_code == 201, r.json()
+    case = r.json()
+    assert case["outcome"]["code"] == "cause6" and case["status"] == "resolved"
+    assert all(step["source"] == "record" for step in case["path"])
+    assert {f["node"]: f for f in case["facts"]}["contract_inactive"]["evidence"]
+    # the platform's account names the society; it starts no case about members
+    r = root.post(CASES, {"flow": "operator-login", "operator_email": address}, format="json")
+    assert r.status_code == 400 and "society" in r.json()["fields"]
+    r = root.post(CASES, {"flow": "operator-login", "operator_email": address, "society": "no-such"}, format="json")
+    assert r.status_code == 400 and "society" in r.json()["fields"]
+    r = root.post(CASES, {"flow": "login-trouble", "email": "x@example.jp", "society": sandbox.slug}, format="json")
+    assert r.status_code == 403 and r.json()["code"] == "permission_denied"
+
+
+def test_sup2_an_operator_names_no_other_society_for_a_case(sandbox, agent_api, other_society):
+    r = agent_api.post(CASES, {"flow": "operator-login", "operator_email": "x@example.jp",
+                               "society": other_society.slug}, format="json")
+    assert r.status_code == 400 and "society" in r.json()["fields"]
+    r = agent_api.post(CASES, {"flow": "operator-login", "operator_email": "x@example.jp", "society": sandbox.slug},
+                       format="json")
+    assert r.status_code == 201
+
+
+def test_sup2_cause6_from_its_scenario_operator_through_the_console(client, built_scenarios, sandbox, platform_root):
+    other, address = _cause6_operator(sandbox)
+    # the trainer's シナリオ一覧 names the companion and who starts the case
+    client.force_login(built_scenarios)
+    page = client.get("/admin/simulation/scenarios/").content.decode()
+    row = page[page.index('class="scenario-operator_cause6"'):]
+    row = row[:row.index("</tr>")]
+    assert address in row and other.name in row and f"/office/{other.slug}/login/" in row
+    assert 'name="operator_email"' not in row  # not startable in the sandbox: it would diagnose the wrong society
+    client.force_login(platform_root)
+    start = client.get("/admin/support/start/").content.decode()
+    assert 'id="start-society-input"' in start and f'value="{other.slug}"' in start
+    chosen = client.get("/admin/support/start/", {"society": other.slug, "operator_email": address}).content.decode()
+    assert 'value="operator-login"' in chosen and 'value="login-trouble"' not in chosen
+    assert f'name="society" value="{other.slug}"' in chosen and other.name in chosen
+    r = client.post("/admin/support/start/", {"society": other.slug, "operator_email": address,
+                                              "flow": "operator-login"})
+    assert r.status_code == 302
+    case_page = client.get(r.url).content.decode()
+    assert "「メールアドレスとパスワードの組み合わせに対応するログイン情報が登録されていません。」" in case_page
+    # without a society the platform's page says what is missing and starts nothing
+    r = client.post("/admin/support/start/", {"operator_email": address, "flow": "operator-login"})
+    assert r.status_code == 302 and r.url == "/admin/support/start/"

@@ -22,6 +22,7 @@ SOCIETIES = [
 MEMBER_TYPES = [("regular", "正会員", 10_000), ("student", "学生会員", 3_000), ("honorary", "名誉会員", 0)]
 ROLES = ["admin", "staff", "trainer", "viewer"]
 ACTOR = "system: seed_demo"
+PLATFORM_EMAIL = "platform@example.jp"
 
 
 class Command(BaseCommand):
@@ -66,6 +67,13 @@ class Command(BaseCommand):
                 showcase_lines += self._showcase_lines(society)
             scenario_lines += [f"  学会ID {slug}"] + reset_scenarios.scenario_lines(
                 [row for row in scenarios.scenario_list(society) if not row.key.startswith("seed000_")])
+        # the platform's help desk (seed 001 「UTAGEサポート」): the superuser who starts 原因⑥'s case, for the sandbox's
+        # companion society that nobody can sign in to
+        if not Operator.objects.filter(society__isnull=True, email=PLATFORM_EMAIL).exists():
+            services.operator_create(actor=ACTOR, society=None, email=PLATFORM_EMAIL, password=PASSWORD, role="admin",
+                                     name="プラットフォーム管理者", is_superuser=True)
+        lines.append(f"  http://127.0.0.1:8000/login/  学会ID (空欄)    メール {PLATFORM_EMAIL:<32} パスワード {PASSWORD}  "
+                     "(platform: プラットフォーム管理者。原因⑥のサポート案件)")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at each society's operator page below "
                                              "(administrators also at http://127.0.0.1:8000/login/ with the 学会ID):"))
         for line in lines:
