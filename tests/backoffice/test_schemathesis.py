@@ -106,7 +106,7 @@ def seeded_society(db, django_capture_on_commit_callbacks):
         "/api/v1/support/cases/{id}": case.pk,
     })
     REFERENCES.update({"member_type": "regular", "member": active.pk, "invoice": invoice.pk, "member_ids": [active.pk],
-                       "invoice_ids": [invoice.pk], "exclude_member_types": ["student"]})
+                       "invoice_ids": [invoice.pk], "exclude_member_types": ["student"], "society": society.slug})
     return society
 
 
