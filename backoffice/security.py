@@ -11,6 +11,9 @@ no policy) adds, unless the view set its own:
   ``<base>``. The one exception is the answer of DRF's browsable API (an API URL opened in a browser): its
   third-party templates carry ``style=""`` attributes, so that answer alone allows inline *styles* — never
   inline scripts.
+- ``Permissions-Policy`` on every answer: no page of the product uses the camera, microphone, location, payment
+  request, USB, serial, Bluetooth or other devices' features, so none may (nor a script that got in somehow), and
+  pages opt out of interest-based advertising cohorts.
 - ``Cache-Control: no-store`` and ``Pragma: no-cache`` on every answer that did not set its own caching: every
   page and every API answer may carry personal data (a member's record, a list, a CSV or PDF, the disclosure), so
   neither the browser nor a proxy keeps a copy (and the browser's back button after signing out asks the server
@@ -45,6 +48,13 @@ PAGE_POLICY: dict[str, str] = {
 BROWSABLE_API_POLICY: dict[str, str] = {**PAGE_POLICY, "style-src": "'self' 'unsafe-inline'"}
 
 
+#: The browser features no page uses (SEC-2): each allowed to no origin at all.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "bluetooth", "camera", "display-capture", "geolocation", "gyroscope", "hid", "magnetometer",
+    "microphone", "midi", "payment", "publickey-credentials-get", "serial", "usb", "xr-spatial-tracking",
+    "browsing-topics", "interest-cohort"))
+
+
 def policy_header(policy: dict[str, str]) -> str:
     return "; ".join(f"{directive} {sources}" for directive, sources in policy.items())
 
@@ -71,6 +81,8 @@ class SecurityHeadersMiddleware:
             and not (settings.DEBUG and response.status_code >= 400)  # Django's debug pages: inline script/style
         ):
             response["Content-Security-Policy"] = BROWSABLE_API_CSP if _is_browsable_api(response) else PAGE_CSP
+        if not response.has_header("Permissions-Policy"):
+            response["Permissions-Policy"] = PERMISSIONS_POLICY
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
         if "no-store" in response["Cache-Control"] and not response.has_header("Pragma"):

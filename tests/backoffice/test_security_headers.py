@@ -110,6 +110,14 @@ def assert_page_headers(response) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    features = dict(part.split("=", 1) for part in response["Permissions-Policy"].split(", "))
+    assert {"camera", "microphone", "geolocation", "payment", "usb"} <= set(features)
+    assert set(features.values()) == {"()"}  # no origin may use any of them
+
+
+def test_sec2_api_answers_allow_no_device_feature_either(api):
+    response = api.get("/api/v1/members/")
+    assert "camera=()" in response["Permissions-Policy"] and "Content-Security-Policy" not in response
 
 
 def test_sec2_the_policy_allows_nothing_inline_and_no_framing():
