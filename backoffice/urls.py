@@ -9,7 +9,8 @@ from backoffice.errorpages import error_response
 from simulator.views import clock_move_view, scenario_list_view, scenario_reset_view
 from simulator.billing_views import mypage_invoices_view
 from members.login_views import general_login_view, society_login_view
-from members.password_reset_views import password_reset_confirm_view, password_reset_request_view
+from members.password_reset_views import (general_password_reset_request_view, password_reset_confirm_view,
+                                          password_reset_request_view)
 from members.two_step_views import two_step_view
 
 
@@ -21,6 +22,7 @@ def api_not_found(request, *args, **kwargs):
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("login/", general_login_view, name="login"),
+    path("login/password-reset/", general_password_reset_request_view, name="password-reset"),
     path("office/<slug:slug>/login/", society_login_view, name="office-login"),
     path("office/<slug:slug>/password-reset/", password_reset_request_view, name="office-password-reset"),
     path("office/<slug:slug>/password-reset/<str:token>/", password_reset_confirm_view,

@@ -78,6 +78,13 @@ class OperatorPasswordResetRequestForm(forms.Form):
     email = NormalizedFormEmailField(label=_("E-mail address"), max_length=254)
 
 
+class GeneralPasswordResetRequestForm(OperatorPasswordResetRequestForm):
+    """The same at the general page (``/login/password-reset/``, the contract holder's): the 学会ID too."""
+
+    society = HalfWidthFormCharField(label=_("Society ID"), max_length=50)
+    field_order = ["society", "email"]
+
+
 class OperatorNewPasswordForm(forms.Form):
     """The reset link's page: the new password twice (the service checks them: ``operator_password_refusal``)."""
 

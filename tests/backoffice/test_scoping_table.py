@@ -246,6 +246,7 @@ NOT_SOCIETY_DATA: dict[str, str] = {
     "": "redirects to the first page",
     "login/": "sign-in page", "office/<slug:slug>/login/": "sign-in page (the slug names the door, not data)",
     "office/<slug:slug>/password-reset/": "the reset request answers alike whether or not the account exists",
+    "login/password-reset/": "the general page's reset request answers alike whatever society and account it names",
     "office/<slug:slug>/password-reset/<str:token>/": "the token names one operator's own reset, signed out",
     "admin/login/": "sign-in page", "admin/two-step/": "the operator's own second step",
     "admin/simulation/clock/": "moves the operator's own society's clock (POST only)",

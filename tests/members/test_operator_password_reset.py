@@ -260,3 +260,32 @@ def test_the_reset_mail_is_kept_but_no_colleague_can_read_its_link(client, staff
         assert token not in rest.get("/api/v1/sent-mails/").content.decode()
         assert rest.get(f"/api/v1/sent-mails/{sent.pk}/").status_code == 404
     assert sign_in(admin_op.email, PASSWORD) == "ok"
+
+
+# --- the general page (the contract holder's, /login/): the 学会ID too ------------------------------------------------
+
+GENERAL = "/login/password-reset/"
+
+
+def test_seed001_cause4_the_general_page_links_to_a_reset_that_asks_the_society_id(client, admin_op,
+                                                                                   django_capture_on_commit_callbacks):
+    page = client.get("/login/").content.decode()
+    href = re.search(r'<a href="([^"]+)" id="password-reset-link">', page).group(1)
+    assert href == GENERAL
+    form = client.get(href).content.decode()
+    assert 'name="society"' in form and 'name="email"' in form
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(href, {"society": "ｊｓｂｏ", "email": admin_op.email})  # full width, as typed
+    assert r.status_code == 200 and TAKEN in r.content.decode()
+    sent = SentMail.objects.get()
+    assert sent.to == admin_op.email and link_of(sent).startswith("/office/jsbo/password-reset/")
+    assert set_password(client, link_of(sent)).status_code in (200, 302)
+    assert sign_in(admin_op.email, NEW_PASSWORD) == "ok"
+
+
+def test_the_general_pages_reset_tells_nothing_of_unknown_societies_and_needs_the_id(client, admin_op):
+    r = client.post(GENERAL, {"society": "no-such-society", "email": admin_op.email})
+    assert r.status_code == 200 and TAKEN in r.content.decode()  # the same answer as any request
+    assert not SentMail.objects.exists() and not OperatorPasswordResetRequest.objects.exists()
+    r = client.post(GENERAL, {"email": admin_op.email})
+    assert r.status_code == 400 and not SentMail.objects.exists()
