@@ -164,6 +164,11 @@ def test_sim3_scenario_operators_each_reach_their_cause_from_the_scenario_list(c
 
         case = Case.objects.get(pk=int(r.url.rstrip("/").split("/")[-1]))
         assert case.outcome == scenario.cause, scenario.key
+        # and the same through the API
+        from .conftest import client_for
+
+        answer = client_for(trainer).post(CASES, {"flow": "operator-login", "operator_email": address}, format="json")
+        assert answer.status_code == 201 and answer.json()["outcome"]["code"] == scenario.cause, scenario.key
     # a second reset rebuilds them (nothing left over, no duplicate refused)
     scenarios.scenarios_reset(actor=trainer, society=sandbox)
     assert len(operator_scenarios.rows(sandbox)) == len(operator_scenarios.SCENARIOS) + 1  # and 原因⑥
