@@ -19,6 +19,8 @@ tokens the same way.
 
 from __future__ import annotations
 
+from django.db.models import BooleanField, Expression, F
+
 MAX_QUERY_PAIRS = 6
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -105,12 +107,11 @@ def pg_query_function(name: str, max_pairs: int = MAX_QUERY_PAIRS) -> str:
     """SQL (PostgreSQL): ``CREATE FUNCTION name(tag text, term text) RETURNS tsquery``, ``term_query`` computed by
     the database (for a term whose folding — ``upper`` — must be the database's own, as its ``LIKE`` sees it): one
     character a prefix, else up to ``max_pairs`` distinct pairs, non-overlapping ones first. STRICT: NULL for a
-    NULL term; an empty term gives an empty query (matches nothing)."""
+    NULL term, and NULL for an empty one — callers pass none (an empty query would match everything)."""
     return f"""
 CREATE OR REPLACE FUNCTION {name}(tag text, term text) RETURNS tsquery
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
     SELECT CASE
-        WHEN length(term) = 0 THEN ''::tsquery
         WHEN length(term) = 1 THEN (quote_literal(tag || encode(convert_to(term, 'UTF8'), 'hex')) || ':*')::tsquery
         ELSE (SELECT string_agg(quote_literal(token), ' & ')::tsquery FROM (
             SELECT token FROM (
@@ -120,3 +121,31 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
     END
 $$;
 """
+
+
+class PkIsAny(Expression):
+    """``<the row's primary key> = ANY(%s)`` with the ids as one array parameter (PostgreSQL), under whatever alias
+    the query gives the table (a subquery's ``V0``): how a page and its count read the candidates an index gave."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, ids: list[int]):
+        super().__init__()
+        self.ids = ids
+        self.column = F("pk")
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = self.copy()
+        resolved.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return resolved
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        return f"{sql} = ANY(%s)", [*params, self.ids]

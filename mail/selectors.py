@@ -58,7 +58,7 @@ def token_in(value: str) -> str | None:
 def search_sent_mails(queryset: QuerySet[SentMail], q: str) -> QuerySet[SentMail]:
     """MAIL-1's free word over ``queryset`` (already scoped with ``visible_to``)."""
     q = (q or "").strip()
-    if not q:
+    if not q or queryset.query.is_empty():
         return queryset
     address = text.normalize_email(q)
     if is_whole_address(address):
@@ -82,7 +82,7 @@ def search_sent_mails(queryset: QuerySet[SentMail], q: str) -> QuerySet[SentMail
         condition = candidates & condition
     ids = _postgresql_candidates(queryset, condition)
     if ids is not None:
-        return queryset.filter(pk__in=ids)
+        return queryset.filter(ids)
     return queryset.filter(condition)
 
 
@@ -145,20 +145,29 @@ def _postgresql_index_condition(using: str, terms: list[tuple[str, str]]) -> Q |
     return Q(_GramsMatch(terms)) if terms else None
 
 
-# Up to this many matches, the page and the count read the matching rows by primary key; past it the matches are
-# dense enough for the planner's walk in date order (the page stops after 20 rows, the count at its cap).
-PG_MAX_CANDIDATES = 2_000
+# Up to this many matches, the page and the count read the matching rows by primary key (``id = ANY(ids)``); past
+# it the matches are dense enough for the planner's walk (the page stops after 20 rows, the count at its cap).
+PG_MAX_CANDIDATES = 10_000
 
 
-def _postgresql_candidates(queryset: QuerySet[SentMail], condition: Q) -> list[int] | None:
-    """The ids of ``queryset``'s rows matching ``condition`` when there are at most PG_MAX_CANDIDATES, else None
-    (and None off PostgreSQL). Unordered and bounded, this one statement is planned on the bigram GIN index's
-    bitmap; the page's ``ORDER BY created_at`` would otherwise make PostgreSQL walk the date index and filter,
-    because its estimate of a ``LIKE '%…%'`` match is several times too high (bench/README.md, MAIL-1)."""
+def _postgresql_candidates(queryset: QuerySet[SentMail], condition: Q) -> Q | None:
+    """``id = ANY(<the matching ids>)`` when there are at most PG_MAX_CANDIDATES, else None (and None off
+    PostgreSQL). The ids come from one unordered statement bounded to PG_MAX_CANDIDATES + 1 rows whose only
+    indexable condition is the GIN index's: the society (when the rows are one society's) is a filter on the
+    index's rows (``society_id + 0``: ANDing the society's B-tree bitmap read a posting list as long as the society),
+    and the queryset's other conditions (the private links, an admin filter) are left to the page and the count,
+    which read those rows by primary key. Written on the list's own statement, ordered by date, PostgreSQL would
+    walk the date index and filter, because its estimate of a ``LIKE '%…%'`` match is several times too high
+    (bench/README.md, MAIL-1)."""
     if connections[queryset.db].vendor != "postgresql":
         return None
-    ids = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[:PG_MAX_CANDIDATES + 1])
-    return ids if len(ids) <= PG_MAX_CANDIDATES else None
+    ids_query = SentMail.objects.using(queryset.db).filter(condition)
+    society_id = getattr(queryset, "search_society_id", None)
+    if society_id is not None:
+        ids_query = ids_query.filter(RawSQL('"mail_sentmail"."society_id" + 0 = %s', [society_id],
+                                            output_field=BooleanField()))
+    ids = list(ids_query.order_by().values_list("pk", flat=True)[:PG_MAX_CANDIDATES + 1])
+    return Q(search_grams.PkIsAny(ids)) if len(ids) <= PG_MAX_CANDIDATES else None
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from django.db import connections
-from django.db.models import BooleanField, Expression, F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
@@ -164,32 +164,7 @@ def _index_candidates(queryset: QuerySet[Member], parts: list[tuple[str, str]], 
 PG_MAX_CANDIDATES = 10_000
 
 
-class _PkIsAny(Expression):
-    """``<the row's primary key> = ANY(%s)`` with the ids as one array parameter (PostgreSQL), under whatever alias
-    the query gives the table (a subquery's ``V0``)."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, ids: list[int]):
-        super().__init__()
-        self.ids = ids
-        self.column = F("pk")
-
-    def get_source_expressions(self):
-        return [self.column]
-
-    def set_source_expressions(self, exprs):
-        (self.column,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        resolved = self.copy()
-        resolved.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return resolved
-
-    def as_sql(self, compiler, connection):
-        sql, params = compiler.compile(self.column)
-        return f"{sql} = ANY(%s)", [*params, self.ids]
+_PkIsAny = search_grams.PkIsAny
 
 
 def _postgresql_candidates(connection, tree, phone: str | None, society_id: int | None) -> Q:
