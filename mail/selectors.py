@@ -146,14 +146,17 @@ def _postgresql_index_condition(using: str, terms: list[tuple[str, str]]) -> Q |
 
 
 # Up to this many matches, the page and the count read the matching rows by primary key (``id = ANY(ids)``); past
-# it the matches are dense enough for the planner's walk (the page stops after 20 rows, the count at its cap).
-PG_MAX_CANDIDATES = 10_000
+# it they are read on the list's own statement with the index's condition (PostgreSQL then plans the GIN bitmap
+# ANDed with the society's B-tree, and sorts). Measured at 200,000 mails (bench/README.md): 10,000 — the members'
+# bound — made 林 (6,558 mails) slower, the page walking the date index with the id list as a filter and the
+# count hash-joining every link for the private-link exclusion.
+PG_MAX_CANDIDATES = 2_000
 
 
 def _postgresql_candidates(queryset: QuerySet[SentMail], condition: Q) -> Q | None:
     """``id = ANY(<the matching ids>)`` when there are at most PG_MAX_CANDIDATES, else None (and None off
-    PostgreSQL). The ids come from one unordered statement bounded to PG_MAX_CANDIDATES + 1 rows whose only
-    indexable condition is the GIN index's: the society (when the rows are one society's) is a filter on the
+    PostgreSQL); with None the list's statement carries the index's condition itself. The ids come from one
+    unordered statement bounded to PG_MAX_CANDIDATES + 1 rows whose only indexable condition is the GIN index's: the society (when the rows are one society's) is a filter on the
     index's rows (``society_id + 0``: ANDing the society's B-tree bitmap read a posting list as long as the society),
     and the queryset's other conditions (the private links, an admin filter) are left to the page and the count,
     which read those rows by primary key. Written on the list's own statement, ordered by date, PostgreSQL would
