@@ -53,9 +53,36 @@ def link_state_expression(now: datetime.datetime, prefix: str = "") -> Case:
 
 
 class SentMailQuerySet(SocietyScopedQuerySet):
+    # The one society the rows are limited to (set by visible_to and in_society), so that the SQLite search index
+    # is asked for that society's rows only (mail.selectors.search_sent_mails); None: not known to be one society's.
+    search_society_id: int | None = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.search_society_id = self.search_society_id
+        return clone
+
+    def __or__(self, other):  # the union may hold other societies' rows
+        combined = super().__or__(other)
+        combined.search_society_id = None
+        return combined
+
+    def __xor__(self, other):
+        combined = super().__xor__(other)
+        combined.search_society_id = None
+        return combined
+
     def visible_to(self, operator):
         """The society's mails, less those whose link is its addressee's secret (``links.register_private_purpose``)."""
-        return super().visible_to(operator).without_private_links()
+        qs = super().visible_to(operator).without_private_links()
+        if not getattr(operator, "sees_all_societies", False) and getattr(operator, "society_id", None) is not None:
+            qs.search_society_id = operator.society_id
+        return qs
+
+    def in_society(self, society):
+        qs = super().in_society(society)
+        qs.search_society_id = society.pk
+        return qs
 
     def without_private_links(self):
         from . import links
@@ -103,7 +130,7 @@ class SentMail(models.Model):
             models.Index(fields=["society", "member_id", "-created_at"], name="mail_sent_society_member"),
             models.Index(fields=["society", "kind", "-created_at"], name="mail_sent_society_kind_date"),
             models.Index(fields=["society", "-created_at", "-id"], name="mail_sent_society_date"),
-            # and the search indexes of migration 0002 (pg_trgm on PostgreSQL, an FTS5 table on SQLite)
+            # and the search index of migration 0003 (bigrams: a GIN index on PostgreSQL, an FTS5 table on SQLite)
             models.Index(fields=["status"], name="mail_sent_status",
                          condition=~Q(status="sent")),
         ]

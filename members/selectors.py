@@ -7,13 +7,13 @@ import re
 from collections.abc import Iterable
 
 from django.db import connections
-from django.db.models import BooleanField, Expression, F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
 from django.utils.translation import gettext_lazy as _
 
-from backoffice import clock, text
+from backoffice import clock, search_grams, text
 from backoffice.errors import Conflict, DomainError
 
 from .models import (
@@ -114,64 +114,21 @@ KEY_TAGS = {"search_text": "t", "email": "e", "member_number": "n"}
 SQLITE_FTS_MAX_CANDIDATES = 10_000
 
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _hex(value: str) -> str:
-    return value.encode("utf-8").hex()
-
-
 def search_index_query(parts: list[tuple[str, str]], society_id: int | None, *, fold_ascii: bool = False) -> list:
     """The index query of the (column, term) pairs as a tree: ``["and"|"or", child, ...]`` of leaves
     ``(token, is_prefix)``. A term of two characters or more needs every pair of its characters; one character,
     any pair starting with it (the keys are padded with a space, so every character starts one). ``fold_ascii``:
-    the index holds ASCII letters in lower case (SQLite, whose LIKE ignores their case)."""
-    alternatives: list = []
-    for column, term in dict.fromkeys(parts):
-        tag = KEY_TAGS[column]
-        if fold_ascii:
-            term = term.translate(_ASCII_LOWER)
-        if len(term) == 1:
-            alternatives.append((tag + _hex(term), True))
-        else:
-            leaves = [(tag + _hex(pair), False) for pair in _query_pairs(term)]
-            alternatives.append(leaves[0] if len(leaves) == 1 else ["and", *leaves])
-    tree: list = alternatives[0] if len(alternatives) == 1 else ["or", *alternatives]
+    the index holds ASCII letters in lower case (SQLite, whose LIKE ignores their case). The tokens and terms are
+    built by ``backoffice.search_grams``, shared with the sent-mail search."""
+    tree = search_grams.any_of([search_grams.term_query(KEY_TAGS[column], term, fold=fold_ascii)
+                                for column, term in dict.fromkeys(parts)])
     if society_id is not None:
         tree = ["and", (f"s{society_id}", False), tree]
     return tree
 
 
-MAX_QUERY_PAIRS = 6
-
-
-def _query_pairs(term: str) -> list[str]:
-    """The pairs of characters of ``term`` the index is asked for: all of them, or for a long term at most
-    MAX_QUERY_PAIRS — any of its pairs is in every row holding it, and the `contains` conditions decide. An e-mail's
-    are taken from its part before the @ (``example.ac.jp``'s pairs are in nearly every row: PostgreSQL's GIN index
-    read a posting list as long as the table for each), non-overlapping ones first."""
-    local = term.split("@", 1)[0]
-    source = local if "@" in term and len(local) >= 2 else term
-    pairs = list(dict.fromkeys(source[i:i + 2] for i in range(len(source) - 1)))
-    if len(pairs) <= MAX_QUERY_PAIRS:
-        return pairs
-    spread = pairs[::2] + pairs[1::2]
-    return spread[:MAX_QUERY_PAIRS]
-
-
-def _render(tree, *, leaf, and_: str, or_: str) -> str:
-    if isinstance(tree, tuple):
-        return leaf(*tree)
-    joiner = and_ if tree[0] == "and" else or_
-    return "(" + joiner.join(_render(child, leaf=leaf, and_=and_, or_=or_) for child in tree[1:]) + ")"
-
-
-def fts5_match(tree) -> str:
-    return _render(tree, leaf=lambda token, prefix: token + ("*" if prefix else ""), and_=" AND ", or_=" OR ")
-
-
-def pg_tsquery(tree) -> str:
-    return _render(tree, leaf=lambda token, prefix: f"'{token}'" + (":*" if prefix else ""), and_=" & ", or_=" | ")
+fts5_match = search_grams.fts5_match
+pg_tsquery = search_grams.pg_tsquery
 
 
 def _index_candidates(queryset: QuerySet[Member], parts: list[tuple[str, str]], phone: str | None) -> Q | None:
@@ -207,32 +164,7 @@ def _index_candidates(queryset: QuerySet[Member], parts: list[tuple[str, str]], 
 PG_MAX_CANDIDATES = 10_000
 
 
-class _PkIsAny(Expression):
-    """``<the row's primary key> = ANY(%s)`` with the ids as one array parameter (PostgreSQL), under whatever alias
-    the query gives the table (a subquery's ``V0``)."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, ids: list[int]):
-        super().__init__()
-        self.ids = ids
-        self.column = F("pk")
-
-    def get_source_expressions(self):
-        return [self.column]
-
-    def set_source_expressions(self, exprs):
-        (self.column,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        resolved = self.copy()
-        resolved.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return resolved
-
-    def as_sql(self, compiler, connection):
-        sql, params = compiler.compile(self.column)
-        return f"{sql} = ANY(%s)", [*params, self.ids]
+_PkIsAny = search_grams.PkIsAny
 
 
 def _postgresql_candidates(connection, tree, phone: str | None, society_id: int | None) -> Q:

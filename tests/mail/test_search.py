@@ -1,6 +1,6 @@
 """MAIL-1's free-word search of [個人会員送信済みメール], one selector (mail.selectors.search_sent_mails) behind
 the admin changelist and the API's ``q``: an exact address, a part of an address, a word of the subject or body,
-a link's token. The same tests run on SQLite (FTS5 trigram index) and PostgreSQL (pg_trgm indexes); the
+a link's token. The same tests run on SQLite (FTS5 bigram index) and PostgreSQL (GIN bigram index); the
 results must be those of a plain scan whichever way the database finds them."""
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def test_mail1_unfiltered_list_never_counts_past_the_cap(api, admin_client, mail
 def test_mail1_search_index_survives_every_migration():
     """After all migrations the search indexes exist: on SQLite the FTS5 table and its three triggers (a table
     rebuild by a later migration drops triggers, and every part search would then silently scan); on
-    PostgreSQL the three trigram indexes."""
+    PostgreSQL the GIN index of character pairs (migration 0003), which replaced the three trigram indexes."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT type, name FROM sqlite_master")
@@ -203,15 +203,16 @@ def test_mail1_search_index_survives_every_migration():
         else:
             cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'mail_sentmail'")
             names = {row[0] for row in cursor.fetchall()}
-            assert {"mail_sent_to_trgm", "mail_sent_subject_trgm", "mail_sent_body_trgm"} <= names
+            assert selectors.PG_INDEX in names
+            assert not {"mail_sent_to_trgm", "mail_sent_subject_trgm", "mail_sent_body_trgm"} & names
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("q, index", [("入会申請", "mail_sent_body_trgm"), ("学術集会", "mail_sent_subject_trgm"),
-                                      ("u-tokyo", "mail_sent_to_trgm")])
+@pytest.mark.parametrize("q, index", [("入会申請", "mail_sent_search_grams"), ("学術集会", "mail_sent_search_grams"),
+                                      ("u-tokyo", "mail_sent_search_grams")])
 def test_mail1_search_uses_the_index(society, q, index):
-    """The part match is answered from the index (the SQLite FTS table, or on PostgreSQL the trigram indexes on
-    the very expressions Django's lookups write), not by reading every mail. On PostgreSQL the selector fetches
+    """The part match is answered from the index (the SQLite FTS table, or on PostgreSQL the GIN index of
+    character pairs of migration 0003), not by reading every mail. On PostgreSQL the selector fetches
     the matching ids first (the page and count then read them by primary key): that statement uses the index."""
     with CaptureQueriesContext(connection) as fetched:
         queryset = selectors.search_sent_mails(SentMail.objects.all(), q)
