@@ -232,14 +232,42 @@ def billing_runs_resume_orphaned() -> list[int]:
     path = execute_billing_run.module_path
     enqueued = []
     for pk in running:
-        if run_lock_name(pk) in held or DBTaskResult.objects.filter(
-                task_path=path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
-                args_kwargs__args__0=pk).exists():
+        tasks = DBTaskResult.objects.filter(task_path=path, args_kwargs__args__0=pk)
+        if run_lock_name(pk) in held or tasks.filter(
+                status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).exists():
+            continue
+        ended = tasks.count()
+        if ended >= MAX_RUN_EXECUTIONS:
+            # interrupted again and again (a connection that keeps dropping, a worker killed each time, a task given
+            # up by task_recovery): no more automatic attempts — 失敗, so that an operator sees it and can 再実行
+            _fail(f"system: billing run {pk} (task worker)", pk,
+                  _("Interrupted %(count)s times (the task worker or its database connection was lost each time); "
+                    "stopped. Use [再実行] once the cause is fixed.") % {"count": ended})
+            logger.error("billing run %s interrupted %d times: marked failed", pk, ended)
             continue
         execute_billing_run.enqueue(pk)
         enqueued.append(pk)
         logger.warning("billing run %s is 作成中 with nobody executing it: queued again", pk)
     return enqueued
+
+
+#: A run 作成中 whose executions (tasks) all ended without ending it this many times is marked 失敗 instead of queued
+#: again (issue 15 §4: a database connection that keeps dropping, a run whose task kills its worker).
+MAX_RUN_EXECUTIONS = 10
+
+
+def _fail(actor: Actor, run_id: int, error: str) -> None:
+    """The run 失敗 with ``error``, audited; it may then be retried ([再実行])."""
+    with transaction.atomic():
+        failed = BillingRun.objects.select_for_update(of=("self",)).select_related("society").get(pk=run_id)
+        if failed.state != BillingRun.State.RUNNING:
+            return
+        failed.state = BillingRun.State.FAILED
+        failed.error = str(error)[:2000]
+        failed.finished_at = clock.now(failed.society)
+        failed.save(update_fields=["state", "error", "finished_at"])
+        audit.record(actor=actor, action="billing.run.failed", target=failed,
+                     after={"state": failed.state, "error": failed.error})
 
 
 def run_lock_name(run_id: int) -> str:
@@ -271,14 +299,7 @@ def _execute(actor: Actor, run: BillingRun) -> str:
                            exc)
             raise
         logger.exception("billing run %s failed", run_id)
-        with transaction.atomic():
-            failed = BillingRun.objects.select_for_update().get(pk=run_id)
-            failed.state = BillingRun.State.FAILED
-            failed.error = f"{type(exc).__name__}: {exc}"[:2000]
-            failed.finished_at = clock.now(run.society)
-            failed.save(update_fields=["state", "error", "finished_at"])
-            audit.record(actor=actor, action="billing.run.failed", target=failed,
-                         after={"state": failed.state, "error": failed.error})
+        _fail(actor, run_id, f"{type(exc).__name__}: {exc}")
         return BillingRun.State.FAILED
 
 

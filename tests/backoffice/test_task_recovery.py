@@ -204,3 +204,30 @@ def test_issue15_4_manage_py_task_worker_sweeps_then_runs_the_queue(settings, st
             signal.signal(sig, handler)
     assert SentMail.objects.get(pk=mail.pk).status == "sent" and len(mailoutbox) == 1
     assert status_of(task) == TaskResultStatus.SUCCEEDED
+
+
+def test_issue15_4_a_run_interrupted_again_and_again_is_failed_for_an_operators_retry(
+        settings, staff_op, society, regular_type):
+    """A run 作成中 whose executions all ended without ending it (a connection that keeps dropping, a task that kills
+    its worker and was given up) is not queued for ever: after runs.MAX_RUN_EXECUTIONS it is 失敗 with the reason,
+    audited, and [再実行] is open to it."""
+    from backoffice.models import AuditEntry
+    from billing import selectors
+    from billing.tasks import execute_billing_run
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+    create_member_with_history(Status.ACTIVE, society=society, member_type=regular_type)
+    run = runs.billing_run_request(actor=staff_op, society=society, name="2026年度 年会費", category="annual",
+                                   fiscal_year=2026, allocation_start=datetime.date(2026, 4, 1))
+    BillingRun.objects.filter(pk=run.pk).update(state="running")
+    for _ in range(runs.MAX_RUN_EXECUTIONS - 2):
+        execute_billing_run.enqueue(run.pk)
+    DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
+    assert runs.billing_runs_resume_orphaned() == [run.pk]  # the tenth execution is still tried
+    DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
+    assert runs.billing_runs_resume_orphaned() == []  # and then no more
+    run.refresh_from_db()
+    assert run.state == "failed" and "10" in run.error and "再実行" in run.error
+    assert AuditEntry.objects.filter(action="billing.run.failed", target_id=str(run.pk)).count() == 1
+    assert selectors.billing_run_retry_refusal(run) is None
+    assert not Invoice.objects.filter(run=run).exists()
