@@ -21,7 +21,7 @@ excluded by the run, scheduled withdrawals, adjustments). Then, each fault on it
 * ``pg-terminate`` (billing and mail, PostgreSQL only): every connection to the bench database — the worker's, its lock
   connection — ended by the server (``pg_terminate_backend``) under a run: a restart's effect on the worker,
   without disturbing the server's other users.
-* ``pg-restart`` (billing, PostgreSQL only, ``--pg-restart``): the server is restarted
+* ``pg-restart`` (billing and mail, PostgreSQL only, ``--pg-restart``): the server is restarted
   (``pg_ctlcluster --skip-systemctl-redirect <version> main restart``) under a run. Other people's connections to
   the same server break for a few seconds: off by default. A worker that exits meanwhile is started again (as a
   supervisor would).
@@ -377,7 +377,8 @@ def billing_fault(args, society, operator, log_dir: Path, fault: str) -> dict:
             worker.kill()
 
 
-def mail_fault(args, society, operator, log_dir: Path, window: bool = False, terminate: bool = False) -> dict:
+def mail_fault(args, society, operator, log_dir: Path, window: bool = False, terminate: bool = False,
+               restart: bool = False) -> dict:
     from django.db import close_old_connections, transaction
 
     from mail.models import SentMail
@@ -394,7 +395,8 @@ def mail_fault(args, society, operator, log_dir: Path, window: bool = False, ter
         for i, address in enumerate(addresses):
             mail_send(actor=operator, society=society, kind="other", to=address, subject=f"障害試験 {i}",
                       body="障害試験のメールです。")
-    fault = "accepted-kill" if window else "pg-terminate" if terminate else "worker-kill"
+    fault = ("accepted-kill" if window else "pg-terminate" if terminate else "pg-restart" if restart
+             else "worker-kill")
     workers = [Worker(args, log_dir, f"{fault}-mail-1", die_at=args.mails // 2 if window else 0)]
     try:
         def lines() -> int:
@@ -417,8 +419,10 @@ def mail_fault(args, society, operator, log_dir: Path, window: bool = False, ter
                 notes.append(f"fewer than {goal} sent within {args.timeout:.0f} s")
             # a moment of the sending cycle at random (seeded), not right after a write: accepted-kill aims there
             time.sleep(rng.uniform(0, args.kill_jitter))
-            if terminate:  # the worker lives on; its connections do not
-                notes.append(f"after {lines():,} written: {pg_terminate()}")
+            if terminate or restart:  # the worker lives on (or is started again, as a supervisor would)
+                notes.append(f"after {lines():,} written: {pg_terminate() if terminate else pg_restart()}")
+                if restart:
+                    close_old_connections()
                 if not workers[-1].alive():
                     notes.append("the worker exited; started again")
                     workers.append(Worker(args, log_dir, f"{fault}-mail-{len(workers) + 1}"))
@@ -542,6 +546,7 @@ def main() -> None:
             print("pg-restart: needs --pg-restart (it restarts the shared server), skipped")
         else:
             rows.append(billing_fault(args, society, operator, log_dir, "pg-restart"))
+            rows.append(mail_fault(args, society, operator, log_dir, restart=True))
     reset(society)
 
     header = ("fault", "database", "members", "inv. expected", "made", "dup", "missing", "mails expected", "sent",
