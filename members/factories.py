@@ -137,9 +137,11 @@ def bulk_create_members(
     numbered: bool = True,
     seed: int = 1,
     email_prefix: str = "bulk",
+    corporate_every: int = 0,
 ) -> int:
     """The factories' bulk path: build members with MemberFactory.build and insert them in batches, with a
-    status history each (mostly active). Used by seed_demo and the benchmarks."""
+    status history each (mostly active). Used by seed_demo and the benchmarks. ``corporate_every`` k > 0: every
+    k-th member is a corporate member (法人会員: an organisation from ORGANIZATIONS, the person its contact)."""
     rng = random.Random(seed)
     statuses = [Status.ACTIVE] * 80 + [Status.APPLYING] * 6 + [Status.WITHDRAWN] * 8 + [Status.EXPELLED] * 2 + [
         Status.APPLICATION_WITHDRAWN
@@ -155,7 +157,12 @@ def bulk_create_members(
             status = rng.choice(statuses)
             applied = datetime.date(2015, 4, 1) + datetime.timedelta(days=rng.randrange(0, 3650))
             name, kana = _person(rng.randrange(0, 600))
+            corporate = {}
+            if corporate_every and n % corporate_every == corporate_every - 1:
+                corporate = {"kind": Member.Kind.CORPORATE,
+                             "organization": f"{ORGANIZATIONS[n // corporate_every % len(ORGANIZATIONS)]} {n + 1}"}
             member = MemberFactory.build(
+                **corporate,
                 society=society,
                 member_type=rng.choice(member_types),
                 name=name,
